@@ -1,0 +1,38 @@
+namespace FraudShield.Contracts;
+
+/// <summary>The Kafka topics of ARCHITECTURE.md, in one place.</summary>
+public static class Topics
+{
+    /// <summary>Call detail records, keyed by the protected party (the callee).</summary>
+    public const string Calls = "fs.calls";
+
+    /// <summary>Bank transactions, keyed by the payer.</summary>
+    public const string Txns = "fs.txns";
+
+    /// <summary>App and SMS signals (sms and device events), keyed by the device owner.</summary>
+    public const string Signals = "fs.signals";
+
+    /// <summary>Watchlist entries; compacted, keyed by key type and key.</summary>
+    public const string Watchlist = "fs.watchlist";
+
+    /// <summary>The resident register (subject -> station, beat, grid); compacted, keyed by person id.</summary>
+    public const string Registry = "fs.registry";
+
+    /// <summary>Alerts, protobuf-encoded, keyed by home station.</summary>
+    public const string Alerts = "fs.alerts";
+
+    /// <summary>Dead letters: the original bytes with a reason header.</summary>
+    public const string DeadLetter = "fs.dlq";
+
+    /// <summary>Acks and outcomes reported by consoles.</summary>
+    public const string Outcomes = "fs.outcomes";
+
+    /// <summary>The event topics the engine consumes.</summary>
+    public static readonly string[] EventTopics = [Calls, Txns, Signals];
+
+    /// <summary>The table topics every engine process reads whole.</summary>
+    public static readonly string[] TableTopics = [Watchlist, Registry];
+
+    /// <summary>Every topic, for creating them on a new cluster.</summary>
+    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Alerts, DeadLetter, Outcomes];
+}
