@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.Internal;
+using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Engine;
+
+public sealed partial class EngineCore
+{
+    // Composition (DOMAIN.md): R01+R06 -> L2, R01+R07 -> L1.
+    private static int Compose(uint mask, int severity)
+    {
+        var r01 = RuleIds.Bit(RuleId.R01);
+        if ((mask & r01) != 0 && (mask & RuleIds.Bit(RuleId.R07)) != 0)
+        {
+            return 1;
+        }
+
+        if ((mask & r01) != 0 && (mask & RuleIds.Bit(RuleId.R06)) != 0)
+        {
+            return Math.Min(severity, 2);
+        }
+
+        return severity;
+    }
+
+    /// <summary>
+    /// Opens or updates the party's incident and emits its alert. One open incident per party within the incident
+    /// window: later evidence raises the version (and possibly the severity) of the same alert id. The id is a hash
+    /// of (party, incident start in event time), so a replay of the same events gives the same ids.
+    /// </summary>
+    private void EmitIncident(ref PartyState state, ulong party, long eventTimeMs, long sourceTimestampMs, ReadOnlySpan<byte> eventId, ref Firing firing)
+    {
+        var severity = firing.Severity;
+        var mask = firing.Mask;
+        var window = (long)_rules.IncidentWindow.TotalMilliseconds;
+        if (state.IncidentStartMs != 0 && Math.Abs(eventTimeMs - state.IncidentStartMs) < window)
+        {
+            state.IncidentVersion++;
+            mask |= state.IncidentRules;
+            severity = Math.Min(severity, state.IncidentSeverity);
+        }
+        else
+        {
+            state.IncidentStartMs = eventTimeMs;
+            state.IncidentId = KeyHash.Pair((long)party, eventTimeMs);
+            state.IncidentVersion = 1;
+            state.IncidentAmountMinor = 0;
+            state.IncidentTypology = firing.Typology != 0 ? firing.Typology : _defaultTypology;
+            severity = Math.Min(severity, 4);
+        }
+
+        if (state.IncidentTypology == _defaultTypology && firing.Typology != 0)
+        {
+            state.IncidentTypology = firing.Typology;
+        }
+
+        severity = Compose(mask, severity);
+        state.IncidentSeverity = (byte)severity;
+        state.IncidentRules = mask;
+        state.IncidentAmountMinor = Math.Max(state.IncidentAmountMinor, firing.AmountMinor);
+
+        _sink.Emit(BuildAlert(in state, party, eventTimeMs, sourceTimestampMs, eventId, in firing));
+        AlertsEmitted++;
+    }
+
+    // Cold path: runs once per alert, allocations are fine here.
+    private Alert BuildAlert(in PartyState state, ulong party, long eventTimeMs, long sourceTimestampMs, ReadOnlySpan<byte> eventId, in Firing firing)
+    {
+        var strings = _stores.Strings;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var severity = (Severity)state.IncidentSeverity;
+        var alert = new Alert
+        {
+            AlertId = "A-" + state.IncidentId.ToString("x16", CultureInfo.InvariantCulture),
+            Version = state.IncidentVersion,
+            CreatedMs = state.IncidentStartMs,
+            Typology = strings[state.IncidentTypology],
+            Severity = severity,
+            Score = Score(state.IncidentSeverity, state.IncidentRules),
+            AmountAtRiskMinor = state.IncidentAmountMinor,
+            Status = AlertStatus.New,
+            SourceEventMs = sourceTimestampMs,
+            EmittedMs = now,
+            AckDueMs = now + (long)_rules.AckDeadlines[Math.Clamp(state.IncidentSeverity, 1, 4) - 1].TotalMilliseconds,
+            Subject = new Subject { MsisdnMasked = PhoneNumber.Mask(party), Msisdn = party.ToString(CultureInfo.InvariantCulture) },
+            Evidence = new Evidence(),
+        };
+
+        for (var i = 0; i < RuleIds.Count; i++)
+        {
+            if ((state.IncidentRules & (1u << i)) != 0)
+            {
+                alert.RuleIds.Add(RuleIds.Id((RuleId)i));
+            }
+        }
+
+        alert.Evidence.EventIds.Add(Encoding.UTF8.GetString(eventId));
+        if (firing.CitesSuspiciousCall && state.LastSuspiciousEventIdLength > 0)
+        {
+            alert.Evidence.EventIds.Add(Encoding.UTF8.GetString(state.SuspiciousEventId));
+        }
+
+        alert.Evidence.Facts["event_time_ms"] = eventTimeMs.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < firing.Count; i++)
+        {
+            var hit = firing[i];
+            var ruleHit = new RuleHit { RuleId = RuleIds.Id(hit.Rule), Name = RuleIds.Name(hit.Rule), Severity = (Severity)hit.Severity };
+            AddValue(ruleHit, hit.Name1, hit.Value1);
+            AddValue(ruleHit, hit.Name2, hit.Value2);
+            AddValue(ruleHit, hit.Name3, hit.Value3);
+            alert.Hits.Add(ruleHit);
+        }
+
+        if (_register.TryGetByNumber(party, out var subject))
+        {
+            alert.Subject.PersonId = strings[subject.Person];
+            alert.Subject.BirthYear = subject.BirthYear;
+            var family = strings[subject.Family];
+            if (family.Length > 0)
+            {
+                alert.Subject.FamilyMsisdns.AddRange(family.Split(','));
+            }
+
+            alert.Home = new Jurisdiction
+            {
+                StationId = strings[subject.Station],
+                BeatId = strings[subject.Beat],
+                GridId = strings[subject.Grid],
+                GridWorkerId = strings[subject.GridWorker],
+                Source = JurisdictionSource.Address,
+            };
+        }
+        else
+        {
+            alert.Home = new Jurisdiction { StationId = _rules.CityCentreStation, Source = JurisdictionSource.HomeArea };
+        }
+
+        return alert;
+    }
+
+    private static void AddValue(RuleHit hit, string? name, long value)
+    {
+        if (name is not null)
+        {
+            hit.Values[name] = value.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    // A simple, explainable score: the level sets the band, each distinct rule adds to it.
+    private static double Score(int severity, uint rules) =>
+        Math.Min(100, ((5 - severity) * 20) + (5 * System.Numerics.BitOperations.PopCount(rules)));
+}

@@ -1,0 +1,118 @@
+using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Engine;
+
+public sealed partial class EngineCore
+{
+    /// <summary>Applies R01 (overseas long call) and R02 (watchlist contact) to a call record.</summary>
+    /// <param name="call">The parsed call.</param>
+    /// <param name="sourceTimestampMs">The Kafka timestamp of the message, carried to the alert for latency.</param>
+    public void OnCall(in CallEvent call, long sourceTimestampMs)
+    {
+        EventsProcessed++;
+        var outbound = call.Direction == CallDirection.Out;
+        var party = outbound ? call.Calling : call.Called;
+        if (party == 0)
+        {
+            return;
+        }
+
+        var startMs = call.StartMs;
+        var endMs = call.EndMs ?? (call.AnswerMs ?? startMs) + (call.DurationS * 1000L);
+        _parties.TryRead((long)party, out var state);
+        var firing = default(Firing);
+        var touched = false;
+
+        if (!outbound)
+        {
+            touched |= EvaluateOverseasCall(in call, party, endMs, ref state, ref firing);
+        }
+
+        touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
+
+        if (firing.Count > 0)
+        {
+            EmitIncident(ref state, party, endMs, sourceTimestampMs, call.EventId, ref firing);
+            touched = true;
+        }
+
+        if (touched)
+        {
+            _parties.Upsert((long)party, state);
+        }
+    }
+
+    // R01 OVERSEAS_LONG_CALL: inbound international or gateway (virtual) call, answered, >= 600 s or >= 1,200 s summed
+    // in 2 h; the callee had no international calls in the 30 days before the window. L3; L2 when the callee is >= 60.
+    private bool EvaluateOverseasCall(in CallEvent call, ulong party, long endMs, ref PartyState state, ref Firing firing)
+    {
+        if (call.Origin is not (CallOrigin.International or CallOrigin.Virtual))
+        {
+            return false;
+        }
+
+        var t = call.StartMs;
+        if (state.IntlWindowStartMs == 0 || t - state.IntlWindowStartMs > (long)_rules.R01SumWindow.TotalMilliseconds)
+        {
+            state.LastIntlBeforeWindowMs = state.LastIntlCallMs;
+            state.IntlWindowStartMs = t;
+            state.IntlWindowSeconds = 0;
+            state.IntlWindowFired = false;
+        }
+
+        if (call.Answered)
+        {
+            state.IntlWindowSeconds += Math.Max(0, call.DurationS);
+        }
+
+        state.LastIntlCallMs = Math.Max(state.LastIntlCallMs, t);
+        var quiet = state.LastIntlBeforeWindowMs == 0
+            || state.LastIntlBeforeWindowMs < state.IntlWindowStartMs - (long)_rules.R01QuietHistory.TotalMilliseconds;
+        if (call.Answered && quiet && !state.IntlWindowFired
+            && (call.DurationS >= _rules.R01MinCallSeconds || state.IntlWindowSeconds >= _rules.R01MinSummedSeconds))
+        {
+            var age = AgeOf(party, t);
+            var severity = age >= _rules.R01ElderAge ? 2 : 3;
+            firing.Add(RuleId.R01, severity, "duration_s", call.DurationS, "window_sum_s", state.IntlWindowSeconds, "callee_age", age);
+            firing.Typology = _r01Typology;
+            state.IntlWindowFired = true;
+            MarkSuspicious(ref state, endMs, call.DurationS, _r01Typology, call.EventId);
+        }
+
+        return true;
+    }
+
+    // R02 WATCHLIST_CONTACT: a call with a listed number: >= 60 s L3; >= 300 s or a call-back (the party dials the
+    // listed number and is answered) L2.
+    private bool EvaluateWatchlistContact(in CallEvent call, bool outbound, long endMs, ref PartyState state, ref Firing firing)
+    {
+        WatchHit hit;
+        var listed = outbound
+            ? _watch.TryLookup(WatchKeyType.Msisdn, call.Called, call.StartMs, out hit)
+            : _watch.TryLookup(WatchKeyType.Msisdn, call.Calling, call.StartMs, out hit)
+              || (call.Presented != call.Calling && _watch.TryLookup(WatchKeyType.Msisdn, call.Presented, call.StartMs, out hit));
+        if (!listed || !call.Answered)
+        {
+            return false;
+        }
+
+        var callBack = outbound;
+        if (!callBack && call.DurationS < _rules.R02MinSeconds)
+        {
+            return false;
+        }
+
+        var severity = callBack || call.DurationS >= _rules.R02StrongSeconds ? 2 : 3;
+        var typology = hit.Typology != 0 ? hit.Typology : _defaultTypology;
+        firing.Add(RuleId.R02, severity, "duration_s", call.DurationS, "call_back", callBack ? 1 : 0, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
+        if (firing.Typology == 0 || firing.Typology == _defaultTypology)
+        {
+            firing.Typology = typology;
+        }
+
+        MarkSuspicious(ref state, endMs, call.DurationS, typology, call.EventId);
+        return true;
+    }
+}

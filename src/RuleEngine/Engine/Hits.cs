@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using FraudShield.RuleEngine.Rules;
+
+namespace FraudShield.RuleEngine.Engine;
+
+/// <summary>
+/// One rule firing with up to three condition values, kept on the stack until an alert is built.
+/// Fact names are string literals, so recording a hit allocates nothing.
+/// </summary>
+internal struct Hit
+{
+    public RuleId Rule;
+    public byte Severity;
+    public string? Name1, Name2, Name3;
+    public long Value1, Value2, Value3;
+}
+
+[InlineArray(4)]
+internal struct HitBuffer
+{
+    private Hit _first;
+}
+
+/// <summary>The rules fired by one event (at most four), plus the context the alert needs.</summary>
+internal struct Firing
+{
+    private HitBuffer _hits;
+
+    public int Count;
+    public int Typology;
+    public long AmountMinor;
+    public bool CitesSuspiciousCall;
+
+    public void Add(RuleId rule, int severity, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, string? name3 = null, long value3 = 0)
+    {
+        if (Count == 4)
+        {
+            return;
+        }
+
+        _hits[Count++] = new Hit
+        {
+            Rule = rule, Severity = (byte)severity,
+            Name1 = name1, Value1 = value1, Name2 = name2, Value2 = value2, Name3 = name3, Value3 = value3,
+        };
+    }
+
+    public readonly Hit this[int index] => _hits[index];
+
+    public readonly int Severity
+    {
+        get
+        {
+            var s = 4;
+            for (var i = 0; i < Count; i++)
+            {
+                s = Math.Min(s, _hits[i].Severity);
+            }
+
+            return s;
+        }
+    }
+
+    public readonly uint Mask
+    {
+        get
+        {
+            var m = 0u;
+            for (var i = 0; i < Count; i++)
+            {
+                m |= RuleIds.Bit(_hits[i].Rule);
+            }
+
+            return m;
+        }
+    }
+}

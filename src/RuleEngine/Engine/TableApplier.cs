@@ -1,0 +1,110 @@
+using System.Text;
+using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Engine;
+
+/// <summary>
+/// Applies records of the compacted table topics (fs.watchlist, fs.registry) to the stores, through its own
+/// sessions: one applier per loader thread. A watchlist tombstone (null value) removes the entry named by the
+/// record key, "KEY_TYPE:key" (e.g. "ACCOUNT:6222880000000001").
+/// </summary>
+public sealed class TableApplier : IDisposable
+{
+    private readonly EventParser _parser;
+    private readonly ParserOptions _parserOptions;
+    private readonly WatchlistSession _watch;
+    private readonly RegisterSession _register;
+
+    /// <summary>Opens sessions on <paramref name="stores"/> for the calling thread.</summary>
+    public TableApplier(EngineStores stores, ParserOptions? parserOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(stores);
+        _parserOptions = parserOptions ?? ParserOptions.Default;
+        _parser = new EventParser(_parserOptions);
+        _watch = stores.Watchlist.NewSession();
+        _register = stores.Register.NewSession();
+    }
+
+    /// <summary>Applies one fs.watchlist record; false with the reason for bad input.</summary>
+    public bool ApplyWatchlist(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool tombstone, out ParseError error)
+    {
+        if (tombstone)
+        {
+            return TryRemove(key, out error);
+        }
+
+        if (!_parser.TryParseWatchlistEntry(value, out var entry, out error))
+        {
+            return false;
+        }
+
+        _watch.Upsert(in entry);
+        return true;
+    }
+
+    /// <summary>Applies one fs.registry record; false with the reason for bad input. Tombstones are ignored.</summary>
+    public bool ApplyRegistry(ReadOnlySpan<byte> value, bool tombstone, out ParseError error)
+    {
+        error = default;
+        if (tombstone)
+        {
+            return true;
+        }
+
+        if (!_parser.TryParseSubject(value, out var subject, out error))
+        {
+            return false;
+        }
+
+        _register.Upsert(in subject, _parserOptions);
+        return true;
+    }
+
+    private bool TryRemove(ReadOnlySpan<byte> key, out ParseError error)
+    {
+        error = new ParseError(RejectReason.InvalidValue, "key");
+        var colon = key.IndexOf((byte)':');
+        if (colon <= 0 || !TryParseKeyType(key[..colon], out var type))
+        {
+            return false;
+        }
+
+        var text = key[(colon + 1)..];
+        ulong number = 0;
+        if (type == WatchKeyType.Msisdn && !PhoneNumber.TryNormalize(text, _parserOptions, out number))
+        {
+            error = new ParseError(RejectReason.InvalidPhoneNumber, "key");
+            return false;
+        }
+
+        if (type == WatchKeyType.Imei && !ulong.TryParse(text, out number))
+        {
+            return false;
+        }
+
+        _watch.Remove(type, text, number);
+        error = default;
+        return true;
+    }
+
+    private static bool TryParseKeyType(ReadOnlySpan<byte> name, out WatchKeyType type)
+    {
+        Span<char> chars = stackalloc char[16];
+        if (name.Length > chars.Length)
+        {
+            type = default;
+            return false;
+        }
+
+        var n = Encoding.ASCII.GetChars(name, chars);
+        return Enum.TryParse(chars[..n].ToString().Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out type);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _register.Dispose();
+        _watch.Dispose();
+    }
+}

@@ -1,0 +1,147 @@
+using FASTER.core;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>Sizing of one FASTER store: the hash index and the in-memory part of its log.</summary>
+public sealed record FasterStoreOptions
+{
+    /// <summary>Folder for the log and checkpoints; a temporary folder is used when null.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>Hash index buckets (rounded to a power of two). 64 bytes each; about one bucket per 4-8 keys.</summary>
+    public long IndexBuckets { get; init; } = 1L << 18;
+
+    /// <summary>Log memory, as a power of two bytes (28 = 256 MiB). Records beyond it spill to disk.</summary>
+    public int MemorySizeBits { get; init; } = 28;
+
+    /// <summary>Log page size, as a power of two bytes.</summary>
+    public int PageSizeBits { get; init; } = 22;
+}
+
+/// <summary>
+/// A FASTER key-value store of blittable values keyed by a 64-bit key. The one place FASTER is configured;
+/// callers get a <see cref="FasterSession{TValue}"/> per thread (FASTER sessions are single-threaded).
+/// </summary>
+/// <typeparam name="TValue">A blittable struct; FASTER stores it inline in its log.</typeparam>
+public sealed class FasterStore<TValue> : IDisposable
+    where TValue : unmanaged
+{
+    private readonly FasterKV<long, TValue> _kv;
+    private readonly IDevice _device;
+    private readonly string _directory;
+    private readonly bool _ownsDirectory;
+
+    /// <summary>Creates the store in <paramref name="options"/>.Directory, or in a new temporary folder.</summary>
+    public FasterStore(string name, FasterStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _ownsDirectory = options.Directory is null;
+        _directory = options.Directory is null
+            ? Path.Combine(Path.GetTempPath(), "fraudshield", $"{name}-{Environment.ProcessId}-{Guid.NewGuid():N}")
+            : Path.Combine(options.Directory, name);
+        System.IO.Directory.CreateDirectory(_directory);
+        _device = Devices.CreateLogDevice(Path.Combine(_directory, "hlog.log"), preallocateFile: false, deleteOnClose: _ownsDirectory);
+        _kv = new FasterKV<long, TValue>(
+            options.IndexBuckets,
+            new LogSettings
+            {
+                LogDevice = _device,
+                MemorySizeBits = options.MemorySizeBits,
+                PageSizeBits = Math.Min(options.PageSizeBits, options.MemorySizeBits - 1),
+            },
+            new CheckpointSettings { CheckpointDir = Path.Combine(_directory, "checkpoints") });
+    }
+
+    /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
+    public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;
+
+    /// <summary>A new session for the calling thread.</summary>
+    public FasterSession<TValue> NewSession() => new(_kv.For(new SimpleFunctions<long, TValue>()).NewSession<SimpleFunctions<long, TValue>>());
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _kv.Dispose();
+        _device.Dispose();
+        if (_ownsDirectory)
+        {
+            try
+            {
+                System.IO.Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is harmless; the OS cleans /tmp.
+            }
+        }
+    }
+}
+
+/// <summary>One thread's handle on a <see cref="FasterStore{TValue}"/>. Not thread-safe, by FASTER's design.</summary>
+/// <typeparam name="TValue">The store's value type.</typeparam>
+public sealed class FasterSession<TValue> : IDisposable
+    where TValue : unmanaged
+{
+    private readonly ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> _session;
+
+    internal FasterSession(ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> session) => _session = session;
+
+    /// <summary>Reads the value of <paramref name="key"/>; false when absent.</summary>
+    public bool TryRead(long key, out TValue value)
+    {
+        TValue input = default;
+        value = default;
+        var status = _session.Read(ref key, ref input, ref value);
+        if (status.IsPending)
+        {
+            return CompletePendingRead(out value);
+        }
+
+        return status.Found;
+    }
+
+    /// <summary>Inserts or replaces the value of <paramref name="key"/>.</summary>
+    public void Upsert(long key, in TValue value)
+    {
+        var v = value;
+        var status = _session.Upsert(ref key, ref v);
+        if (status.IsPending)
+        {
+            _session.CompletePending(wait: true);
+        }
+    }
+
+    /// <summary>Removes <paramref name="key"/> if present.</summary>
+    public void Delete(long key)
+    {
+        var status = _session.Delete(ref key);
+        if (status.IsPending)
+        {
+            _session.CompletePending(wait: true);
+        }
+    }
+
+    // Cold: only when the record lives on the disk part of the log.
+    private bool CompletePendingRead(out TValue value)
+    {
+        _session.CompletePendingWithOutputs(out var outputs, wait: true);
+        using (outputs)
+        {
+            while (outputs.Next())
+            {
+                ref var completed = ref outputs.Current;
+                if (completed.Status.Found)
+                {
+                    value = completed.Output;
+                    return true;
+                }
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+}

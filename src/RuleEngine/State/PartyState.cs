@@ -1,0 +1,142 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>Up to 32 bytes of an event id, stored inline so <see cref="PartyState"/> stays blittable.</summary>
+[InlineArray(Length)]
+public struct EventIdBytes
+{
+    /// <summary>Capacity in bytes; longer ids are truncated (they stay unique enough as evidence pointers).</summary>
+    public const int Length = 32;
+
+    private byte _first;
+}
+
+/// <summary>
+/// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
+/// it inline: 160 bytes a party. Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct PartyState
+{
+    // R01: international calls. The 2 h sum window and the last international call before it
+    // (the "no international calls in the prior 30 days" condition looks before the window).
+    /// <summary>Start of the current 2 h window of inbound international calls.</summary>
+    public long IntlWindowStartMs;
+
+    /// <summary>Seconds of answered inbound international calls in the window.</summary>
+    public int IntlWindowSeconds;
+
+    /// <summary>R01 already fired for this window.</summary>
+    public bool IntlWindowFired;
+
+    /// <summary>Last international call seen before the current window started; 0 when none.</summary>
+    public long LastIntlBeforeWindowMs;
+
+    /// <summary>Last international call of any kind.</summary>
+    public long LastIntlCallMs;
+
+    // Sequences (R07 and later): the latest suspicious contact.
+    /// <summary>End time of the latest suspicious call (R01/R02); 0 when none.</summary>
+    public long LastSuspiciousCallMs;
+
+    /// <summary>Duration of that call in seconds.</summary>
+    public int LastSuspiciousCallSeconds;
+
+    /// <summary>Typology reference (see <see cref="StringTable"/>) of that contact.</summary>
+    public int LastSuspiciousTypology;
+
+    /// <summary>Length of <see cref="LastSuspiciousEventId"/>.</summary>
+    public byte LastSuspiciousEventIdLength;
+
+    /// <summary>Event id of that call, for evidence.</summary>
+    public EventIdBytes LastSuspiciousEventId;
+
+    // Payer history (R07): max outgoing transfer over 90 days as three 30-day buckets.
+    /// <summary>Index (ms / 30 days) of bucket 0.</summary>
+    public int MaxBucketEpoch;
+
+    /// <summary>Max outgoing amount in bucket epoch, epoch-1 and epoch-2.</summary>
+    public long MaxOut0, MaxOut1, MaxOut2;
+
+    // The open incident (one per party within the incident window).
+    /// <summary>Event time the open incident started; 0 when none.</summary>
+    public long IncidentStartMs;
+
+    /// <summary>Deterministic id of the open incident's alert.</summary>
+    public long IncidentId;
+
+    /// <summary>Version of the last emitted alert of the incident.</summary>
+    public int IncidentVersion;
+
+    /// <summary>Severity of the incident, 1 (L1) to 4 (L4); only rises (falls numerically).</summary>
+    public byte IncidentSeverity;
+
+    /// <summary>Typology reference of the incident.</summary>
+    public int IncidentTypology;
+
+    /// <summary>Bit i set when rule R(i+1) has fired within the incident.</summary>
+    public uint IncidentRules;
+
+    /// <summary>Amount at risk so far (minor units).</summary>
+    public long IncidentAmountMinor;
+
+    /// <summary>The 90-day max outgoing amount as of <paramref name="nowMs"/>.</summary>
+    public readonly long Max90Days(long nowMs)
+    {
+        var epoch = (int)(nowMs / Day30Ms);
+        var shift = epoch - MaxBucketEpoch;
+        return shift switch
+        {
+            0 => Math.Max(MaxOut0, Math.Max(MaxOut1, MaxOut2)),
+            1 => Math.Max(MaxOut0, MaxOut1),
+            2 => MaxOut0,
+            _ => shift < 0 ? Math.Max(MaxOut0, Math.Max(MaxOut1, MaxOut2)) : 0,
+        };
+    }
+
+    /// <summary>Records an outgoing amount at <paramref name="nowMs"/> in the 90-day max buckets.</summary>
+    public void RecordOutgoing(long nowMs, long amountMinor)
+    {
+        var epoch = (int)(nowMs / Day30Ms);
+        var shift = epoch - MaxBucketEpoch;
+        if (shift < 0)
+        {
+            // A late event: it belongs to an older bucket; keep it conservative in the oldest one still kept.
+            if (shift >= -2)
+            {
+                ref var bucket = ref shift == -1 ? ref MaxOut1 : ref MaxOut2;
+                bucket = Math.Max(bucket, amountMinor);
+            }
+
+            return;
+        }
+
+        if (shift > 0)
+        {
+            MaxOut2 = shift == 1 ? MaxOut1 : shift == 2 ? MaxOut0 : 0;
+            MaxOut1 = shift == 1 ? MaxOut0 : 0;
+            MaxOut0 = 0;
+            MaxBucketEpoch = epoch;
+        }
+
+        MaxOut0 = Math.Max(MaxOut0, amountMinor);
+    }
+
+    /// <summary>Remembers <paramref name="eventId"/> as the latest suspicious contact's evidence.</summary>
+    public void SetSuspiciousEventId(ReadOnlySpan<byte> eventId)
+    {
+        var n = Math.Min(eventId.Length, EventIdBytes.Length);
+        eventId[..n].CopyTo(LastSuspiciousEventId);
+        LastSuspiciousEventIdLength = (byte)n;
+    }
+
+    /// <summary>The latest suspicious contact's event id.</summary>
+    [UnscopedRef]
+    public readonly ReadOnlySpan<byte> SuspiciousEventId =>
+        ((ReadOnlySpan<byte>)LastSuspiciousEventId)[..LastSuspiciousEventIdLength];
+
+    private const long Day30Ms = 30L * 24 * 3600 * 1000;
+}

@@ -1,0 +1,134 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.Internal;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>A resident as the engine needs them: who, how old, and where their station and grid are. Blittable.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct SubjectInfo
+{
+    /// <summary>The resident's first number (E.164), the party key of their state.</summary>
+    public ulong Msisdn;
+
+    /// <summary>String-table references.</summary>
+    public int Person, Station, Beat, Grid, GridWorker, Address, Family;
+
+    /// <summary>Year of birth; 0 when unknown.</summary>
+    public short BirthYear;
+
+    /// <summary>Register flags (elderly, student).</summary>
+    public SubjectFlags Flags;
+
+    /// <summary>Age in whole years at <paramref name="nowMs"/>, or -1 when the birth year is unknown.</summary>
+    public readonly int AgeAt(long nowMs) =>
+        BirthYear <= 0 ? -1 : DateTimeOffset.FromUnixTimeMilliseconds(nowMs).Year - BirthYear;
+}
+
+/// <summary>
+/// The resident register (DOMAIN.md "subject"): every number and account of a resident points at the same
+/// <see cref="SubjectInfo"/>. Fed from the compacted fs.registry topic; read by the engine for age-dependent rules
+/// and for the home jurisdiction of an alert.
+/// </summary>
+public sealed class Register : IDisposable
+{
+    private const byte AccountKind = 200;
+    private readonly FasterStore<SubjectInfo> _store;
+    private long _subjects;
+
+    /// <summary>Creates an empty register.</summary>
+    public Register(FasterStoreOptions options, StringTable strings)
+    {
+        _store = new FasterStore<SubjectInfo>("register", options);
+        Strings = strings;
+    }
+
+    /// <summary>The string table the register's ids are interned in.</summary>
+    public StringTable Strings { get; }
+
+    /// <summary>Subject records applied.</summary>
+    public long SubjectsApplied => Interlocked.Read(ref _subjects);
+
+    /// <summary>A session for the calling thread.</summary>
+    public RegisterSession NewSession() => new(this, _store.NewSession());
+
+    internal void CountApplied() => Interlocked.Increment(ref _subjects);
+
+    internal static long AccountKey(ReadOnlySpan<byte> account) => KeyHash.Of(AccountKind, account);
+
+    /// <inheritdoc />
+    public void Dispose() => _store.Dispose();
+}
+
+/// <summary>One thread's access to the <see cref="Register"/>.</summary>
+public sealed class RegisterSession : IDisposable
+{
+    private readonly Register _owner;
+    private readonly FasterSession<SubjectInfo> _session;
+
+    internal RegisterSession(Register owner, FasterSession<SubjectInfo> session)
+    {
+        _owner = owner;
+        _session = session;
+    }
+
+    /// <summary>Adds or replaces a resident under each of their numbers and accounts.</summary>
+    public void Upsert(in SubjectRecord record, ParserOptions parserOptions)
+    {
+        var strings = _owner.Strings;
+        var family = new StringBuilder();
+        foreach (var raw in record.FamilyMsisdns)
+        {
+            if (PhoneNumber.TryNormalize(raw, parserOptions, out var n))
+            {
+                family.Append(family.Length == 0 ? "" : ",").Append(n);
+            }
+        }
+
+        var info = new SubjectInfo
+        {
+            Person = strings.Intern(record.PersonId),
+            Station = strings.Intern(record.StationId),
+            Beat = strings.Intern(record.BeatId),
+            Grid = strings.Intern(record.GridId),
+            GridWorker = strings.Intern(record.GridWorkerId),
+            Address = strings.Intern(record.AddressId),
+            Family = family.Length == 0 ? 0 : strings.Intern(family.ToString()),
+            BirthYear = (short)(record.BirthYear ?? 0),
+            Flags = record.Flags,
+        };
+        foreach (var raw in record.Msisdns)
+        {
+            if (PhoneNumber.TryNormalize(raw, parserOptions, out var msisdn))
+            {
+                info.Msisdn = info.Msisdn == 0 ? msisdn : info.Msisdn;
+                _session.Upsert((long)msisdn, info);
+            }
+        }
+
+        foreach (var account in record.Accounts)
+        {
+            _session.Upsert(Register.AccountKey(account), info);
+        }
+
+        _owner.CountApplied();
+    }
+
+    /// <summary>The resident holding number <paramref name="msisdn"/>.</summary>
+    public bool TryGetByNumber(ulong msisdn, out SubjectInfo info)
+    {
+        info = default;
+        return msisdn != 0 && _session.TryRead((long)msisdn, out info);
+    }
+
+    /// <summary>The resident holding account <paramref name="account"/>.</summary>
+    public bool TryGetByAccount(ReadOnlySpan<byte> account, out SubjectInfo info)
+    {
+        info = default;
+        return !account.IsEmpty && _session.TryRead(Register.AccountKey(account), out info);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+}

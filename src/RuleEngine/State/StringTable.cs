@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>
+/// Interns the small vocabulary of ids that FASTER values refer to (stations, grids, typologies, person ids) as ints,
+/// so those values stay blittable. Written by table loaders, read by the engine when it builds an alert; thread-safe.
+/// Reference 0 is the empty string.
+/// </summary>
+public sealed class StringTable
+{
+    private readonly ConcurrentDictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private string[] _values = new string[1024];
+    private int _count = 1;
+
+    /// <summary>Creates an empty table (reference 0 = "").</summary>
+    public StringTable() => _values[0] = string.Empty;
+
+    /// <summary>Number of interned strings, including the empty string.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The reference of <paramref name="utf8"/>, interning it when new. Allocates only for new strings and on lookup.</summary>
+    public int Intern(ReadOnlySpan<byte> utf8) => utf8.IsEmpty ? 0 : Intern(Encoding.UTF8.GetString(utf8));
+
+    /// <summary>The reference of <paramref name="value"/>, interning it when new.</summary>
+    public int Intern(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length == 0)
+        {
+            return 0;
+        }
+
+        if (_ids.TryGetValue(value, out var id))
+        {
+            return id;
+        }
+
+        lock (_gate)
+        {
+            if (_ids.TryGetValue(value, out id))
+            {
+                return id;
+            }
+
+            id = _count;
+            if (id == _values.Length)
+            {
+                Array.Resize(ref _values, _values.Length * 2);
+            }
+
+            _values[id] = value;
+            Volatile.Write(ref _count, id + 1);
+            _ids[value] = id;
+            return id;
+        }
+    }
+
+    /// <summary>The string behind <paramref name="reference"/>; empty for 0 or an unknown reference.</summary>
+    public string this[int reference]
+    {
+        get
+        {
+            var values = Volatile.Read(ref _values);
+            return (uint)reference < (uint)Count && (uint)reference < (uint)values.Length ? values[reference] ?? string.Empty : string.Empty;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Runtime.InteropServices;
+using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.Internal;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>A watchlist entry as stored: 32 bytes, blittable.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct WatchValue
+{
+    /// <summary>Start of validity (epoch ms); 0 = always.</summary>
+    public long ValidFromMs;
+
+    /// <summary>End of validity (epoch ms); 0 = open-ended.</summary>
+    public long ValidToMs;
+
+    /// <summary>Second, independent hash of the key: guards against 64-bit key collisions.</summary>
+    public uint Check;
+
+    /// <summary>Typology reference in the <see cref="StringTable"/>.</summary>
+    public int Typology;
+
+    /// <summary>CONFIRMED or SUSPECTED.</summary>
+    public WatchLevel Level;
+
+    /// <summary>True when the entry is valid at <paramref name="nowMs"/>.</summary>
+    public readonly bool IsValidAt(long nowMs) =>
+        (ValidFromMs == 0 || nowMs >= ValidFromMs) && (ValidToMs == 0 || nowMs < ValidToMs);
+}
+
+/// <summary>A watchlist hit handed to the rules.</summary>
+public readonly record struct WatchHit(WatchLevel Level, int Typology);
+
+/// <summary>
+/// The watchlists (numbers, IMEIs, accounts, URLs, app packages, devices) in one FASTER store, keyed by a hash of
+/// (key type, key). Number keys are hashed from their E.164 value, so every spelling of a number finds the entry.
+/// Shared and read-mostly: the table loader writes through its own <see cref="WatchlistSession"/>, each engine
+/// thread reads through its own.
+/// </summary>
+public sealed class Watchlist : IDisposable
+{
+    private readonly FasterStore<WatchValue> _store;
+    private long _count;
+
+    /// <summary>Creates an empty watchlist store.</summary>
+    public Watchlist(FasterStoreOptions options, StringTable strings)
+    {
+        _store = new FasterStore<WatchValue>("watchlist", options);
+        Strings = strings;
+    }
+
+    /// <summary>The string table typologies are interned in.</summary>
+    public StringTable Strings { get; }
+
+    /// <summary>Entries added minus entries removed (approximate under concurrent writers).</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>A session for the calling thread.</summary>
+    public WatchlistSession NewSession() => new(this, _store.NewSession());
+
+    internal void AdjustCount(long delta) => Interlocked.Add(ref _count, delta);
+
+    /// <inheritdoc />
+    public void Dispose() => _store.Dispose();
+}
+
+/// <summary>One thread's access to the <see cref="Watchlist"/>.</summary>
+public sealed class WatchlistSession : IDisposable
+{
+    private readonly Watchlist _owner;
+    private readonly FasterSession<WatchValue> _session;
+
+    internal WatchlistSession(Watchlist owner, FasterSession<WatchValue> session)
+    {
+        _owner = owner;
+        _session = session;
+    }
+
+    /// <summary>Adds or replaces an entry.</summary>
+    public void Upsert(in WatchlistEntry entry)
+    {
+        var (key, check) = KeyOf(entry.KeyType, entry.Key, entry.KeyNumber);
+        var value = new WatchValue
+        {
+            ValidFromMs = entry.ValidFromMs ?? 0,
+            ValidToMs = entry.ValidToMs ?? 0,
+            Check = check,
+            Typology = _owner.Strings.Intern(entry.Typology),
+            Level = entry.Level,
+        };
+        if (!_session.TryRead(key, out _))
+        {
+            _owner.AdjustCount(1);
+        }
+
+        _session.Upsert(key, value);
+    }
+
+    /// <summary>Removes the entry of a key given as text (a tombstone on the compacted topic carries only the key).</summary>
+    public void Remove(WatchKeyType type, ReadOnlySpan<byte> key, ulong keyNumber)
+    {
+        var (k, _) = KeyOf(type, key, keyNumber);
+        if (_session.TryRead(k, out _))
+        {
+            _owner.AdjustCount(-1);
+            _session.Delete(k);
+        }
+    }
+
+    /// <summary>Looks up a number (MSISDN or IMEI) valid at <paramref name="nowMs"/>.</summary>
+    public bool TryLookup(WatchKeyType type, ulong number, long nowMs, out WatchHit hit)
+    {
+        hit = default;
+        if (number == 0)
+        {
+            return false;
+        }
+
+        var (key, check) = KeyOfNumber(type, number);
+        return Found(key, check, nowMs, out hit);
+    }
+
+    /// <summary>Looks up a textual key (account, URL, package, device) valid at <paramref name="nowMs"/>.</summary>
+    public bool TryLookup(WatchKeyType type, ReadOnlySpan<byte> key, long nowMs, out WatchHit hit)
+    {
+        hit = default;
+        if (key.IsEmpty)
+        {
+            return false;
+        }
+
+        return Found(KeyHash.Of((byte)type, key), KeyHash.Check(key), nowMs, out hit);
+    }
+
+    private bool Found(long key, uint check, long nowMs, out WatchHit hit)
+    {
+        if (_session.TryRead(key, out var value) && value.Check == check && value.IsValidAt(nowMs))
+        {
+            hit = new WatchHit(value.Level, value.Typology);
+            return true;
+        }
+
+        hit = default;
+        return false;
+    }
+
+    private static (long Key, uint Check) KeyOf(WatchKeyType type, ReadOnlySpan<byte> key, ulong keyNumber) =>
+        keyNumber != 0 && type is WatchKeyType.Msisdn or WatchKeyType.Imei
+            ? KeyOfNumber(type, keyNumber)
+            : (KeyHash.Of((byte)type, key), KeyHash.Check(key));
+
+    private static (long Key, uint Check) KeyOfNumber(WatchKeyType type, ulong number) =>
+        (KeyHash.Of((byte)type, number), (uint)(number ^ (number >> 32)));
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing, builds, runs every test project, and ends with
+# one line "N passed, N failed" counted from the test results (dotnet test's own summary is per project).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+infra/setup.sh --no-build || { echo "0 passed, 1 failed"; exit 1; }
+
+results="$root/TestResults/run-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$results"
+dotnet test FraudShield.sln -c Release --nologo -v q --logger "trx" --results-directory "$results" "$@"
+rc=$?
+
+passed=0; failed=0; trx_count=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  trx_count=$((trx_count + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+# A build failure or a crashed test host leaves no results: count it as a failure rather than report success.
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$trx_count" -eq 0 ]; then failed=$((failed > 0 ? failed : 1)); fi
+echo "$passed passed, $failed failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
