@@ -1,0 +1,17 @@
+namespace FraudShield.AlertDispatch;
+
+/// <summary>Reconnect policy of <see cref="AlertStreamClient"/>.</summary>
+public sealed class AlertStreamClientOptions
+{
+    /// <summary>Delay before the first reconnect after a failure; doubles per consecutive failure. Default 100 ms.</summary>
+    public TimeSpan InitialReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Upper bound of the reconnect delay. Default 5 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Consecutive failed attempts (no alert received in between) before the last failure is thrown; null retries
+    /// until cancelled. Default null.
+    /// </summary>
+    public int? MaxConsecutiveFailures { get; set; }
+}

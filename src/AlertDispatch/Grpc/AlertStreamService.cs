@@ -1,0 +1,128 @@
+using FraudShield.AlertDispatch.Internal;
+using FraudShield.Contracts.Dispatch.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FraudShield.AlertDispatch.Grpc;
+
+/// <summary>
+/// The AlertStream gRPC service: each Subscribe call is one hub subscriber, and the call itself is that
+/// subscriber's single writer loop.
+/// </summary>
+/// <remarks>
+/// Status codes: no scope or an empty id, or a malformed resume token → <see cref="StatusCode.InvalidArgument"/>;
+/// a token older than the retention or from an earlier dispatch process → <see cref="StatusCode.OutOfRange"/>
+/// (the alerts after it are gone, so the call refuses instead of silently skipping them; subscribe without a token
+/// to continue live); the subscriber fell behind → <see cref="StatusCode.ResourceExhausted"/>; the dispatch is
+/// shutting down → <see cref="StatusCode.Unavailable"/>. The last two carry the resume token in the
+/// <see cref="DispatchMetadata.ResumeTokenKey"/> trailer. Anything else → <see cref="StatusCode.Unknown"/> with no detail.
+/// </remarks>
+public sealed class AlertStreamService : AlertStream.AlertStreamBase
+{
+    private readonly AlertHub _hub;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<AlertStreamService> _logger;
+
+    /// <summary>Creates the service over a hub.</summary>
+    public AlertStreamService(AlertHub hub, IHostApplicationLifetime lifetime, ILogger<AlertStreamService> logger)
+    {
+        _hub = hub;
+        _lifetime = lifetime;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertDelivery> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+
+        if (!AlertScope.TryFromRequest(request, out var scope, out var error))
+        {
+            throw Refuse(StatusCode.InvalidArgument, error);
+        }
+
+        var callCancelled = context.CancellationToken;
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(callCancelled, _lifetime.ApplicationStopping);
+        AlertSubscription? subscription = null;
+        var lastWritten = -1L;
+        long delivered = 0;
+        try
+        {
+            subscription = _hub.Subscribe(scope, request.ResumeToken);
+            lastWritten = subscription.LastSequence;
+            DispatchLog.SubscriberConnected(_logger, scope, subscription.ReplayCount);
+            await context.WriteResponseHeadersAsync(new Metadata { { DispatchMetadata.ResumeTokenKey, subscription.StartResumeToken } });
+
+            await foreach (var entry in subscription.ReadAllAsync(stopping.Token))
+            {
+                var delivery = new AlertDelivery
+                {
+                    Alert = AlertMasking.ForScope(entry.Alert, scope),
+                    ResumeToken = _hub.FormatResumeToken(entry.Sequence),
+                };
+                await responseStream.WriteAsync(delivery, stopping.Token);
+                lastWritten = entry.Sequence;
+                delivered++;
+            }
+
+            // The subscription was ended from this side without a reason: treat as shutting down.
+            throw Disconnected(DisconnectReason.ShuttingDown, lastWritten);
+        }
+        catch (RpcException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (callCancelled.IsCancellationRequested)
+        {
+            DispatchLog.SubscriberCancelled(_logger, scope, delivered);
+        }
+        catch (OperationCanceledException) when (_lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            throw Disconnected(DisconnectReason.ShuttingDown, lastWritten);
+        }
+        catch (SubscriberDisconnectedException ex)
+        {
+            DispatchLog.SubscriberDisconnected(_logger, scope, ex.Reason);
+            throw Disconnected(ex.Reason, lastWritten);
+        }
+        catch (ResumeTokenFormatException ex)
+        {
+            throw Refuse(StatusCode.InvalidArgument, ex.Message);
+        }
+        catch (ResumeTokenExpiredException ex)
+        {
+            throw Refuse(StatusCode.OutOfRange, ex.Message + " Subscribe without a resume token to continue with live alerts.");
+        }
+        catch (Exception ex)
+        {
+            DispatchLog.SubscribeFailed(_logger, scope, ex);
+            throw new RpcException(new Status(StatusCode.Unknown, "The dispatch failed to deliver alerts."));
+        }
+        finally
+        {
+            subscription?.Dispose();
+        }
+    }
+
+    private RpcException Refuse(StatusCode code, string detail)
+    {
+        DispatchLog.SubscribeRefused(_logger, code, detail);
+        return new RpcException(new Status(code, detail));
+    }
+
+    private RpcException Disconnected(DisconnectReason reason, long lastWritten)
+    {
+        var trailers = new Metadata();
+        if (lastWritten >= 0)
+        {
+            trailers.Add(DispatchMetadata.ResumeTokenKey, _hub.FormatResumeToken(lastWritten));
+        }
+
+        return reason == DisconnectReason.SlowSubscriber
+            ? new RpcException(new Status(StatusCode.ResourceExhausted, "The subscriber fell behind; resume with the last resume token."), trailers)
+            : new RpcException(new Status(StatusCode.Unavailable, "The dispatch is shutting down; resume with the last resume token."), trailers);
+    }
+}

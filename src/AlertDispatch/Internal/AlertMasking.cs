@@ -1,0 +1,49 @@
+using FraudShield.Contracts.Alerts.V1;
+
+namespace FraudShield.AlertDispatch.Internal;
+
+/// <summary>
+/// The subject's full number goes only to scopes that cover the alert; the masked form is always present.
+/// Alerts in the hub are shared between subscribers and never mutated: a change makes a copy.
+/// </summary>
+internal static class AlertMasking
+{
+    /// <summary>Returns the alert with <c>subject.msisdn_masked</c> filled (a copy only when it was missing).</summary>
+    public static Alert EnsureMasked(Alert alert)
+    {
+        var subject = alert.Subject;
+        if (subject is null || subject.Msisdn.Length == 0 || subject.MsisdnMasked.Length != 0)
+        {
+            return alert;
+        }
+
+        var copy = alert.Clone();
+        copy.Subject.MsisdnMasked = Mask(subject.Msisdn);
+        return copy;
+    }
+
+    /// <summary>Returns the alert as the scope may see it: without the full number unless the scope covers it.</summary>
+    public static Alert ForScope(Alert alert, AlertScope scope)
+    {
+        if (alert.Subject is null || alert.Subject.Msisdn.Length == 0 || scope.Matches(alert))
+        {
+            return alert;
+        }
+
+        var copy = alert.Clone();
+        copy.Subject.Msisdn = string.Empty;
+        return copy;
+    }
+
+    /// <summary>Keeps the first three and last four digits: <c>8613812345678</c> becomes <c>861******5678</c>.</summary>
+    public static string Mask(string msisdn)
+    {
+        if (msisdn.Length <= 7)
+        {
+            var keep = Math.Min(2, msisdn.Length);
+            return string.Concat(new string('*', msisdn.Length - keep), msisdn.AsSpan(msisdn.Length - keep));
+        }
+
+        return string.Concat(msisdn.AsSpan(0, 3), new string('*', msisdn.Length - 7), msisdn.AsSpan(msisdn.Length - 4));
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace FraudShield.AlertDispatch.Internal;
+
+/// <summary>Log messages of the dispatch with stable event ids. Scopes are station/grid ids, never personal data.</summary>
+internal static partial class DispatchLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Subscriber {Scope} connected, replaying {ReplayCount} alerts.")]
+    public static partial void SubscriberConnected(ILogger logger, AlertScope scope, int replayCount);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Subscriber {Scope} cancelled after {Delivered} alerts.")]
+    public static partial void SubscriberCancelled(ILogger logger, AlertScope scope, long delivered);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Subscriber {Scope} disconnected: {Reason}.")]
+    public static partial void SubscriberDisconnected(ILogger logger, AlertScope scope, DisconnectReason reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Subscribe refused with {StatusCode}: {Detail}")]
+    public static partial void SubscribeRefused(ILogger logger, global::Grpc.Core.StatusCode statusCode, string detail);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Subscribe failed unexpectedly for {Scope}.")]
+    public static partial void SubscribeFailed(ILogger logger, AlertScope scope, Exception exception);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Dispatch gRPC server listening on {Address}.")]
+    public static partial void ServerStarted(ILogger logger, Uri address);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Alert stream to {Address} failed with {StatusCode}; reconnect {Attempt} in {DelayMs} ms.")]
+    public static partial void ClientReconnecting(ILogger logger, string address, global::Grpc.Core.StatusCode statusCode, int attempt, long delayMs);
+}

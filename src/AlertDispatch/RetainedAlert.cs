@@ -1,0 +1,8 @@
+using FraudShield.Contracts.Alerts.V1;
+
+namespace FraudShield.AlertDispatch;
+
+/// <summary>An alert as the hub published it: its position in the hub's sequence and the (shared, read-only) alert.</summary>
+/// <param name="Sequence">Monotonically increasing from 1 per published alert.</param>
+/// <param name="Alert">The alert; shared by every subscriber, never mutate it.</param>
+public readonly record struct RetainedAlert(long Sequence, Alert Alert);
