@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using FraudShield.Contracts;
+using FraudShield.Ingest.Events;
 
 namespace FraudShield.Ingest.Simulation;
 
@@ -122,7 +123,7 @@ public sealed class CitySimulator
 
     /// <summary>A watchlist entry record (key "TYPE:key").</summary>
     public SimRecord WatchEntry(string keyType, string key, string typology) =>
-        Record(Topics.Watchlist, keyType + ":" + key, w =>
+        Record(Topics.Watchlist, WatchlistKey.Format(keyType, key), w =>
         {
             w.WriteString("key_type", keyType);
             w.WriteString("key", key);
@@ -254,7 +255,9 @@ public sealed class CitySimulator
         });
     }
 
-    private SimRecord Record(string topic, string key, Action<Utf8JsonWriter> body)
+    private SimRecord Record(string topic, string key, Action<Utf8JsonWriter> body) => Record(topic, System.Text.Encoding.UTF8.GetBytes(key), body);
+
+    private SimRecord Record(string topic, byte[] key, Action<Utf8JsonWriter> body)
     {
         _buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(_buffer))
@@ -264,6 +267,6 @@ public sealed class CitySimulator
             writer.WriteEndObject();
         }
 
-        return new SimRecord(topic, System.Text.Encoding.UTF8.GetBytes(key), _buffer.WrittenSpan.ToArray());
+        return new SimRecord(topic, key, _buffer.WrittenSpan.ToArray());
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.State;
 
@@ -61,16 +60,14 @@ public sealed class TableApplier : IDisposable
         return true;
     }
 
-    private bool TryRemove(ReadOnlySpan<byte> key, out ParseError error)
+    private bool TryRemove(ReadOnlySpan<byte> recordKey, out ParseError error)
     {
-        error = new ParseError(RejectReason.InvalidValue, "key");
-        var colon = key.IndexOf((byte)':');
-        if (colon <= 0 || !TryParseKeyType(key[..colon], out var type))
+        if (!WatchlistKey.TryParse(recordKey, out var type, out var text))
         {
+            error = new ParseError(RejectReason.InvalidValue, "key");
             return false;
         }
 
-        var text = key[(colon + 1)..];
         ulong number = 0;
         if (type == WatchKeyType.Msisdn && !PhoneNumber.TryNormalize(text, _parserOptions, out number))
         {
@@ -78,27 +75,15 @@ public sealed class TableApplier : IDisposable
             return false;
         }
 
-        if (type == WatchKeyType.Imei && !ulong.TryParse(text, out number))
+        if (type == WatchKeyType.Imei && !System.Buffers.Text.Utf8Parser.TryParse(text, out number, out _))
         {
+            error = new ParseError(RejectReason.InvalidValue, "key");
             return false;
         }
 
         _watch.Remove(type, text, number);
         error = default;
         return true;
-    }
-
-    private static bool TryParseKeyType(ReadOnlySpan<byte> name, out WatchKeyType type)
-    {
-        Span<char> chars = stackalloc char[16];
-        if (name.Length > chars.Length)
-        {
-            type = default;
-            return false;
-        }
-
-        var n = Encoding.ASCII.GetChars(name, chars);
-        return Enum.TryParse(chars[..n].ToString().Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out type);
     }
 
     /// <inheritdoc />

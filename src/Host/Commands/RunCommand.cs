@@ -1,0 +1,71 @@
+using System.CommandLine;
+using FraudShield.AlertDispatch;
+using FraudShield.Host.Runtime;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.Host.Commands;
+
+/// <summary>`fraudshield run`: the production service against a real Kafka cluster: engine, dispatch, or both.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var bootstrap = new Option<string>("--bootstrap") { Description = "Kafka bootstrap servers (host:port,...).", Required = true };
+        var role = new Option<string>("--role") { Description = "engine, dispatch or both.", DefaultValueFactory = _ => "both" };
+        role.AcceptOnlyFromAmong("engine", "dispatch", "both");
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Folder for FASTER stores (default: a temporary folder)." };
+        var listen = new Option<string>("--listen") { Description = "gRPC listen address (IP).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--grpc-port") { Description = "gRPC port.", DefaultValueFactory = _ => 50051 };
+        var cert = new Option<FileInfo?>("--tls-cert") { Description = "PKCS#12 certificate for TLS; required off loopback." };
+        var certPassword = new Option<string?>("--tls-cert-password") { Description = "Password of --tls-cert." };
+        var kafkaProperty = new Option<string[]>("--kafka-property", "-X") { Description = "Extra librdkafka property key=value (security.protocol, sasl.*, ssl.*).", AllowMultipleArgumentsPerToken = false };
+
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, listen, port, cert, certPassword, kafkaProperty };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(kafkaProperty) ?? [])
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    Console.Error.WriteLine($"fraudshield run: --kafka-property '{pair}' is not key=value");
+                    return 2;
+                }
+
+                extra[pair[..eq]] = pair[(eq + 1)..];
+            }
+
+            var selected = parse.GetValue(role)!;
+            var options = new NodeOptions
+            {
+                Kafka = new KafkaOptions { BootstrapServers = parse.GetValue(bootstrap)!, ExtraProperties = extra },
+                RunEngine = selected is "engine" or "both",
+                RunDispatch = selected is "dispatch" or "both",
+                Stores = new FasterStoreOptions { Directory = parse.GetValue(data)?.FullName },
+                Server = new DispatchServerOptions
+                {
+                    Host = parse.GetValue(listen)!,
+                    Port = parse.GetValue(port),
+                    CertificatePath = parse.GetValue(cert)?.FullName,
+                    CertificatePassword = parse.GetValue(certPassword),
+                },
+            };
+            using var loggers = Logging.Create(Microsoft.Extensions.Logging.LogLevel.Information);
+            await using var node = await FraudShieldNode.StartAsync(options, loggers, cancellationToken);
+            Console.Error.WriteLine($"fraudshield run: role={selected} kafka={options.Kafka.BootstrapServers} grpc={node.GrpcAddress}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C / SIGTERM: shut down cleanly (consumer leaves its group, producer flushes).
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

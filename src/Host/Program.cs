@@ -1,0 +1,9 @@
+using System.CommandLine;
+using FraudShield.Host.Commands;
+
+var root = new RootCommand("FraudShield: telecom and online fraud early warning. Events in through Kafka, rules against FASTER state, alerts out over gRPC.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ConsoleCommand.Create());
+root.Subcommands.Add(WatchlistCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,161 @@
+using Confluent.Kafka;
+using FraudShield.AlertDispatch;
+using FraudShield.Contracts;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FraudShield.Host.Runtime;
+
+/// <summary>
+/// One FraudShield process: the engine (table followers, consume loop, FASTER stores) and/or dispatch (alert feed,
+/// hub, gRPC server), wired to one Kafka cluster. The demo, `run` and the end-to-end tests all start this.
+/// </summary>
+internal sealed partial class FraudShieldNode : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private IProducer<byte[], byte[]>? _producer;
+    private EngineStores? _stores;
+    private readonly List<TableFollower> _tables = [];
+    private readonly List<TableApplier> _appliers = [];
+    private EngineWorker? _engine;
+    private AlertHub? _hub;
+    private AlertFeed? _feed;
+    private DispatchServer? _server;
+    private long _tableRejects;
+
+    private FraudShieldNode(NodeOptions options, ILogger logger)
+    {
+        Options = options;
+        _logger = logger;
+    }
+
+    public NodeOptions Options { get; }
+
+    /// <summary>The gRPC address, when dispatch runs.</summary>
+    public Uri? GrpcAddress => _server?.Address;
+
+    public EngineWorker? Engine => _engine;
+
+    public AlertHub? Hub => _hub;
+
+    public long TableRejects => Interlocked.Read(ref _tableRejects);
+
+    public IReadOnlyList<TableFollower> Tables => _tables;
+
+    public static async Task<FraudShieldNode> StartAsync(NodeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var node = new FraudShieldNode(options, loggers.CreateLogger("FraudShield.Node"));
+        try
+        {
+            await node.StartCoreAsync(loggers, cancellationToken);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var kafka = Options.Kafka;
+        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        if (Options.RunEngine)
+        {
+            _stores = new EngineStores(Options.Stores);
+            var watchApplier = new TableApplier(_stores, Options.Parser);
+            var registerApplier = new TableApplier(_stores, Options.Parser);
+            _appliers.Add(watchApplier);
+            _appliers.Add(registerApplier);
+            var tableLogger = loggers.CreateLogger<TableFollower>();
+            _tables.Add(new TableFollower(kafka, Topics.Watchlist, (key, value, tombstone, _) =>
+            {
+                if (!watchApplier.ApplyWatchlist(key, value, tombstone, out var error))
+                {
+                    Interlocked.Increment(ref _tableRejects);
+                    Log.TableRecordRejected(_logger, Topics.Watchlist, error.Reason.ToString(), error.Field);
+                }
+            }, tableLogger));
+            _tables.Add(new TableFollower(kafka, Topics.Registry, (_, value, tombstone, _) =>
+            {
+                if (!registerApplier.ApplyRegistry(value, tombstone, out var error))
+                {
+                    Interlocked.Increment(ref _tableRejects);
+                    Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
+                }
+            }, tableLogger));
+            foreach (var table in _tables)
+            {
+                table.Start();
+            }
+
+            // Like a Kafka Streams global table: load the tables whole before the first event is judged.
+            foreach (var table in _tables)
+            {
+                try
+                {
+                    await table.WaitUntilCaughtUpAsync(Options.TableBootstrapTimeout, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    Log.TableBootstrapSlow(_logger, table.Topic, table.RecordsApplied);
+                }
+            }
+
+            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup);
+            _engine.Start();
+        }
+
+        if (Options.RunDispatch)
+        {
+            _hub = new AlertHub();
+            _feed = new AlertFeed(kafka, _hub, loggers.CreateLogger<AlertFeed>());
+            _feed.Start();
+            _server = await DispatchServer.StartAsync(
+                Options.Server,
+                _hub,
+                services => services.AddSingleton(this),
+                endpoints => endpoints.MapGrpcService<EngineStatusService>(),
+                loggers,
+                cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        _feed?.Dispose();
+        _engine?.Dispose();
+        foreach (var table in _tables)
+        {
+            table.Dispose();
+        }
+
+        foreach (var applier in _appliers)
+        {
+            applier.Dispose();
+        }
+
+        _producer?.Flush(TimeSpan.FromSeconds(10));
+        _producer?.Dispose();
+        _stores?.Dispose();
+        _hub?.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Rejected a record of {Topic}: {Reason} {Field}")]
+        public static partial void TableRecordRejected(ILogger logger, string topic, string reason, string field);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Table {Topic} not caught up at start ({Records} records applied); processing events anyway")]
+        public static partial void TableBootstrapSlow(ILogger logger, string topic, long records);
+    }
+}

@@ -1,0 +1,31 @@
+using FraudShield.AlertDispatch;
+using FraudShield.Ingest.Events;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.Host.Runtime;
+
+/// <summary>What one FraudShield process runs and where: the engine, dispatch, or both.</summary>
+internal sealed record NodeOptions
+{
+    public required KafkaOptions Kafka { get; init; }
+
+    public bool RunEngine { get; init; } = true;
+
+    public bool RunDispatch { get; init; } = true;
+
+    public FasterStoreOptions Stores { get; init; } = new();
+
+    public RulePackOptions Rules { get; init; } = new();
+
+    public ParserOptions Parser { get; init; } = ParserOptions.Default;
+
+    public DispatchServerOptions Server { get; init; } = new() { Port = 50051 };
+
+    /// <summary>How long the engine waits for the watchlist and register to load before it processes events.</summary>
+    public TimeSpan TableBootstrapTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Consumer group of the engine processes.</summary>
+    public string EngineGroup { get; init; } = "fraudshield-engine";
+}

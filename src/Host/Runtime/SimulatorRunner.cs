@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using FraudShield.Ingest.Kafka;
+using FraudShield.Ingest.Simulation;
+
+namespace FraudShield.Host.Runtime;
+
+/// <summary>
+/// Drives a <see cref="CitySimulator"/> into Kafka on its own thread: benign traffic at a fixed rate, scheduled by a
+/// clock (not by delays, so a slow produce does not lower the offered rate), and the seed scenario at an interval.
+/// </summary>
+internal sealed class SimulatorRunner : IDisposable
+{
+    private readonly CitySimulator _city;
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly double _rate;
+    private readonly TimeSpan _scenarioEvery;
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
+    private long _produced;
+    private long _scenarios;
+
+    public SimulatorRunner(KafkaOptions kafka, CitySimulator city, double eventsPerSecond, TimeSpan scenarioEvery)
+    {
+        _city = city;
+        _rate = eventsPerSecond;
+        _scenarioEvery = scenarioEvery;
+        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+    }
+
+    public long Produced => Interlocked.Read(ref _produced);
+
+    public long Scenarios => Interlocked.Read(ref _scenarios);
+
+    /// <summary>Produces the register and the watchlists and waits until the cluster has them all.</summary>
+    public void PublishTables()
+    {
+        foreach (var record in _city.Register())
+        {
+            Produce(record);
+        }
+
+        foreach (var record in _city.Watchlist())
+        {
+            Produce(record);
+        }
+
+        _producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "fraudshield-simulator" };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        var nextScenario = TimeSpan.FromSeconds(1);
+        while (!_stop.IsCancellationRequested)
+        {
+            var now = clock.Elapsed;
+            var due = (long)(now.TotalSeconds * _rate);
+            var wallMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            while (sent < due && !_stop.IsCancellationRequested)
+            {
+                Produce(_city.NextBenign(wallMs));
+                sent++;
+            }
+
+            if (_scenarioEvery > TimeSpan.Zero && now >= nextScenario)
+            {
+                foreach (var record in _city.NextScenario(wallMs).Records)
+                {
+                    Produce(record);
+                }
+
+                Interlocked.Increment(ref _scenarios);
+                nextScenario += _scenarioEvery;
+            }
+
+            _stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(5));
+        }
+    }
+
+    private void Produce(SimRecord record)
+    {
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(record.Topic, new Message<byte[], byte[]> { Key = record.Key, Value = record.Value });
+                Interlocked.Increment(ref _produced);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                _producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(10));
+        _producer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Dispose();
+        _stop.Dispose();
+    }
+}
