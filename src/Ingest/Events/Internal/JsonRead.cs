@@ -171,6 +171,21 @@ internal static class JsonRead
         return TryParseDigits(text, out value) ? RejectReason.None : RejectReason.InvalidValue;
     }
 
+    /// <summary>The two numeric readings of a watchlist key string: as a phone number and as plain digits.</summary>
+    public static void KeyNumbers(scoped ref Utf8JsonReader reader, ParserOptions options, out bool isPhone, out ulong phone, out bool isDigits, out ulong digits)
+    {
+        Span<byte> buffer = stackalloc byte[MaxUnescaped];
+        if (!TryScalarText(in reader, buffer, out var text, out _))
+        {
+            isPhone = isDigits = false;
+            phone = digits = 0;
+            return;
+        }
+
+        isPhone = PhoneNumber.TryNormalize(text, options, out phone);
+        isDigits = TryParseDigits(text, out digits);
+    }
+
     /// <summary>Parses 0 to 19 ASCII digits; the empty text gives 0.</summary>
     public static bool TryParseDigits(ReadOnlySpan<byte> text, out ulong value)
     {
