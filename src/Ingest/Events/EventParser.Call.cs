@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint CallRequired =
+        (1u << CallFields.EventId) | (1u << CallFields.Calling) | (1u << CallFields.Called) | (1u << CallFields.Direction) |
+        (1u << CallFields.StartMs) | (1u << CallFields.DurationS) | (1u << CallFields.Answered) | (1u << CallFields.Origin);
+
+    /// <summary>Parses a call event from <c>fs.calls</c>.</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is a valid call event.</returns>
+    public bool TryParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseCall(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses a call event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is a valid call event.</returns>
+    public bool TryParseCall(in ReadOnlySequence<byte> data, out CallEvent ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseCall(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseCall(span, out ev, out error);
+    }
+
+    private bool ParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> eventId = default, callId = default, originCountry = default, cellId = default;
+        ulong calling = 0, presented = 0, called = 0, imei = 0, imsi = 0;
+        CallDirection direction = default;
+        CallOrigin origin = default;
+        long startMs = 0, answerMs = 0, endMs = 0;
+        int durationS = 0;
+        bool answered = false, roaming = false;
+        uint seen = 0, present = 0;
+
+        int field;
+        while ((field = JsonRead.NextField<CallFields>(ref reader)) != -2)
+        {
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, CallFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            var r = field switch
+            {
+                CallFields.EventId => JsonRead.String(ref reader, out eventId),
+                CallFields.CallId => JsonRead.String(ref reader, out callId),
+                CallFields.Calling => JsonRead.Phone(ref reader, _options, out calling),
+                CallFields.Presented => JsonRead.Phone(ref reader, _options, out presented),
+                CallFields.Called => JsonRead.Phone(ref reader, _options, out called),
+                CallFields.Direction => EnumRead.Direction(ref reader, out direction),
+                CallFields.StartMs => JsonRead.Int64(ref reader, out startMs),
+                CallFields.AnswerMs => JsonRead.Int64(ref reader, out answerMs),
+                CallFields.EndMs => JsonRead.Int64(ref reader, out endMs),
+                CallFields.DurationS => JsonRead.NonNegativeInt32(ref reader, out durationS),
+                CallFields.Answered => JsonRead.Bool(ref reader, out answered),
+                CallFields.Origin => EnumRead.Origin(ref reader, out origin),
+                CallFields.OriginCountry => JsonRead.String(ref reader, out originCountry),
+                CallFields.Imei => JsonRead.Digits(ref reader, out imei),
+                CallFields.Imsi => JsonRead.Digits(ref reader, out imsi),
+                CallFields.CellId => JsonRead.String(ref reader, out cellId),
+                _ => JsonRead.Bool(ref reader, out roaming),
+            };
+            if (r != RejectReason.None)
+            {
+                return Fail(r, CallFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = CallRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, CallFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ev = new CallEvent
+        {
+            EventId = eventId,
+            CallId = callId,
+            Calling = calling,
+            Presented = presented,
+            Called = called,
+            Direction = direction,
+            StartMs = startMs,
+            AnswerMs = (present & (1u << CallFields.AnswerMs)) != 0 ? answerMs : null,
+            EndMs = (present & (1u << CallFields.EndMs)) != 0 ? endMs : null,
+            DurationS = durationS,
+            Answered = answered,
+            Origin = origin,
+            OriginCountry = originCountry,
+            Imei = imei,
+            Imsi = imsi,
+            CellId = cellId,
+            Roaming = roaming,
+        };
+        return true;
+    }
+
+    /// <summary>The fields of a call event, in declaration order (the order missing fields are reported in).</summary>
+    private readonly struct CallFields : IFieldSet
+    {
+        public const int EventId = 0, CallId = 1, Calling = 2, Presented = 3, Called = 4, Direction = 5, StartMs = 6,
+            AnswerMs = 7, EndMs = 8, DurationS = 9, Answered = 10, Origin = 11, OriginCountry = 12, Imei = 13, Imsi = 14,
+            CellId = 15, Roaming = 16;
+
+        public static readonly string[] Names =
+        [
+            "event_id", "call_id", "calling", "presented", "called", "direction", "start_ms", "answer_ms", "end_ms",
+            "duration_s", "answered", "origin", "origin_country", "imei", "imsi", "cell_id", "roaming",
+        ];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("event_id"u8)) { return EventId; }
+            if (name.SequenceEqual("call_id"u8)) { return CallId; }
+            if (name.SequenceEqual("calling"u8)) { return Calling; }
+            if (name.SequenceEqual("presented"u8)) { return Presented; }
+            if (name.SequenceEqual("called"u8)) { return Called; }
+            if (name.SequenceEqual("direction"u8)) { return Direction; }
+            if (name.SequenceEqual("start_ms"u8)) { return StartMs; }
+            if (name.SequenceEqual("answer_ms"u8)) { return AnswerMs; }
+            if (name.SequenceEqual("end_ms"u8)) { return EndMs; }
+            if (name.SequenceEqual("duration_s"u8)) { return DurationS; }
+            if (name.SequenceEqual("answered"u8)) { return Answered; }
+            if (name.SequenceEqual("origin"u8)) { return Origin; }
+            if (name.SequenceEqual("origin_country"u8)) { return OriginCountry; }
+            if (name.SequenceEqual("imei"u8)) { return Imei; }
+            if (name.SequenceEqual("imsi"u8)) { return Imsi; }
+            if (name.SequenceEqual("cell_id"u8)) { return CellId; }
+            if (name.SequenceEqual("roaming"u8)) { return Roaming; }
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint DeviceRequired =
+        (1u << DeviceFields.EventId) | (1u << DeviceFields.Msisdn) | (1u << DeviceFields.TsMs) | (1u << DeviceFields.Type);
+
+    /// <summary>Parses a device event (topic <c>fs.signals</c>).</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseDevice(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses a device event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseDevice(in ReadOnlySequence<byte> data, out DeviceEvent ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseDevice(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseDevice(span, out ev, out error);
+    }
+
+    private bool ParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> eventId = default, deviceId = default, package = default;
+        ulong msisdn = 0;
+        long tsMs = 0;
+        DeviceEventType type = default;
+        AppCategory appCategory = default;
+        bool onCall = false;
+        uint seen = 0, present = 0;
+
+        int field;
+        while ((field = JsonRead.NextField<DeviceFields>(ref reader)) != -2)
+        {
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, DeviceFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            var r = field switch
+            {
+                DeviceFields.EventId => JsonRead.String(ref reader, out eventId),
+                DeviceFields.Msisdn => JsonRead.Phone(ref reader, _options, out msisdn),
+                DeviceFields.DeviceId => JsonRead.String(ref reader, out deviceId),
+                DeviceFields.TsMs => JsonRead.Int64(ref reader, out tsMs),
+                DeviceFields.Type => EnumRead.DeviceType(ref reader, out type),
+                DeviceFields.Package => JsonRead.String(ref reader, out package),
+                DeviceFields.AppCategory => EnumRead.AppCategory(ref reader, out appCategory),
+                _ => JsonRead.Bool(ref reader, out onCall),
+            };
+            if (r != RejectReason.None)
+            {
+                return Fail(r, DeviceFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = DeviceRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, DeviceFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ev = new DeviceEvent
+        {
+            EventId = eventId,
+            Msisdn = msisdn,
+            DeviceId = deviceId,
+            TsMs = tsMs,
+            Type = type,
+            Package = package,
+            AppCategory = appCategory,
+            OnCall = onCall,
+        };
+        return true;
+    }
+
+    /// <summary>The fields of a device event, in declaration order.</summary>
+    private readonly struct DeviceFields : IFieldSet
+    {
+        public const int EventId = 0, Msisdn = 1, DeviceId = 2, TsMs = 3, Type = 4, Package = 5, AppCategory = 6, OnCall = 7;
+
+        public static readonly string[] Names =
+            ["event_id", "msisdn", "device_id", "ts_ms", "type", "package", "app_category", "on_call"];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("event_id"u8)) { return EventId; }
+            if (name.SequenceEqual("msisdn"u8)) { return Msisdn; }
+            if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
+            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+            if (name.SequenceEqual("type"u8)) { return Type; }
+            if (name.SequenceEqual("package"u8)) { return Package; }
+            if (name.SequenceEqual("app_category"u8)) { return AppCategory; }
+            if (name.SequenceEqual("on_call"u8)) { return OnCall; }
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint SmsRequired =
+        (1u << SmsFields.EventId) | (1u << SmsFields.Receiver) | (1u << SmsFields.TsMs) | (1u << SmsFields.SenderClass);
+
+    /// <summary>Parses an SMS event (topic <c>fs.signals</c>).</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseSms(ReadOnlySpan<byte> utf8, out SmsEvent ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseSms(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses an SMS event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseSms(in ReadOnlySequence<byte> data, out SmsEvent ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseSms(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseSms(span, out ev, out error);
+    }
+
+    private bool ParseSms(ReadOnlySpan<byte> utf8, out SmsEvent ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> eventId = default, senderRaw = default;
+        ulong sender = 0, receiver = 0;
+        long tsMs = 0;
+        SenderClass senderClass = default;
+        StringArray keywordFlags = default, urlDomains = default;
+        uint seen = 0, present = 0;
+
+        int field;
+        while ((field = JsonRead.NextField<SmsFields>(ref reader)) != -2)
+        {
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, SmsFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            var r = field switch
+            {
+                SmsFields.EventId => JsonRead.String(ref reader, out eventId),
+                SmsFields.Sender => JsonRead.Sender(ref reader, _options, out senderRaw, out sender),
+                SmsFields.Receiver => JsonRead.Phone(ref reader, _options, out receiver),
+                SmsFields.TsMs => JsonRead.Int64(ref reader, out tsMs),
+                SmsFields.SenderClass => EnumRead.SenderClass(ref reader, out senderClass),
+                SmsFields.KeywordFlags => JsonRead.StringArray(utf8, ref reader, null, out keywordFlags),
+                _ => JsonRead.StringArray(utf8, ref reader, null, out urlDomains),
+            };
+            if (r != RejectReason.None)
+            {
+                return Fail(r, SmsFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = SmsRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, SmsFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ev = new SmsEvent
+        {
+            EventId = eventId,
+            Sender = sender,
+            SenderRaw = senderRaw,
+            Receiver = receiver,
+            TsMs = tsMs,
+            SenderClass = senderClass,
+            KeywordFlags = keywordFlags,
+            UrlDomains = urlDomains,
+        };
+        return true;
+    }
+
+    /// <summary>The fields of an SMS event, in declaration order.</summary>
+    private readonly struct SmsFields : IFieldSet
+    {
+        public const int EventId = 0, Sender = 1, Receiver = 2, TsMs = 3, SenderClass = 4, KeywordFlags = 5, UrlDomains = 6;
+
+        public static readonly string[] Names =
+            ["event_id", "sender", "receiver", "ts_ms", "sender_class", "keyword_flags", "url_domains"];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("event_id"u8)) { return EventId; }
+            if (name.SequenceEqual("sender"u8)) { return Sender; }
+            if (name.SequenceEqual("receiver"u8)) { return Receiver; }
+            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+            if (name.SequenceEqual("sender_class"u8)) { return SenderClass; }
+            if (name.SequenceEqual("keyword_flags"u8)) { return KeywordFlags; }
+            if (name.SequenceEqual("url_domains"u8)) { return UrlDomains; }
+            return -1;
+        }
+    }
+}

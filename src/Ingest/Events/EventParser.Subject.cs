@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint SubjectRequired = (1u << SubjectFields.PersonId) | (1u << SubjectFields.Msisdns) | (1u << SubjectFields.StationId);
+
+    /// <summary>Parses a resident register record (topic <c>fs.registry</c>).</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseSubject(ReadOnlySpan<byte> utf8, out SubjectRecord ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseSubject(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses a resident register record from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseSubject(in ReadOnlySequence<byte> data, out SubjectRecord ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseSubject(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseSubject(span, out ev, out error);
+    }
+
+    private bool ParseSubject(ReadOnlySpan<byte> utf8, out SubjectRecord ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> personId = default, addressId = default, stationId = default, beatId = default, gridId = default,
+            gridWorkerId = default;
+        StringArray msisdns = default, accounts = default, familyMsisdns = default;
+        int birthYear = 0;
+        SubjectFlags flags = default;
+        uint seen = 0, present = 0;
+
+        int field;
+        while ((field = JsonRead.NextField<SubjectFields>(ref reader)) != -2)
+        {
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, SubjectFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            var r = field switch
+            {
+                SubjectFields.PersonId => JsonRead.String(ref reader, out personId),
+                SubjectFields.Msisdns => JsonRead.StringArray(utf8, ref reader, _options, out msisdns),
+                SubjectFields.Accounts => JsonRead.StringArray(utf8, ref reader, null, out accounts),
+                SubjectFields.BirthYear => JsonRead.Int32(ref reader, out birthYear),
+                SubjectFields.Flags => EnumRead.SubjectFlags(ref reader, out flags),
+                SubjectFields.AddressId => JsonRead.String(ref reader, out addressId),
+                SubjectFields.StationId => JsonRead.String(ref reader, out stationId),
+                SubjectFields.BeatId => JsonRead.String(ref reader, out beatId),
+                SubjectFields.GridId => JsonRead.String(ref reader, out gridId),
+                SubjectFields.GridWorkerId => JsonRead.String(ref reader, out gridWorkerId),
+                _ => JsonRead.StringArray(utf8, ref reader, null, out familyMsisdns),
+            };
+            if (r == RejectReason.None && field == SubjectFields.Msisdns && msisdns.IsEmpty)
+            {
+                r = RejectReason.InvalidValue;
+            }
+
+            if (r != RejectReason.None)
+            {
+                return Fail(r, SubjectFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = SubjectRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, SubjectFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ev = new SubjectRecord
+        {
+            PersonId = personId,
+            Msisdns = msisdns,
+            Accounts = accounts,
+            BirthYear = (present & (1u << SubjectFields.BirthYear)) != 0 ? birthYear : null,
+            Flags = flags,
+            AddressId = addressId,
+            StationId = stationId,
+            BeatId = beatId,
+            GridId = gridId,
+            GridWorkerId = gridWorkerId,
+            FamilyMsisdns = familyMsisdns,
+        };
+        return true;
+    }
+
+    /// <summary>The fields of a register record, in declaration order.</summary>
+    private readonly struct SubjectFields : IFieldSet
+    {
+        public const int PersonId = 0, Msisdns = 1, Accounts = 2, BirthYear = 3, Flags = 4, AddressId = 5, StationId = 6,
+            BeatId = 7, GridId = 8, GridWorkerId = 9, FamilyMsisdns = 10;
+
+        public static readonly string[] Names =
+        [
+            "person_id", "msisdns", "accounts", "birth_year", "flags", "address_id", "station_id", "beat_id", "grid_id",
+            "grid_worker_id", "family_msisdns",
+        ];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("person_id"u8)) { return PersonId; }
+            if (name.SequenceEqual("msisdns"u8)) { return Msisdns; }
+            if (name.SequenceEqual("accounts"u8)) { return Accounts; }
+            if (name.SequenceEqual("birth_year"u8)) { return BirthYear; }
+            if (name.SequenceEqual("flags"u8)) { return Flags; }
+            if (name.SequenceEqual("address_id"u8)) { return AddressId; }
+            if (name.SequenceEqual("station_id"u8)) { return StationId; }
+            if (name.SequenceEqual("beat_id"u8)) { return BeatId; }
+            if (name.SequenceEqual("grid_id"u8)) { return GridId; }
+            if (name.SequenceEqual("grid_worker_id"u8)) { return GridWorkerId; }
+            if (name.SequenceEqual("family_msisdns"u8)) { return FamilyMsisdns; }
+            return -1;
+        }
+    }
+}

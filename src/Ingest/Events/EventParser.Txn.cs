@@ -1,0 +1,249 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint TxnRequired =
+        (1u << TxnFields.TxnId) | (1u << TxnFields.TsMs) | (1u << TxnFields.Type) | (1u << TxnFields.Payer) |
+        (1u << TxnFields.PayerAccount) | (1u << TxnFields.Payee) | (1u << TxnFields.PayeeAccount) | (1u << TxnFields.AmountMinor);
+
+    /// <summary>Parses a bank transaction (topic <c>fs.txns</c>).</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseTxn(ReadOnlySpan<byte> utf8, out TxnEvent ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseTxn(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses a bank transaction from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseTxn(in ReadOnlySequence<byte> data, out TxnEvent ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseTxn(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseTxn(span, out ev, out error);
+    }
+
+    private bool ParseTxn(ReadOnlySpan<byte> utf8, out TxnEvent ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> txnId = default, status = default, channel = default, payerAccount = default, payerCustomerId = default,
+            payeeAccount = default, payeeBank = default, currency = default, deviceId = default;
+        long tsMs = 0, payeeOpenedMs = 0, amountMinor = 0, payerBalanceAfterMinor = 0;
+        int payerAge = 0;
+        ulong payerMsisdn = 0;
+        TxnType type = default;
+        PayeeKind payeeKind = default;
+        uint seen = 0, present = 0;
+
+        // One loop walks the top level and the payer/payee objects: scope says which object the reader is in.
+        const int Top = 0, InPayer = 1, InPayee = 2;
+        int scope = Top;
+        while (true)
+        {
+            int field = scope switch
+            {
+                Top => JsonRead.NextField<TxnFields>(ref reader),
+                InPayer => JsonRead.NextField<PayerFields>(ref reader),
+                _ => JsonRead.NextField<PayeeFields>(ref reader),
+            };
+            if (field == -2)
+            {
+                if (scope == Top)
+                {
+                    break;
+                }
+
+                scope = Top;
+                continue;
+            }
+
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, TxnFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            RejectReason r;
+            switch (field)
+            {
+                case TxnFields.Payer or TxnFields.Payee:
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        return Fail(RejectReason.WrongType, TxnFields.Names[field], out error);
+                    }
+
+                    present |= bit;
+                    scope = field == TxnFields.Payer ? InPayer : InPayee;
+                    continue;
+                case TxnFields.TxnId: r = JsonRead.String(ref reader, out txnId); break;
+                case TxnFields.TsMs: r = JsonRead.Int64(ref reader, out tsMs); break;
+                case TxnFields.Status: r = JsonRead.String(ref reader, out status); break;
+                case TxnFields.Channel: r = JsonRead.String(ref reader, out channel); break;
+                case TxnFields.Type: r = EnumRead.TxnType(ref reader, out type); break;
+                case TxnFields.PayerAccount: r = JsonRead.String(ref reader, out payerAccount); break;
+                case TxnFields.PayerMsisdn: r = JsonRead.Phone(ref reader, _options, out payerMsisdn); break;
+                case TxnFields.PayerCustomerId: r = JsonRead.String(ref reader, out payerCustomerId); break;
+                case TxnFields.PayerAge: r = JsonRead.NonNegativeInt32(ref reader, out payerAge); break;
+                case TxnFields.PayeeAccount: r = JsonRead.String(ref reader, out payeeAccount); break;
+                case TxnFields.PayeeBank: r = JsonRead.String(ref reader, out payeeBank); break;
+                case TxnFields.PayeeKind: r = EnumRead.PayeeKind(ref reader, out payeeKind); break;
+                case TxnFields.PayeeOpenedMs: r = JsonRead.Int64(ref reader, out payeeOpenedMs); break;
+                case TxnFields.AmountMinor: r = JsonRead.NonNegativeInt64(ref reader, out amountMinor); break;
+                case TxnFields.Currency: r = JsonRead.String(ref reader, out currency); break;
+                case TxnFields.PayerBalanceAfterMinor: r = JsonRead.Int64(ref reader, out payerBalanceAfterMinor); break;
+                default: r = JsonRead.String(ref reader, out deviceId); break;
+            }
+
+            if (r != RejectReason.None)
+            {
+                return Fail(r, TxnFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = TxnRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, TxnFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ev = new TxnEvent
+        {
+            TxnId = txnId,
+            TsMs = tsMs,
+            Status = status,
+            Channel = channel,
+            Type = type,
+            PayerAccount = payerAccount,
+            PayerMsisdn = payerMsisdn,
+            PayerCustomerId = payerCustomerId,
+            PayerAge = (present & (1u << TxnFields.PayerAge)) != 0 ? payerAge : null,
+            PayeeAccount = payeeAccount,
+            PayeeBank = payeeBank,
+            PayeeKind = payeeKind,
+            PayeeOpenedMs = (present & (1u << TxnFields.PayeeOpenedMs)) != 0 ? payeeOpenedMs : null,
+            AmountMinor = amountMinor,
+            Currency = currency,
+            PayerBalanceAfterMinor = (present & (1u << TxnFields.PayerBalanceAfterMinor)) != 0 ? payerBalanceAfterMinor : null,
+            DeviceId = deviceId,
+        };
+        return true;
+    }
+
+    /// <summary>
+    /// Every field of a transaction, nested ones included, in declaration order: one bit each in the seen/present masks,
+    /// so a missing <c>payer</c> is reported before a missing <c>payer.account</c>. Matches the top-level names.
+    /// </summary>
+    private readonly struct TxnFields : IFieldSet
+    {
+        public const int TxnId = 0, TsMs = 1, Status = 2, Channel = 3, Type = 4, Payer = 5, PayerAccount = 6, PayerMsisdn = 7,
+            PayerCustomerId = 8, PayerAge = 9, Payee = 10, PayeeAccount = 11, PayeeBank = 12, PayeeKind = 13, PayeeOpenedMs = 14,
+            AmountMinor = 15, Currency = 16, PayerBalanceAfterMinor = 17, DeviceId = 18;
+
+        public static readonly string[] Names =
+        [
+            "txn_id", "ts_ms", "status", "channel", "type", "payer", "payer.account", "payer.msisdn", "payer.customer_id",
+            "payer.age", "payee", "payee.account", "payee.bank", "payee.kind", "payee.opened_ms", "amount_minor", "currency",
+            "payer_balance_after_minor", "device_id",
+        ];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("txn_id"u8)) { return TxnId; }
+            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+            if (name.SequenceEqual("status"u8)) { return Status; }
+            if (name.SequenceEqual("channel"u8)) { return Channel; }
+            if (name.SequenceEqual("type"u8)) { return Type; }
+            if (name.SequenceEqual("payer"u8)) { return Payer; }
+            if (name.SequenceEqual("payee"u8)) { return Payee; }
+            if (name.SequenceEqual("amount_minor"u8)) { return AmountMinor; }
+            if (name.SequenceEqual("currency"u8)) { return Currency; }
+            if (name.SequenceEqual("payer_balance_after_minor"u8)) { return PayerBalanceAfterMinor; }
+            if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
+            return -1;
+        }
+    }
+
+    /// <summary>The fields of the <c>payer</c> object, as indices into <see cref="TxnFields"/>.</summary>
+    private readonly struct PayerFields : IFieldSet
+    {
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("account"u8)) { return TxnFields.PayerAccount; }
+            if (name.SequenceEqual("msisdn"u8)) { return TxnFields.PayerMsisdn; }
+            if (name.SequenceEqual("customer_id"u8)) { return TxnFields.PayerCustomerId; }
+            if (name.SequenceEqual("age"u8)) { return TxnFields.PayerAge; }
+            return -1;
+        }
+    }
+
+    /// <summary>The fields of the <c>payee</c> object, as indices into <see cref="TxnFields"/>.</summary>
+    private readonly struct PayeeFields : IFieldSet
+    {
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("account"u8)) { return TxnFields.PayeeAccount; }
+            if (name.SequenceEqual("bank"u8)) { return TxnFields.PayeeBank; }
+            if (name.SequenceEqual("kind"u8)) { return TxnFields.PayeeKind; }
+            if (name.SequenceEqual("opened_ms"u8)) { return TxnFields.PayeeOpenedMs; }
+            return -1;
+        }
+    }
+}

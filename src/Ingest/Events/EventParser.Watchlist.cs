@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Numerics;
+using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
+
+namespace FraudShield.Ingest.Events;
+
+public sealed partial class EventParser
+{
+    private const uint WatchRequired = (1u << WatchFields.KeyType) | (1u << WatchFields.Key) | (1u << WatchFields.Level);
+
+    /// <summary>Parses a watchlist entry (topic <c>fs.watchlist</c>).</summary>
+    /// <param name="utf8">The message bytes; the event's spans point into them.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseWatchlistEntry(ReadOnlySpan<byte> utf8, out WatchlistEntry ev, out ParseError error)
+    {
+        ev = default;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ParseWatchlistEntry(utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default;
+            return Malformed(out error);
+        }
+    }
+
+    /// <summary>Parses a watchlist entry from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
+    /// <param name="data">The message bytes.</param>
+    /// <param name="ev">The event, or default when rejected.</param>
+    /// <param name="error">Why the message was rejected; default on success.</param>
+    /// <returns>Whether the message is valid.</returns>
+    public bool TryParseWatchlistEntry(in ReadOnlySequence<byte> data, out WatchlistEntry ev, out ParseError error)
+    {
+        if (data.IsSingleSegment)
+        {
+            return TryParseWatchlistEntry(data.FirstSpan, out ev, out error);
+        }
+
+        ev = default;
+        return TryLinearize(data, out var span, out error) && TryParseWatchlistEntry(span, out ev, out error);
+    }
+
+    private bool ParseWatchlistEntry(ReadOnlySpan<byte> utf8, out WatchlistEntry ev, out ParseError error)
+    {
+        ev = default;
+        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
+        if (!BeginObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> key = default, typology = default, source = default, caseRef = default;
+        WatchKeyType keyType = default;
+        WatchLevel level = default;
+        long validFromMs = 0, validToMs = 0;
+
+        // key_type may follow key, so the key is read both ways and the right reading is picked at the end.
+        ulong keyPhone = 0, keyDigits = 0;
+        bool keyIsPhone = false, keyIsDigits = false;
+        uint seen = 0, present = 0;
+
+        int field;
+        while ((field = JsonRead.NextField<WatchFields>(ref reader)) != -2)
+        {
+            if (field < 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            uint bit = 1u << field;
+            if ((seen & bit) != 0)
+            {
+                return Fail(RejectReason.DuplicateField, WatchFields.Names[field], out error);
+            }
+
+            seen |= bit;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            RejectReason r;
+            switch (field)
+            {
+                case WatchFields.KeyType: r = EnumRead.WatchKeyType(ref reader, out keyType); break;
+                case WatchFields.Key:
+                    r = JsonRead.String(ref reader, out key);
+                    if (r == RejectReason.None)
+                    {
+                        JsonRead.KeyNumbers(ref reader, _options, out keyIsPhone, out keyPhone, out keyIsDigits, out keyDigits);
+                    }
+
+                    break;
+                case WatchFields.Level: r = EnumRead.WatchLevel(ref reader, out level); break;
+                case WatchFields.Typology: r = JsonRead.String(ref reader, out typology); break;
+                case WatchFields.Source: r = JsonRead.String(ref reader, out source); break;
+                case WatchFields.CaseRef: r = JsonRead.String(ref reader, out caseRef); break;
+                case WatchFields.ValidFromMs: r = JsonRead.Int64(ref reader, out validFromMs); break;
+                default: r = JsonRead.Int64(ref reader, out validToMs); break;
+            }
+
+            if (r != RejectReason.None)
+            {
+                return Fail(r, WatchFields.Names[field], out error);
+            }
+
+            present |= bit;
+        }
+
+        if (!EndObject(ref reader, out error))
+        {
+            return false;
+        }
+
+        uint missing = WatchRequired & ~present;
+        if (missing != 0)
+        {
+            return Fail(RejectReason.MissingField, WatchFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
+        }
+
+        ulong keyNumber = 0;
+        if (keyType == WatchKeyType.Msisdn)
+        {
+            if (!keyIsPhone)
+            {
+                return Fail(RejectReason.InvalidPhoneNumber, "key", out error);
+            }
+
+            keyNumber = keyPhone;
+        }
+        else if (keyType == WatchKeyType.Imei)
+        {
+            if (!keyIsDigits || keyDigits == 0)
+            {
+                return Fail(RejectReason.InvalidValue, "key", out error);
+            }
+
+            keyNumber = keyDigits;
+        }
+
+        ev = new WatchlistEntry
+        {
+            KeyType = keyType,
+            Key = key,
+            KeyNumber = keyNumber,
+            Level = level,
+            Typology = typology,
+            Source = source,
+            CaseRef = caseRef,
+            ValidFromMs = (present & (1u << WatchFields.ValidFromMs)) != 0 ? validFromMs : null,
+            ValidToMs = (present & (1u << WatchFields.ValidToMs)) != 0 ? validToMs : null,
+        };
+        return true;
+    }
+
+    /// <summary>The fields of a watchlist entry, in declaration order.</summary>
+    private readonly struct WatchFields : IFieldSet
+    {
+        public const int KeyType = 0, Key = 1, Level = 2, Typology = 3, Source = 4, CaseRef = 5, ValidFromMs = 6, ValidToMs = 7;
+
+        public static readonly string[] Names =
+            ["key_type", "key", "level", "typology", "source", "case_ref", "valid_from_ms", "valid_to_ms"];
+
+        public static int Match(ReadOnlySpan<byte> name)
+        {
+            if (name.SequenceEqual("key_type"u8)) { return KeyType; }
+            if (name.SequenceEqual("key"u8)) { return Key; }
+            if (name.SequenceEqual("level"u8)) { return Level; }
+            if (name.SequenceEqual("typology"u8)) { return Typology; }
+            if (name.SequenceEqual("source"u8)) { return Source; }
+            if (name.SequenceEqual("case_ref"u8)) { return CaseRef; }
+            if (name.SequenceEqual("valid_from_ms"u8)) { return ValidFromMs; }
+            if (name.SequenceEqual("valid_to_ms"u8)) { return ValidToMs; }
+            return -1;
+        }
+    }
+}

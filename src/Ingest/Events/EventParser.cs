@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace FraudShield.Ingest.Events;
+
+/// <summary>
+/// Parses the JSON events of DOMAIN.md with <see cref="Utf8JsonReader"/> directly over the message bytes, without
+/// allocating on the success path. Unknown fields are skipped; a missing required field, a wrong JSON type, an unknown
+/// enum string, a repeated known field or a phone number that does not normalize rejects the message with a
+/// <see cref="ParseError"/>. The TryParse methods never throw.
+/// </summary>
+/// <remarks>
+/// <para>Events are <see langword="ref struct"/>s whose text fields are slices of the input: raw JSON string contents,
+/// escapes kept. With the <see cref="ReadOnlySequence{T}"/> overloads a multi-segment message is first copied into a
+/// scratch buffer owned by this instance (grown up to <see cref="ParserOptions.MaxEventBytes"/> and reused), so an
+/// event's spans are valid only until the next parse call on the same instance.</para>
+/// <para>An instance is not thread-safe: use one per consumer thread.</para>
+/// <para>JSON null is treated as an absent field. Nesting deeper than 64, trailing data after the object and invalid
+/// UTF-8 in a kept string are <see cref="RejectReason.InvalidJson"/>.</para>
+/// </remarks>
+public sealed partial class EventParser
+{
+    private readonly ParserOptions _options;
+    private byte[] _scratch = [];
+
+    /// <summary>Creates a parser.</summary>
+    /// <param name="options">The options, or <see langword="null"/> for <see cref="ParserOptions.Default"/>.</param>
+    public EventParser(ParserOptions? options = null)
+    {
+        _options = options ?? ParserOptions.Default;
+    }
+
+    /// <summary>The options in use.</summary>
+    public ParserOptions Options => _options;
+
+    private static bool Fail(RejectReason reason, string field, out ParseError error)
+    {
+        error = new ParseError(reason, field);
+        return false;
+    }
+
+    private static bool Succeed(out ParseError error)
+    {
+        error = default;
+        return true;
+    }
+
+    private bool IsOversized(int length, out ParseError error)
+    {
+        if (length > _options.MaxEventBytes)
+        {
+            error = new ParseError(RejectReason.Oversized, string.Empty);
+            return true;
+        }
+
+        error = default;
+        return false;
+    }
+
+    /// <summary>Cold path for malformed JSON: the reader threw.</summary>
+    private static bool Malformed(out ParseError error) => Fail(RejectReason.InvalidJson, string.Empty, out error);
+
+    /// <summary>Reads the first token, which must start an object.</summary>
+    private static bool BeginObject(ref Utf8JsonReader reader, out ParseError error)
+    {
+        if (!reader.Read())
+        {
+            return Malformed(out error);
+        }
+
+        return reader.TokenType == JsonTokenType.StartObject
+            ? Succeed(out error)
+            : Fail(RejectReason.NotAnObject, string.Empty, out error);
+    }
+
+    /// <summary>Checks the reader stopped on the top-level end of object and nothing but whitespace follows.</summary>
+    private static bool EndObject(ref Utf8JsonReader reader, out ParseError error)
+    {
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || reader.Read())
+        {
+            return Malformed(out error);
+        }
+
+        return Succeed(out error);
+    }
+
+    /// <summary>
+    /// Gives a multi-segment message as one span: checks the size first, then copies into the scratch buffer.
+    /// </summary>
+    private bool TryLinearize(in ReadOnlySequence<byte> data, out ReadOnlySpan<byte> span, out ParseError error)
+    {
+        span = default;
+        if (IsOversized(data.Length > int.MaxValue ? int.MaxValue : (int)data.Length, out error))
+        {
+            return false;
+        }
+
+        int length = (int)data.Length;
+        if (_scratch.Length < length)
+        {
+            _scratch = new byte[Math.Min(Math.Max(length, _scratch.Length * 2), _options.MaxEventBytes)];
+        }
+
+        data.CopyTo(_scratch);
+        span = _scratch.AsSpan(0, length);
+        return true;
+    }
+}
