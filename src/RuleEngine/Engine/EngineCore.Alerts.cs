@@ -85,7 +85,7 @@ public sealed partial class EngineCore
             Status = AlertStatus.New,
             SourceEventMs = sourceTimestampMs,
             EmittedMs = now,
-            AckDueMs = now + (long)_rules.AckDeadlines[Math.Clamp(state.IncidentSeverity, 1, 4) - 1].TotalMilliseconds,
+            AckDueMs = now + (long)_rules.AckDeadlines[Math.Clamp((int)state.IncidentSeverity, 1, 4) - 1].TotalMilliseconds,
             Subject = new Subject { MsisdnMasked = PhoneNumber.Mask(party), Msisdn = party.ToString(CultureInfo.InvariantCulture) },
             Evidence = new Evidence(),
         };

@@ -1,7 +1,6 @@
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Internal;
 using FraudShield.RuleEngine.Rules;
-using FraudShield.RuleEngine.State;
 
 namespace FraudShield.RuleEngine.Engine;
 
