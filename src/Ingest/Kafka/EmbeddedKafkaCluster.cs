@@ -119,6 +119,25 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>Creates a topic unless it exists; other failures throw as in <see cref="CreateTopic"/>.</summary>
+    /// <returns>True when the topic was created, false when it existed.</returns>
+    internal bool TryCreateTopic(string topic, int partitions, int replicationFactor)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        lock (_gate)
+        {
+            int err = LibRdKafkaMock.MockTopicCreate(Cluster, topic, partitions, replicationFactor);
+            if (err == LibRdKafkaMock.TopicAlreadyExists)
+            {
+                return false;
+            }
+
+            Check(err, $"rd_kafka_mock_topic_create(\"{topic}\", {partitions}, {replicationFactor})");
+            return true;
+        }
+    }
+
     /// <summary>Creates several topics with the same partition count and replication factor 1.</summary>
     /// <param name="topics">The topic names.</param>
     /// <param name="partitions">The number of partitions of each topic.</param>

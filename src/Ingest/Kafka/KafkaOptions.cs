@@ -83,7 +83,7 @@ public sealed class KafkaOptions
     }
 
     /// <summary>
-    /// Settings for a <c>TableFollower</c>: a consumer that assigns partitions itself and never joins or
+    /// Settings for a <see cref="TableFollower"/>: a consumer that assigns partitions itself and never joins or
     /// commits to a group (the group id is a unique dummy that only satisfies librdkafka), reads from the beginning,
     /// and reports partition ends so the follower knows where it stands.
     /// </summary>

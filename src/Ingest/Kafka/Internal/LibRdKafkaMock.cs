@@ -22,6 +22,9 @@ internal static unsafe partial class LibRdKafkaMock
     /// <summary>rd_kafka_resp_err_t RD_KAFKA_RESP_ERR_NO_ERROR.</summary>
     public const int NoError = 0;
 
+    /// <summary>rd_kafka_resp_err_t RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.</summary>
+    public const int TopicAlreadyExists = 36;
+
     // rd_kafka_conf_t *rd_kafka_conf_new(void);
     [LibraryImport(Library, EntryPoint = "rd_kafka_conf_new")]
     public static partial nint ConfNew();

@@ -1,0 +1,108 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace FraudShield.Ingest.Kafka;
+
+/// <summary>Creates the topics FraudShield needs, through Kafka's admin API (CreateTopics).</summary>
+public static class TopicAdmin
+{
+    private static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Creates every topic that does not exist yet; topics that already exist are left as they are (their partition
+    /// count and configs are not checked or changed). Compacted topics get <c>cleanup.policy=compact</c>.
+    /// The replication factor is the broker's default (-1).
+    /// </summary>
+    /// <param name="options">Where the cluster is.</param>
+    /// <param name="topics">Name, partition count and whether the topic is a compacted table.</param>
+    /// <param name="requestTimeout">How long the brokers may take to answer; 30 s when null.</param>
+    /// <param name="cancellationToken">Cancels the wait for the brokers' answer.</param>
+    /// <returns>The names of the topics this call created.</returns>
+    /// <exception cref="CreateTopicsException">A topic could not be created for a reason other than existing already.</exception>
+    /// <remarks>
+    /// librdkafka's mock cluster (<see cref="EmbeddedKafkaCluster"/>) does not serve the CreateTopics request: the
+    /// call waits for a controller that supports it and fails with a timeout (<see cref="ErrorCode.Local_TimedOut"/>)
+    /// after <paramref name="requestTimeout"/>. Embedded setups use <see cref="EnsureTopics(EmbeddedKafkaCluster, IEnumerable{ValueTuple{string, int, bool}})"/>.
+    /// </remarks>
+    public static async Task<IReadOnlyList<string>> EnsureTopicsAsync(
+        KafkaOptions options,
+        IEnumerable<(string Name, int Partitions, bool Compacted)> topics,
+        TimeSpan? requestTimeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(topics);
+
+        var specifications = new List<TopicSpecification>();
+        foreach ((string name, int partitions, bool compacted) in topics)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+            var specification = new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = -1 };
+            if (compacted)
+            {
+                specification.Configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["cleanup.policy"] = "compact" };
+            }
+
+            specifications.Add(specification);
+        }
+
+        if (specifications.Count == 0)
+        {
+            return [];
+        }
+
+        using IAdminClient admin = new AdminClientBuilder(options.CreateAdminConfig()).Build();
+        TimeSpan timeout = requestTimeout ?? DefaultRequestTimeout;
+        var createOptions = new CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout };
+        try
+        {
+            await admin.CreateTopicsAsync(specifications, createOptions).WaitAsync(cancellationToken);
+            return specifications.ConvertAll(s => s.Name);
+        }
+        catch (CreateTopicsException e)
+        {
+            var created = new List<string>();
+            foreach (CreateTopicReport report in e.Results)
+            {
+                if (report.Error.Code == ErrorCode.NoError)
+                {
+                    created.Add(report.Topic);
+                }
+                else if (report.Error.Code != ErrorCode.TopicAlreadyExists)
+                {
+                    throw;
+                }
+            }
+
+            return created;
+        }
+    }
+
+    /// <summary>
+    /// The embedded counterpart of <see cref="EnsureTopicsAsync"/>: creates the missing topics directly on the mock
+    /// cluster (rd_kafka_mock_topic_create), with replication factor min(3, brokers). The mock ignores topic configs,
+    /// so a compacted topic is an ordinary one there (it keeps every record, up to the mock's bounded tail).
+    /// </summary>
+    /// <param name="cluster">The embedded cluster.</param>
+    /// <param name="topics">Name, partition count and whether the topic is a compacted table.</param>
+    /// <returns>The names of the topics this call created.</returns>
+    public static IReadOnlyList<string> EnsureTopics(
+        EmbeddedKafkaCluster cluster,
+        IEnumerable<(string Name, int Partitions, bool Compacted)> topics)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(topics);
+        var created = new List<string>();
+        int replicationFactor = Math.Min(3, cluster.BrokerCount);
+        foreach ((string name, int partitions, bool _) in topics)
+        {
+            if (cluster.TryCreateTopic(name, partitions, replicationFactor))
+            {
+                created.Add(name);
+            }
+        }
+
+        return created;
+    }
+}
