@@ -13,49 +13,53 @@ namespace FraudShield.AlertDispatch;
 /// </summary>
 public sealed partial class AlertFeed : IDisposable
 {
-    private readonly TableFollower _follower;
+    private readonly KafkaOptions _kafka;
+    private readonly AlertHub _hub;
+    private TableFollower? _follower;
     private readonly ILogger _logger;
     private long _undecodable;
 
     /// <summary>Creates the feed; <see cref="Start"/> starts reading.</summary>
     public AlertFeed(KafkaOptions kafka, AlertHub hub, ILogger<AlertFeed> logger)
     {
-        ArgumentNullException.ThrowIfNull(hub);
+        _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
+        _hub = hub ?? throw new ArgumentNullException(nameof(hub));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        _follower = new TableFollower(kafka, Topics.Alerts, (_, value, tombstone, _) =>
-        {
-            if (tombstone)
-            {
-                return;
-            }
-
-            Alert alert;
-            try
-            {
-                alert = Alert.Parser.ParseFrom(value);
-            }
-            catch (InvalidProtocolBufferException e)
-            {
-                Interlocked.Increment(ref _undecodable);
-                Log.Undecodable(_logger, e.Message);
-                return;
-            }
-
-            hub.Publish(alert);
-        }, logger);
     }
 
     /// <summary>Alert records that were not valid protobuf.</summary>
     public long Undecodable => Interlocked.Read(ref _undecodable);
 
     /// <summary>Records read from fs.alerts.</summary>
-    public long Received => _follower.RecordsApplied;
+    public long Received => _follower?.RecordsApplied ?? 0;
 
-    /// <summary>Starts reading.</summary>
-    public void Start() => _follower.Start();
+    /// <summary>Starts reading every partition of fs.alerts (the topic must exist).</summary>
+    public void Start() => _follower = TableFollower.Start(_kafka, Topics.Alerts, Apply, _logger);
 
     /// <inheritdoc />
-    public void Dispose() => _follower.Dispose();
+    public void Dispose() => _follower?.Dispose();
+
+    private void Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool tombstone, long timestampMs)
+    {
+        if (tombstone)
+        {
+            return;
+        }
+
+        Alert alert;
+        try
+        {
+            alert = Alert.Parser.ParseFrom(value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            Interlocked.Increment(ref _undecodable);
+            Log.Undecodable(_logger, e.Message);
+            return;
+        }
+
+        _hub.Publish(alert);
+    }
 
     private static partial class Log
     {

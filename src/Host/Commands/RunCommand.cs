@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FraudShield.AlertDispatch;
+using FraudShield.Contracts;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.State;
@@ -21,7 +22,9 @@ internal static class RunCommand
         var certPassword = new Option<string?>("--tls-cert-password") { Description = "Password of --tls-cert." };
         var kafkaProperty = new Option<string[]>("--kafka-property", "-X") { Description = "Extra librdkafka property key=value (security.protocol, sasl.*, ssl.*).", AllowMultipleArgumentsPerToken = false };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, listen, port, cert, certPassword, kafkaProperty };
+        var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
+
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, listen, port, cert, certPassword, kafkaProperty, createTopics };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var extra = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -52,6 +55,15 @@ internal static class RunCommand
                     CertificatePassword = parse.GetValue(certPassword),
                 },
             };
+            if (parse.GetValue(createTopics) is { } partitions)
+            {
+                var created = await TopicAdmin.EnsureTopicsAsync(
+                    options.Kafka,
+                    Topics.All.Select(t => (t, partitions, Topics.TableTopics.Contains(t))),
+                    cancellationToken: cancellationToken);
+                Console.Error.WriteLine($"fraudshield run: created topics: {(created.Count == 0 ? "none (all existed)" : string.Join(", ", created))}");
+            }
+
             using var loggers = Logging.Create(Microsoft.Extensions.Logging.LogLevel.Information);
             await using var node = await FraudShieldNode.StartAsync(options, loggers, cancellationToken);
             Console.Error.WriteLine($"fraudshield run: role={selected} kafka={options.Kafka.BootstrapServers} grpc={node.GrpcAddress}");

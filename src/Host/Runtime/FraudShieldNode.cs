@@ -72,7 +72,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             _appliers.Add(watchApplier);
             _appliers.Add(registerApplier);
             var tableLogger = loggers.CreateLogger<TableFollower>();
-            _tables.Add(new TableFollower(kafka, Topics.Watchlist, (key, value, tombstone, _) =>
+            _tables.Add(TableFollower.Start(kafka, Topics.Watchlist, (key, value, tombstone, _) =>
             {
                 if (!watchApplier.ApplyWatchlist(key, value, tombstone, out var error))
                 {
@@ -80,7 +80,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Log.TableRecordRejected(_logger, Topics.Watchlist, error.Reason.ToString(), error.Field);
                 }
             }, tableLogger));
-            _tables.Add(new TableFollower(kafka, Topics.Registry, (_, value, tombstone, _) =>
+            _tables.Add(TableFollower.Start(kafka, Topics.Registry, (_, value, tombstone, _) =>
             {
                 if (!registerApplier.ApplyRegistry(value, tombstone, out var error))
                 {
@@ -88,11 +88,6 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
                 }
             }, tableLogger));
-            foreach (var table in _tables)
-            {
-                table.Start();
-            }
-
             // Like a Kafka Streams global table: load the tables whole before the first event is judged.
             foreach (var table in _tables)
             {

@@ -13,5 +13,5 @@ internal static class Logging
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         })
-        .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
 }

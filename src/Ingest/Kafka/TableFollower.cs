@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using FraudShield.Ingest.Kafka.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -66,8 +66,8 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Run()
     {
-        var values = new ScratchDeserializer();
-        var keys = new ScratchDeserializer(256);
+        using var values = new ReusableBufferDeserializer();
+        using var keys = new ReusableBufferDeserializer();
         using var core = new EngineCore(_stores, _rules, AlertSink, _parserOptions);
         var dispatcher = new EventDispatcher(core, new EventParser(_parserOptions));
         using var consumer = new ConsumerBuilder<int, int>(_kafka.CreateConsumerConfig(_groupId))
@@ -103,7 +103,7 @@ public sealed partial class EngineWorker : IDisposable
                     continue;
                 }
 
-                Judge(dispatcher, result, keys.Bytes(result.Message.Key), values.Bytes(result.Message.Value));
+                Judge(dispatcher, result, keys.Current, values.Current);
                 consumer.StoreOffset(result);
             }
         }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Confluent.Kafka;
 
-namespace FraudShield.Ingest.Kafka.Internal;
+namespace FraudShield.Ingest.Kafka;
 
 /// <summary>
 /// Copies each key or value into one reusable pooled buffer instead of allocating a byte[] per record, and returns
@@ -9,7 +9,7 @@ namespace FraudShield.Ingest.Kafka.Internal;
 /// freed when Consume returns, so one copy is the minimum for a handler that also needs the record's timestamp.
 /// Single-threaded: used only by the thread that calls Consume, and read before the next Consume.
 /// </summary>
-internal sealed class ReusableBufferDeserializer : IDeserializer<int>, IDisposable
+public sealed class ReusableBufferDeserializer : IDeserializer<int>, IDisposable
 {
     /// <summary>The length returned for a null key or value.</summary>
     public const int Null = -1;
@@ -20,6 +20,7 @@ internal sealed class ReusableBufferDeserializer : IDeserializer<int>, IDisposab
     /// <summary>The bytes of the last deserialized key or value; empty when it was null.</summary>
     public ReadOnlySpan<byte> Current => _length <= 0 ? default : _buffer.AsSpan(0, _length);
 
+    /// <inheritdoc />
     public int Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context)
     {
         if (isNull)
@@ -39,6 +40,7 @@ internal sealed class ReusableBufferDeserializer : IDeserializer<int>, IDisposab
         return _length;
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
