@@ -29,13 +29,23 @@ public sealed class KafkaClusterIntegrationTests(EmbeddedKafkaFixture fixture, I
             new ConsumerBuilder<string, string>(fixture.Options.CreateConsumerConfig($"g-{topic}")).Build();
         consumer.Subscribe(topic);
         var consume = Stopwatch.StartNew();
-        ConsumeUntil(consumer, r => seen.Add(r.Message.Value) && seen.Count == count, Timeout, () => $"{seen.Count}/{count}");
+        TimeSpan firstRecord = TimeSpan.Zero;
+        ConsumeUntil(consumer, r =>
+        {
+            if (seen.Count == 0)
+            {
+                firstRecord = consume.Elapsed;
+            }
+
+            return seen.Add(r.Message.Value) && seen.Count == count;
+        }, Timeout, () => $"{seen.Count}/{count}");
         consume.Stop();
         consumer.Close();
 
         Assert.Equal(count, seen.Count);
         output.WriteLine($"produced {count} in {produce.ElapsedMilliseconds} ms ({count / produce.Elapsed.TotalSeconds:F0}/s); " +
-            $"consumed through a group (incl. join) in {consume.ElapsedMilliseconds} ms ({count / consume.Elapsed.TotalSeconds:F0}/s)");
+            $"group join + first record {firstRecord.TotalMilliseconds:F0} ms, then {count} consumed in " +
+            $"{(consume.Elapsed - firstRecord).TotalMilliseconds:F0} ms ({count / (consume.Elapsed - firstRecord).TotalSeconds:F0}/s)");
     }
 
     [Fact]
