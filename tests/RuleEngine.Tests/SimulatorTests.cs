@@ -1,4 +1,3 @@
-using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Simulation;
 
