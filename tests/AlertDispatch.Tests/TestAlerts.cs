@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using FraudShield.AlertDispatch;
 using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Tests.Shared;
 
 namespace FraudShield.AlertDispatch.Tests;
 
@@ -29,7 +30,7 @@ internal static class TestAlerts
     /// <summary>Reads exactly <paramref name="count"/> alerts from a subscription within the timeout.</summary>
     public static async Task<List<RetainedAlert>> TakeAsync(this AlertSubscription subscription, int count, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? FraudShield.Tests.Shared.TaskExtensions.DefaultTimeout);
+        using var cts = new CancellationTokenSource(timeout ?? TimeoutExtensions.DefaultTimeout);
         var result = new List<RetainedAlert>(count);
         if (count == 0)
         {

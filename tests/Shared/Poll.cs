@@ -7,7 +7,7 @@ public static class Poll
     public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        var deadline = DateTime.UtcNow + (timeout ?? TaskExtensions.DefaultTimeout);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeoutExtensions.DefaultTimeout);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)

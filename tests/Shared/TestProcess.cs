@@ -75,7 +75,7 @@ public sealed class TestProcess : IAsyncDisposable
     /// <summary>The next stdout line; fails with stderr in the message on timeout or end of output.</summary>
     public async Task<string> ReadLineAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TaskExtensions.DefaultTimeout);
+        using var cts = new CancellationTokenSource(timeout ?? TimeoutExtensions.DefaultTimeout);
         try
         {
             if (await _lines.Reader.WaitToReadAsync(cts.Token) && _lines.Reader.TryRead(out var line))

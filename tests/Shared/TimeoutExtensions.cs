@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace FraudShield.Tests.Shared;
 
 /// <summary>Every await in a test has a timeout (as grpc-dotnet's test/Shared/TaskExtensions.cs).</summary>
-public static class TaskExtensions
+public static class TimeoutExtensions
 {
     /// <summary>The default bound for a test await: generous for a loaded 2-core CI box, short enough to fail fast.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
