@@ -1,0 +1,120 @@
+using FraudShield.Tests.Shared;
+
+namespace FraudShield.AlertDispatch.Tests.Interop;
+
+/// <summary>
+/// A real python3-grpcio peer (Debian's /usr/bin/python3) against the Kestrel server. Message classes are generated
+/// at test time by Debian's protoc 3.21, which matches python3-protobuf 4.21.
+/// </summary>
+public sealed class PythonGrpcInteropTests
+{
+    private const string Script = """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import grpc
+        from fraudshield.dispatch.v1 import alert_stream_pb2 as pb
+
+        target, mode = sys.argv[2], sys.argv[3]
+        channel = grpc.insecure_channel(target, options=[("grpc.enable_http_proxy", 0)])
+        subscribe = channel.unary_stream(
+            "/fraudshield.dispatch.v1.AlertStream/Subscribe",
+            request_serializer=pb.SubscribeRequest.SerializeToString,
+            response_deserializer=pb.AlertDelivery.FromString)
+        try:
+            if mode == "station":
+                count = int(sys.argv[5])
+                call = subscribe(pb.SubscribeRequest(station_id=sys.argv[4]), timeout=60)
+                token = dict(call.initial_metadata()).get("fs-resume-token", "")
+                print("SUBSCRIBED", token, flush=True)
+                received = 0
+                for delivery in call:
+                    print("ALERT", delivery.alert.alert_id, delivery.alert.subject.msisdn_masked, delivery.resume_token, flush=True)
+                    received += 1
+                    if received == count:
+                        break
+                call.cancel()
+                print("DONE", flush=True)
+            else:
+                for delivery in subscribe(pb.SubscribeRequest(), timeout=60):
+                    print("ALERT", delivery.alert.alert_id, flush=True)
+                print("DONE", flush=True)
+        except grpc.RpcError as e:
+            print("STATUS", e.code().name, e.details(), flush=True)
+        """;
+
+    [Fact]
+    public async Task Subscribe_PythonStationClient_ReceivesOnlyItsStationAlertsInOrder()
+    {
+        using var env = PythonPeer.Create();
+        using var hub = new AlertHub();
+        await using var server = await DispatchServer.StartAsync(new DispatchServerOptions(), hub).WithTimeout();
+        await using var python = env.Start(server.Address, "station", "A", "3");
+
+        var subscribed = await python.ReadLineAsync();
+        Assert.StartsWith("SUBSCRIBED 1.", subscribed, StringComparison.Ordinal);
+
+        hub.Publish(TestAlerts.Make("A-1", station: "A"));
+        hub.Publish(TestAlerts.Make("B-1", station: "B"));
+        hub.Publish(TestAlerts.Make("A-2", station: "Z", currentStation: "A"));
+        hub.Publish(TestAlerts.Make("A-3", station: "A"));
+
+        var lines = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            lines.Add(await python.ReadLineAsync());
+        }
+
+        Assert.Equal(["A-1", "A-2", "A-3"], lines.Select(l => l.Split(' ')[1]));
+        Assert.All(lines, l => Assert.Equal("861******5678", l.Split(' ')[2]));
+        Assert.Equal(hub.FormatResumeToken(4), lines[^1].Split(' ')[3]);
+        Assert.Equal("DONE", await python.ReadLineAsync());
+        Assert.Equal(0, await python.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task Subscribe_PythonClientWithoutScope_GetsInvalidArgument()
+    {
+        using var env = PythonPeer.Create();
+        using var hub = new AlertHub();
+        await using var server = await DispatchServer.StartAsync(new DispatchServerOptions(), hub).WithTimeout();
+        await using var python = env.Start(server.Address, "none");
+
+        var line = await python.ReadLineAsync();
+        Assert.StartsWith("STATUS INVALID_ARGUMENT ", line, StringComparison.Ordinal);
+        Assert.Contains("scope is required", line, StringComparison.Ordinal);
+        Assert.Equal(0, await python.WaitForExitAsync());
+    }
+
+    /// <summary>A temp folder with the generated message classes and the client script.</summary>
+    private sealed class PythonPeer : IDisposable
+    {
+        private readonly TempDirectory _folder;
+
+        private PythonPeer(TempDirectory folder)
+        {
+            _folder = folder;
+        }
+
+        public static PythonPeer Create()
+        {
+            ExternalTools.RequirePythonGrpc();
+            var folder = new TempDirectory("fraudshield-pygrpc");
+            var (code, stderr) = ExternalTools.RunCapture(
+                ExternalTools.DebianProtoc,
+                $"--proto_path={RepoPaths.Protos}",
+                $"--python_out={folder.Path}",
+                "fraudshield/alerts/v1/alert.proto",
+                "fraudshield/dispatch/v1/alert_stream.proto");
+            Assert.True(code == 0, $"protoc failed ({code}): {stderr}");
+            File.WriteAllText(Path.Combine(folder.Path, "subscribe.py"), Script);
+            return new PythonPeer(folder);
+        }
+
+        public TestProcess Start(Uri address, params string[] arguments) =>
+            TestProcess.Start(
+                ExternalTools.DebianPython,
+                [Path.Combine(_folder.Path, "subscribe.py"), _folder.Path, $"{address.Host}:{address.Port}", .. arguments]);
+
+        public void Dispose() => _folder.Dispose();
+    }
+}
