@@ -1,5 +1,4 @@
 using FraudShield.AlertDispatch.Internal;
-using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.AlertDispatch.Tests;

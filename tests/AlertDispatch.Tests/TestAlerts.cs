@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using FraudShield.AlertDispatch;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Tests.Shared;
 
