@@ -360,3 +360,17 @@ public sealed class R08PayToListedAccountTests
         Assert.Equal(Severity.L2, engine.Alerts[2].Severity);
     }
 }
+
+public sealed class RegisterTests
+{
+    [Fact]
+    public void Register_EscapedNumbersInArrays_AreDecodedBeforeNormalizing()
+    {
+        using var engine = new EngineHarness();
+        engine.Feed(FraudShield.Contracts.Topics.Registry, """{"person_id":"P-1","msisdns":["\u002B8613800000009"],"station_id":"S05","grid_id":"S05-G02"}""");
+        engine.ListAccount("6222880000000001");
+        engine.Transfer("t1", "8613800000009", "6222880000000001", EngineHarness.T0, 2_000_000);
+
+        Assert.Equal("S05", Assert.Single(engine.Alerts).Home.StationId);
+    }
+}

@@ -37,6 +37,47 @@ public static class ExternalTools
         }
     }
 
+    /// <summary>Debian's kcat, a real external Kafka client.</summary>
+    public const string Kcat = "/usr/bin/kcat";
+
+    /// <summary>Fails unless kcat is installed.</summary>
+    public static void RequireKcat()
+    {
+        if (!File.Exists(Kcat))
+        {
+            Xunit.Assert.Fail($"{Kcat} is missing (apt package kcat). Run infra/setup.sh to install it.");
+        }
+    }
+
+    /// <summary>Runs a tool with <paramref name="input"/> on stdin (60 s bound); returns exit code, stdout and stderr.</summary>
+    public static (int ExitCode, string StandardOutput, string StandardError) RunWithInput(string fileName, string input, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} did not finish within 60 s.");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
     /// <summary>Runs a tool to completion (60 s bound) and returns its exit code; output is discarded.</summary>
     public static int Run(string fileName, params string[] arguments)
     {

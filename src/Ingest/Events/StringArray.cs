@@ -45,6 +45,37 @@ public readonly ref struct StringArray
         return false;
     }
 
+    /// <summary>
+    /// An item's text with JSON escapes decoded: <paramref name="raw"/> itself when it has none (the common case, no
+    /// copy), else the decoded bytes written to <paramref name="buffer"/>; empty when they do not fit.
+    /// </summary>
+    /// <param name="raw">An item as enumerated.</param>
+    /// <param name="buffer">Room for the decoded text (it is never longer than <paramref name="raw"/>).</param>
+    /// <returns>The decoded text.</returns>
+    public static ReadOnlySpan<byte> Unescape(ReadOnlySpan<byte> raw, Span<byte> buffer)
+    {
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            return raw;
+        }
+
+        if (raw.Length + 2 > buffer.Length)
+        {
+            return default;
+        }
+
+        // Re-read the item as a JSON string and let the reader decode it.
+        buffer[0] = (byte)'"';
+        raw.CopyTo(buffer[1..]);
+        buffer[raw.Length + 1] = (byte)'"';
+        var reader = new Utf8JsonReader(buffer[..(raw.Length + 2)]);
+        reader.Read();
+        Span<byte> decoded = raw.Length <= 256 ? stackalloc byte[256] : new byte[raw.Length];
+        var n = reader.CopyString(decoded);
+        decoded[..n].CopyTo(buffer);
+        return buffer[..n];
+    }
+
     /// <summary>Enumerates the raw string contents.</summary>
     /// <returns>An allocation-free enumerator.</returns>
     public Enumerator GetEnumerator() => new(_raw);

@@ -260,7 +260,8 @@ public sealed class CitySimulator
     private SimRecord Record(string topic, byte[] key, Action<Utf8JsonWriter> body)
     {
         _buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_buffer))
+        // Feeds write '+' as is; the default encoder would send "\u002B86...".
+        using (var writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             body(writer);

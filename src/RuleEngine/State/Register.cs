@@ -78,9 +78,10 @@ public sealed class RegisterSession : IDisposable
     {
         var strings = _owner.Strings;
         var family = new StringBuilder();
+        Span<byte> buffer = stackalloc byte[256];
         foreach (var raw in record.FamilyMsisdns)
         {
-            if (PhoneNumber.TryNormalize(raw, parserOptions, out var n))
+            if (PhoneNumber.TryNormalize(StringArray.Unescape(raw, buffer), parserOptions, out var n))
             {
                 family.Append(family.Length == 0 ? "" : ",").Append(n);
             }
@@ -100,7 +101,7 @@ public sealed class RegisterSession : IDisposable
         };
         foreach (var raw in record.Msisdns)
         {
-            if (PhoneNumber.TryNormalize(raw, parserOptions, out var msisdn))
+            if (PhoneNumber.TryNormalize(StringArray.Unescape(raw, buffer), parserOptions, out var msisdn))
             {
                 info.Msisdn = info.Msisdn == 0 ? msisdn : info.Msisdn;
                 _session.Upsert((long)msisdn, info);
@@ -109,7 +110,7 @@ public sealed class RegisterSession : IDisposable
 
         foreach (var account in record.Accounts)
         {
-            _session.Upsert(Register.AccountKey(account), info);
+            _session.Upsert(Register.AccountKey(StringArray.Unescape(account, buffer)), info);
         }
 
         _owner.CountApplied();

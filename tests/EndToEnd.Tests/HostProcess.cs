@@ -1,0 +1,101 @@
+using System.Text.RegularExpressions;
+using FraudShield.Contracts.Engine.V1;
+using FraudShield.Tests.Shared;
+using Grpc.Net.Client;
+
+namespace FraudShield.EndToEnd.Tests;
+
+/// <summary>
+/// The real `fraudshield` host as a separate process (`demo --no-simulator --json`): its embedded Kafka-protocol
+/// cluster, engine and dispatch, with the addresses it prints.
+/// </summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly TestProcess _process;
+
+    private HostProcess(TestProcess process, string bootstrap, Uri grpc)
+    {
+        _process = process;
+        Bootstrap = bootstrap;
+        Grpc = grpc;
+    }
+
+    public string Bootstrap { get; }
+
+    public Uri Grpc { get; }
+
+    public TestProcess Process => _process;
+
+    public static async Task<HostProcess> StartDemoAsync(params string[] extraArguments)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(RepoPaths.Root, "src", "Host", "bin", configuration, "net10.0", "fraudshield.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build src/Host ({configuration}) first.");
+        var process = TestProcess.Start("dotnet", [dll, "demo", "--no-simulator", "--json", "--grpc-port", "0", .. extraArguments]);
+        Match? ready = null;
+        try
+        {
+            await Poll.UntilAsync(() => (ready = ReadyLine().Match(process.StandardError)).Success, "the host to print its addresses", TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+
+        return new HostProcess(process, ready!.Groups["kafka"].Value, new Uri(ready.Groups["grpc"].Value));
+    }
+
+    /// <summary>Waits until the engine reports both tables applied up to their high watermarks with at least the given records.</summary>
+    public async Task WaitForTablesAsync(long watchlistRecords, long registryRecords)
+    {
+        using var channel = GrpcChannel.ForAddress(Grpc);
+        var client = new Engine.EngineClient(channel);
+        StatusReply? last = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+            var watch = last.Tables.Single(t => t.Topic == "fs.watchlist");
+            var register = last.Tables.Single(t => t.Topic == "fs.registry");
+            if (watch.CaughtUp && register.CaughtUp && watch.RecordsApplied >= watchlistRecords && register.RecordsApplied >= registryRecords)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail($"Tables not applied in time: {last}");
+    }
+
+    public async Task<StatusReply> StatusAsync()
+    {
+        using var channel = GrpcChannel.ForAddress(Grpc);
+        return await new Engine.EngineClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+    }
+
+    /// <summary>Produces "key|value" lines to <paramref name="topic"/> with the real kcat client.</summary>
+    public void Produce(string topic, params (string Key, string Value)[] records)
+    {
+        ExternalTools.RequireKcat();
+        var input = string.Concat(records.Select(r => $"{r.Key}|{r.Value}\n"));
+        var (code, _, stderr) = ExternalTools.RunWithInput(ExternalTools.Kcat, input, "-P", "-b", Bootstrap, "-t", topic, "-K", "|", "-X", "acks=all");
+        Assert.True(code == 0, $"kcat -P {topic} failed ({code}): {stderr}");
+    }
+
+    /// <summary>Reads the first <paramref name="count"/> records of <paramref name="topic"/> with kcat: "headers\tvalue" lines.</summary>
+    public IReadOnlyList<string> Consume(string topic, int count)
+    {
+        ExternalTools.RequireKcat();
+        var (code, stdout, stderr) = ExternalTools.RunWithInput(
+            ExternalTools.Kcat, string.Empty, "-C", "-b", Bootstrap, "-t", topic, "-o", "beginning", "-c", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "-e", "-q", "-f", "%h\t%s\n");
+        Assert.True(code == 0, $"kcat -C {topic} failed ({code}): {stderr}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    [GeneratedRegex(@"fraudshield demo: kafka=(?<kafka>\S+) grpc=(?<grpc>\S+)")]
+    private static partial Regex ReadyLine();
+}
