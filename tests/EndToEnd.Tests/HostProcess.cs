@@ -26,12 +26,21 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public TestProcess Process => _process;
 
+    /// <summary>The host's fraudshield.dll of the same configuration as the tests (the test project references it, so it is built).</summary>
+    public static string Dll
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            var dll = Path.Combine(RepoPaths.Root, "src", "Host", "bin", configuration, "net10.0", "fraudshield.dll");
+            Assert.True(File.Exists(dll), $"{dll} is missing: build src/Host ({configuration}) first.");
+            return dll;
+        }
+    }
+
     public static async Task<HostProcess> StartDemoAsync(params string[] extraArguments)
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(RepoPaths.Root, "src", "Host", "bin", configuration, "net10.0", "fraudshield.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build src/Host ({configuration}) first.");
-        var process = TestProcess.Start("dotnet", [dll, "demo", "--no-simulator", "--json", "--grpc-port", "0", .. extraArguments]);
+        var process = TestProcess.Start("dotnet", [Dll, "demo", "--no-simulator", "--json", "--grpc-port", "0", .. extraArguments]);
         Match? ready = null;
         try
         {

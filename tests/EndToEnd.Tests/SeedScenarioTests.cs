@@ -29,7 +29,7 @@ public sealed class SeedScenarioTests
             print("READY", flush=True)
             for d in call:
                 a = d.alert
-                print("ALERT", a.alert_id, a.version, alert_pb2.Severity.Name(a.severity), ",".join(a.rule_ids),
+                print("ALERT", a.alert_id, a.version, alert_pb2.Severity.Name(a.severity).replace("SEVERITY_", ""), ",".join(a.rule_ids),
                       a.home.station_id, a.home.grid_id, a.subject.msisdn_masked, flush=True)
         except grpc.RpcError as e:
             print("STATUS", e.code().name, e.details(), flush=True)
@@ -73,9 +73,16 @@ public sealed class SeedScenarioTests
 
         // The victim's station sees the incident reach L1 within 5 s of the scenario being produced.
         var s07Lines = new List<string>();
-        while (!s07Lines.Any(l => l.Contains(" L1 ", StringComparison.Ordinal)))
+        try
         {
-            s07Lines.Add(await s07.ReadLineAsync(TimeSpan.FromSeconds(5) - clock.Elapsed));
+            while (!s07Lines.Any(l => l.Contains(" L1 ", StringComparison.Ordinal)))
+            {
+                s07Lines.Add(await s07.ReadLineAsync(TimeSpan.FromSeconds(5) - clock.Elapsed));
+            }
+        }
+        catch (TimeoutException e)
+        {
+            Assert.Fail($"No L1 at S07 within 5 s (received: {string.Join(" | ", s07Lines)}); engine status: {await host.StatusAsync()}; host stderr: {host.Process.StandardError}; {e.Message}");
         }
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"L1 took {clock.Elapsed}");

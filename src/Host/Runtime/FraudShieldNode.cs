@@ -103,6 +103,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
             _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup);
             _engine.Start();
+
+            // Ready means judging events: wait for the first partition assignment of the consumer group.
+            await _engine.Assigned.WaitAsync(Options.TableBootstrapTimeout, cancellationToken);
         }
 
         if (Options.RunDispatch)
