@@ -16,6 +16,7 @@ internal sealed class SimulatorRunner : IDisposable
     private readonly double _rate;
     private readonly TimeSpan _scenarioEvery;
     private readonly CancellationTokenSource _stop = new();
+    private readonly Queue<(TimeSpan Due, SimRecord Record)> _later = new();
     private Thread? _thread;
     private long _produced;
     private long _scenarios;
@@ -27,6 +28,9 @@ internal sealed class SimulatorRunner : IDisposable
         _scenarioEvery = scenarioEvery;
         _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
     }
+
+    /// <summary>How long after the scenario's call record its transfer is produced.</summary>
+    public static TimeSpan TransferDelay { get; } = TimeSpan.FromMilliseconds(800);
 
     public long Produced => Interlocked.Read(ref _produced);
 
@@ -72,13 +76,21 @@ internal sealed class SimulatorRunner : IDisposable
 
             if (_scenarioEvery > TimeSpan.Zero && now >= nextScenario)
             {
-                foreach (var record in _city.NextScenario(wallMs).Records)
+                // The call record arrives when the call ends; the transfer follows a moment later, as in the seed case.
+                var records = _city.NextScenario(wallMs + (long)TransferDelay.TotalMilliseconds).Records;
+                Produce(records[0]);
+                for (var i = 1; i < records.Count; i++)
                 {
-                    Produce(record);
+                    _later.Enqueue((now + TransferDelay, records[i]));
                 }
 
                 Interlocked.Increment(ref _scenarios);
                 nextScenario += _scenarioEvery;
+            }
+
+            while (_later.TryPeek(out var next) && next.Due <= now)
+            {
+                Produce(_later.Dequeue().Record);
             }
 
             _stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(5));
