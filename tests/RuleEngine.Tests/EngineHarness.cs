@@ -31,15 +31,20 @@ internal sealed class EngineHarness : IDisposable
     private readonly TableApplier _tables;
     private readonly EventDispatcher _dispatcher;
 
-    public EngineHarness(RulePackOptions? rules = null)
+    public EngineHarness(RulePackOptions? rules = null, string? directory = null, Func<EngineStores, CheckpointManifest?>? recover = null)
     {
-        _stores = new EngineStores(new FasterStoreOptions { IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
+        _stores = new EngineStores(new FasterStoreOptions { Directory = directory, IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
+        Recovered = recover?.Invoke(_stores);
         _tables = new TableApplier(_stores);
         Core = new EngineCore(_stores, rules ?? new RulePackOptions(), Sink);
         _dispatcher = new EventDispatcher(Core, new EventParser());
     }
 
     public ListSink Sink { get; } = new();
+
+    public EngineStores Stores => _stores;
+
+    public CheckpointManifest? Recovered { get; }
 
     public EngineCore Core { get; }
 

@@ -49,11 +49,32 @@ public sealed class FasterStore<TValue> : IDisposable
                 MemorySizeBits = options.MemorySizeBits,
                 PageSizeBits = Math.Min(options.PageSizeBits, options.MemorySizeBits - 1),
             },
-            new CheckpointSettings { CheckpointDir = Path.Combine(_directory, "checkpoints") });
+            new CheckpointSettings { CheckpointDir = Path.Combine(_directory, "checkpoints"), RemoveOutdated = false });
     }
 
     /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
     public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;
+
+    /// <summary>
+    /// Takes a full snapshot checkpoint (index and log) and returns its token. Call it from the thread that owns this
+    /// store's writing session, between operations, so the snapshot reflects exactly the operations done so far.
+    /// </summary>
+    public Guid Checkpoint()
+    {
+        var (success, token) = _kv.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
+        if (!success)
+        {
+            throw new InvalidOperationException($"FASTER could not take a checkpoint of {_directory}.");
+        }
+
+        return token;
+    }
+
+    /// <summary>Restores the store to checkpoint <paramref name="token"/>; call before any session is opened.</summary>
+    public void Recover(Guid token) => _kv.Recover(token);
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+    public void Purge(Guid token) => _kv.CheckpointManager.Purge(token);
 
     /// <summary>A new session for the calling thread.</summary>
     public FasterSession<TValue> NewSession() => new(_kv.For(new SimpleFunctions<long, TValue>()).NewSession<SimpleFunctions<long, TValue>>());

@@ -1,0 +1,118 @@
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.RuleEngine.Engine;
+using FraudShield.Tests.Shared;
+using static FraudShield.RuleEngine.Tests.EngineHarness;
+
+namespace FraudShield.RuleEngine.Tests.Engine;
+
+public sealed class CheckpointTests
+{
+    private const string Victim = "8613800000031";
+
+    private static CheckpointManifest Take(EngineHarness engine, EngineCheckpoints checkpoints, long sequence, params PartitionPosition[] positions)
+    {
+        var manifest = new CheckpointManifest
+        {
+            Sequence = sequence,
+            CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            Parties = engine.Stores.Parties.Checkpoint(),
+            Pairs = engine.Stores.Pairs.Checkpoint(),
+            Positions = positions,
+        };
+        checkpoints.Commit(manifest, engine.Stores);
+        return manifest;
+    }
+
+    [Fact]
+    public void Recover_AfterCheckpoint_StateContinuesTheIncident()
+    {
+        using var dir = new TempDirectory();
+        var checkpoints = new EngineCheckpoints(Path.Combine(dir.Path, "checkpoints"));
+        string alertId;
+        using (var before = new EngineHarness(directory: dir.Path))
+        {
+            before.Call("c1", "+12025550100", Victim, T0, 1500);
+            alertId = Assert.Single(before.Alerts).AlertId;
+            Take(before, checkpoints, 1, new PartitionPosition("fs.calls", 0, 42));
+        }
+
+        using var after = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        after.Transfer("t1", Victim, "6222000000000001", T0 + (30 * Minute), 8_000_000);
+
+        Assert.NotNull(after.Recovered);
+        Assert.Equal([new PartitionPosition("fs.calls", 0, 42)], after.Recovered.Positions);
+        var alert = Assert.Single(after.Alerts);
+        Assert.Equal(alertId, alert.AlertId);
+        Assert.Equal(2, alert.Version);
+        Assert.Equal(Severity.L1, alert.Severity);
+        Assert.Contains("R07", alert.RuleIds);
+    }
+
+    [Fact]
+    public void Recover_ReplayAfterCheckpoint_SameIdsAndVersions()
+    {
+        using var dir = new TempDirectory();
+        var checkpoints = new EngineCheckpoints(Path.Combine(dir.Path, "checkpoints"));
+        List<(string, int)> original;
+        using (var first = new EngineHarness(directory: dir.Path))
+        {
+            first.Call("c1", "+12025550100", Victim, T0, 1500);
+            Take(first, checkpoints, 1);
+            first.Transfer("t1", Victim, "6222000000000001", T0 + (30 * Minute), 8_000_000);
+            original = first.Alerts.Select(a => (a.AlertId, a.Version)).ToList();
+        }
+
+        // A crash after the transfer but before the next checkpoint: the transfer is read again after recovery.
+        using var again = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        again.Transfer("t1", Victim, "6222000000000001", T0 + (30 * Minute), 8_000_000);
+
+        Assert.Equal(original[1], (again.Alerts[0].AlertId, again.Alerts[0].Version));
+    }
+
+    [Fact]
+    public void Recover_NewestManifestTorn_FallsBackToPrevious()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            engine.Call("c1", "+12025550100", Victim, T0, 1500);
+            Take(engine, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
+            Take(engine, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+        }
+
+        // A manifest damaged after the fact, and the temp file of a checkpoint that never committed.
+        File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json"), "{ \"sequence\": 2, \"parties\": ");
+        File.WriteAllText(Path.Combine(folder, "checkpoint-000000000003.json.tmp"), "{}");
+        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+
+        Assert.Equal(1, recovered.Recovered!.Sequence);
+    }
+
+    [Fact]
+    public void Commit_ManyCheckpoints_KeepsNewestTwo()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        using var engine = new EngineHarness(directory: dir.Path);
+        for (var i = 1; i <= 5; i++)
+        {
+            engine.Call($"c{i}", "+12025550100", Victim, T0 + (i * Hour * 10), 100);
+            Take(engine, checkpoints, i);
+        }
+
+        Assert.Equal([5L, 4L], checkpoints.Manifests().Select(m => m.Sequence));
+    }
+
+    [Fact]
+    public void Recover_NoCheckpoint_Null()
+    {
+        using var dir = new TempDirectory();
+        var checkpoints = new EngineCheckpoints(Path.Combine(dir.Path, "checkpoints"));
+        using var engine = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+
+        Assert.Null(engine.Recovered);
+    }
+}
