@@ -15,7 +15,8 @@ internal static class RunCommand
         var bootstrap = new Option<string>("--bootstrap") { Description = "Kafka bootstrap servers (host:port,...).", Required = true };
         var role = new Option<string>("--role") { Description = "engine, dispatch or both.", DefaultValueFactory = _ => "both" };
         role.AcceptOnlyFromAmong("engine", "dispatch", "both");
-        var data = new Option<DirectoryInfo?>("--data") { Description = "Folder for FASTER stores (default: a temporary folder)." };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Folder for FASTER stores and checkpoints; with it the engine checkpoints and recovers (default: a temporary folder, no checkpoints)." };
+        var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (with --data).", DefaultValueFactory = _ => 10 };
         var listen = new Option<string>("--listen") { Description = "gRPC listen address (IP).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--grpc-port") { Description = "gRPC port.", DefaultValueFactory = _ => 50051 };
         var cert = new Option<FileInfo?>("--tls-cert") { Description = "PKCS#12 certificate for TLS; required off loopback." };
@@ -24,7 +25,7 @@ internal static class RunCommand
 
         var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, listen, port, cert, certPassword, kafkaProperty, createTopics };
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var extra = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -47,6 +48,7 @@ internal static class RunCommand
                 RunEngine = selected is "engine" or "both",
                 RunDispatch = selected is "dispatch" or "both",
                 Stores = new FasterStoreOptions { Directory = parse.GetValue(data)?.FullName },
+                CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(checkpointInterval)),
                 Server = new DispatchServerOptions
                 {
                     Host = parse.GetValue(listen)!,

@@ -101,7 +101,8 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 }
             }
 
-            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup);
+            var checkpoints = Options.Stores.Directory is { } data ? new EngineCheckpoints(Path.Combine(data, "checkpoints")) : null;
+            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval);
             _engine.Start();
 
             // Ready means judging events: wait for the first partition assignment of the consumer group.

@@ -26,6 +26,9 @@ internal sealed record NodeOptions
     /// <summary>How long the engine waits for the watchlist and register to load before it processes events.</summary>
     public TimeSpan TableBootstrapTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Time between engine checkpoints; checkpoints are taken when <see cref="Stores"/> has a directory.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Consumer group of the engine processes.</summary>
     public string EngineGroup { get; init; } = "fraudshield-engine";
 }

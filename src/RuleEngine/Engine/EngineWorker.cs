@@ -24,13 +24,33 @@ public sealed partial class EngineWorker : IDisposable
     private readonly string _groupId;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly EngineCheckpoints? _checkpoints;
+    private readonly TimeSpan _checkpointInterval;
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
+    private long _checkpointsTaken;
+    private CheckpointManifest? _lastCheckpoint;
 
     /// <summary>Creates the worker; <see cref="Start"/> starts its thread.</summary>
-    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine")
+    /// <param name="kafka">The cluster.</param>
+    /// <param name="stores">The process's FASTER stores.</param>
+    /// <param name="rules">The rule parameters.</param>
+    /// <param name="producer">Shared producer for alerts and dead letters.</param>
+    /// <param name="logger">Where the loop logs.</param>
+    /// <param name="parserOptions">Event parsing options.</param>
+    /// <param name="groupId">The engine's consumer group.</param>
+    /// <param name="checkpoints">
+    /// Where checkpoints live; null runs without them (state starts empty, input resumes at committed offsets).
+    /// With them, the worker recovers the newest checkpoint before it opens its sessions, resumes each partition at
+    /// the checkpoint's position (the beginning when it has none), and checkpoints every
+    /// <paramref name="checkpointInterval"/> and on stop.
+    /// </param>
+    /// <param name="checkpointInterval">Time between checkpoints (default 10 s).</param>
+    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null)
     {
+        _checkpoints = checkpoints;
+        _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
         _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
         _stores = stores ?? throw new ArgumentNullException(nameof(stores));
         _rules = rules ?? throw new ArgumentNullException(nameof(rules));
@@ -54,6 +74,12 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Events sent to fs.dlq.</summary>
     public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
 
+    /// <summary>Checkpoints taken by this worker.</summary>
+    public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
+
+    /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
+    public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
+
     /// <summary>Completes when the consumer first gets partitions assigned.</summary>
     public Task Assigned => _assigned.Task;
 
@@ -66,6 +92,13 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Run()
     {
+        // Recovery happens before any session is opened on the stores.
+        if (_checkpoints is not null && _checkpoints.Recover(_stores) is { } recovered)
+        {
+            Volatile.Write(ref _lastCheckpoint, recovered);
+            Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
+        }
+
         using var values = new ReusableBufferDeserializer();
         using var keys = new ReusableBufferDeserializer();
         using var core = new EngineCore(_stores, _rules, AlertSink, _parserOptions);
@@ -77,19 +110,28 @@ public sealed partial class EngineWorker : IDisposable
             {
                 Log.PartitionsAssigned(_logger, partitions.Count);
                 _assigned.TrySetResult();
+                return partitions.Select(StartPosition);
             })
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
         consumer.Subscribe(Topics.EventTopics);
         var token = _stop.Token;
+        var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         try
         {
             while (!token.IsCancellationRequested)
             {
+                if (_checkpoints is not null && DateTime.UtcNow >= nextCheckpoint)
+                {
+                    TakeCheckpoint(consumer);
+                    nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
+                }
+
                 ConsumeResult<int, int> result;
                 try
                 {
-                    result = consumer.Consume(token);
+                    // With checkpoints, wake up when idle so a checkpoint is still taken on time.
+                    result = _checkpoints is null ? consumer.Consume(token) : consumer.Consume(TimeSpan.FromMilliseconds(100));
                 }
                 catch (ConsumeException e)
                 {
@@ -113,7 +155,83 @@ public sealed partial class EngineWorker : IDisposable
         }
         finally
         {
+            if (_checkpoints is not null)
+            {
+                TakeCheckpoint(consumer);
+            }
+
             consumer.Close();
+        }
+    }
+
+    // Where a newly assigned partition starts: the checkpoint's position, the beginning when checkpointing but the
+    // checkpoint has none (state and input must match), else the group's committed offset.
+    private TopicPartitionOffset StartPosition(TopicPartition partition)
+    {
+        if (_checkpoints is null)
+        {
+            return new TopicPartitionOffset(partition, Offset.Unset);
+        }
+
+        foreach (var position in LastCheckpoint?.Positions ?? [])
+        {
+            if (position.Topic == partition.Topic && position.Partition == partition.Partition.Value)
+            {
+                return new TopicPartitionOffset(partition, position.Offset >= 0 ? new Offset(position.Offset) : Offset.Beginning);
+            }
+        }
+
+        return new TopicPartitionOffset(partition, Offset.Beginning);
+    }
+
+    /// <summary>
+    /// A checkpoint on the engine thread, between two events: first every alert and dead letter produced so far is
+    /// acknowledged by the cluster (so nothing the checkpoint covers can be lost), then the FASTER snapshots, then the
+    /// input positions, then the manifest (atomically). A failure leaves the previous checkpoint in force.
+    /// </summary>
+    private void TakeCheckpoint(IConsumer<int, int> consumer)
+    {
+        try
+        {
+            if (_producer.Flush(TimeSpan.FromSeconds(30)) > 0)
+            {
+                Log.CheckpointSkipped(_logger, "alerts not yet acknowledged by the cluster");
+                return;
+            }
+
+            var previous = LastCheckpoint;
+            var positions = new List<PartitionPosition>();
+            foreach (var partition in consumer.Assignment)
+            {
+                var offset = consumer.Position(partition);
+                var fallback = previous?.Positions.FirstOrDefault(p => p.Topic == partition.Topic && p.Partition == partition.Partition.Value);
+                positions.Add(new PartitionPosition(partition.Topic, partition.Partition.Value, offset.Value >= 0 ? offset.Value : fallback?.Offset ?? Offset.Beginning.Value));
+            }
+
+            // Partitions this process no longer owns keep their last known position, for when they come back.
+            foreach (var old in previous?.Positions ?? [])
+            {
+                if (!positions.Exists(p => p.Topic == old.Topic && p.Partition == old.Partition))
+                {
+                    positions.Add(old);
+                }
+            }
+
+            var manifest = new CheckpointManifest
+            {
+                Sequence = (previous?.Sequence ?? 0) + 1,
+                CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                Parties = _stores.Parties.Checkpoint(),
+                Pairs = _stores.Pairs.Checkpoint(),
+                Positions = positions,
+            };
+            _checkpoints!.Commit(manifest, _stores);
+            Volatile.Write(ref _lastCheckpoint, manifest);
+            Interlocked.Increment(ref _checkpointsTaken);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
+        {
+            Log.CheckpointSkipped(_logger, e.Message);
         }
     }
 
@@ -169,5 +287,11 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Alert {AlertId} was not acknowledged by Kafka: {Reason}")]
         public static partial void AlertDeliveryFailed(ILogger logger, string alertId, string reason);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Recovered checkpoint {Sequence} with {Partitions} input positions")]
+        public static partial void Recovered(ILogger logger, long sequence, int partitions);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Checkpoint skipped: {Reason}")]
+        public static partial void CheckpointSkipped(ILogger logger, string reason);
     }
 }
