@@ -40,11 +40,18 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public static async Task<HostProcess> StartDemoAsync(params string[] extraArguments)
     {
-        var process = TestProcess.Start("dotnet", [Dll, "demo", "--no-simulator", "--json", "--grpc-port", "0", .. extraArguments]);
-        Match? ready = null;
+        var (process, ready) = await StartAsync(ReadyLine(), ["demo", "--no-simulator", "--json", "--grpc-port", "0", .. extraArguments]);
+        return new HostProcess(process, ready.Groups["kafka"].Value, new Uri(ready.Groups["grpc"].Value));
+    }
+
+    /// <summary>Starts `fraudshield args...` and waits until its stderr matches <paramref name="ready"/>.</summary>
+    public static async Task<(TestProcess Process, Match Ready)> StartAsync(Regex ready, params string[] arguments)
+    {
+        var process = TestProcess.Start("dotnet", [Dll, .. arguments]);
+        Match? match = null;
         try
         {
-            await Poll.UntilAsync(() => (ready = ReadyLine().Match(process.StandardError)).Success, "the host to print its addresses", TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(() => (match = ready.Match(process.StandardError)).Success, $"`fraudshield {string.Join(' ', arguments)}` to be ready", TimeSpan.FromSeconds(60));
         }
         catch
         {
@@ -52,7 +59,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
             throw;
         }
 
-        return new HostProcess(process, ready!.Groups["kafka"].Value, new Uri(ready.Groups["grpc"].Value));
+        return (process, match!);
     }
 
     /// <summary>Waits until the engine reports both tables applied up to their high watermarks with at least the given records.</summary>
@@ -85,13 +92,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
     }
 
     /// <summary>Produces "key|value" lines to <paramref name="topic"/> with the real kcat client.</summary>
-    public void Produce(string topic, params (string Key, string Value)[] records)
-    {
-        ExternalTools.RequireKcat();
-        var input = string.Concat(records.Select(r => $"{r.Key}|{r.Value}\n"));
-        var (code, _, stderr) = ExternalTools.RunWithInput(ExternalTools.Kcat, input, "-P", "-b", Bootstrap, "-t", topic, "-K", "|", "-X", "acks=all");
-        Assert.True(code == 0, $"kcat -P {topic} failed ({code}): {stderr}");
-    }
+    public void Produce(string topic, params (string Key, string Value)[] records) => Kcat.Produce(Bootstrap, topic, records);
 
     /// <summary>Reads the first <paramref name="count"/> records of <paramref name="topic"/> with kcat: "headers\tvalue" lines.</summary>
     public IReadOnlyList<string> Consume(string topic, int count)
@@ -104,6 +105,19 @@ internal sealed partial class HostProcess : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    /// <summary>The real kcat client.</summary>
+    public static class Kcat
+    {
+        /// <summary>Produces "key|value" lines to <paramref name="topic"/> with acks=all.</summary>
+        public static void Produce(string bootstrap, string topic, params (string Key, string Value)[] records)
+        {
+            ExternalTools.RequireKcat();
+            var input = string.Concat(records.Select(r => $"{r.Key}|{r.Value}\n"));
+            var (code, _, stderr) = ExternalTools.RunWithInput(ExternalTools.Kcat, input, "-P", "-b", bootstrap, "-t", topic, "-K", "|", "-X", "acks=all");
+            Assert.True(code == 0, $"kcat -P {topic} failed ({code}): {stderr}");
+        }
+    }
 
     [GeneratedRegex(@"fraudshield demo: kafka=(?<kafka>\S+) grpc=(?<grpc>\S+)")]
     private static partial Regex ReadyLine();

@@ -35,15 +35,6 @@ public sealed class SeedScenarioTests
             print("STATUS", e.code().name, e.details(), flush=True)
         """;
 
-    private static string Subject(string person, string msisdn, string station, string grid) =>
-        $$"""{"person_id":"{{person}}","msisdns":["{{msisdn}}"],"accounts":[],"birth_year":1950,"flags":["elderly"],"station_id":"{{station}}","beat_id":"{{station}}-B1","grid_id":"{{grid}}","grid_worker_id":"W-{{grid}}","family_msisdns":[]}""";
-
-    private static string OverseasCall(string id, string from, string to, long endMs) =>
-        $$"""{"event_id":"{{id}}","call_id":"{{id}}","calling":"{{from}}","called":"{{to}}","direction":"IN","start_ms":{{endMs - 1_500_000}},"end_ms":{{endMs}},"duration_s":1500,"answered":true,"origin":"INTERNATIONAL","origin_country":"GB"}""";
-
-    private static string Transfer(string id, string payer, string payee, long tsMs) =>
-        $$"""{"txn_id":"{{id}}","ts_ms":{{tsMs}},"type":"TRANSFER","payer":{"account":"ACC-{{payer}}","msisdn":"{{payer}}"},"payee":{"account":"{{payee}}","kind":"PERSON"},"amount_minor":8000000,"currency":"CNY"}""";
-
     [Fact]
     public async Task SeedScenario_ViaKcat_ReachesVictimsStationOnly_AndBadEventGoesToDeadLetters()
     {
@@ -59,17 +50,17 @@ public sealed class SeedScenarioTests
         const string neighbour = "8613800138003";
         const string fraudster = "442079460001";
         const string mule = "6222880000000042";
-        host.Produce(Topics.Registry, ("P-7", Subject("P-7", "+" + victim, "S07", "S07-G03")), ("P-3", Subject("P-3", "+" + neighbour, "S03", "S03-G01")));
+        host.Produce(Topics.Registry, ("P-7", Events.Subject("P-7", "+" + victim, "S07", "S07-G03")), ("P-3", Events.Subject("P-3", "+" + neighbour, "S03", "S03-G01")));
         host.Produce(Topics.Watchlist,
-            ("MSISDN:+" + fraudster, $$"""{"key_type":"MSISDN","key":"+{{fraudster}}","level":"CONFIRMED","typology":"IMPERSONATE_AUTHORITY"}"""),
-            ("ACCOUNT:" + mule, $$"""{"key_type":"ACCOUNT","key":"{{mule}}","level":"CONFIRMED","typology":"IMPERSONATE_AUTHORITY"}"""));
+            ("MSISDN:+" + fraudster, Events.ListedNumber(fraudster)),
+            ("ACCOUNT:" + mule, Events.ListedAccount(mule)));
         await host.WaitForTablesAsync(watchlistRecords: 2, registryRecords: 2);
 
         // The seed scenario with a malformed event in the middle of the victim's transaction stream.
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var clock = Stopwatch.StartNew();
-        host.Produce(Topics.Calls, (victim, OverseasCall("cdr-e2e-1", "+" + fraudster, "+" + victim, now - 60_000)));
-        host.Produce(Topics.Txns, (victim, """{"txn_id":"bad-1","ts_ms":"not a number","type":"TRANSFER"}"""), (victim, Transfer("txn-e2e-1", victim, mule, now)));
+        host.Produce(Topics.Calls, (victim, Events.OverseasCall("cdr-e2e-1", "+" + fraudster, "+" + victim, now - 60_000)));
+        host.Produce(Topics.Txns, (victim, """{"txn_id":"bad-1","ts_ms":"not a number","type":"TRANSFER"}"""), (victim, Events.Transfer("txn-e2e-1", victim, mule, now)));
 
         // The victim's station sees the incident reach L1 within 5 s of the scenario being produced.
         var s07Lines = new List<string>();
@@ -91,9 +82,9 @@ public sealed class SeedScenarioTests
         Assert.Contains("R08", l1[4].Split(','));
 
         // Another station got nothing of it: its first line is its own later alert, not the victim's.
-        host.Produce(Topics.Watchlist, ("ACCOUNT:6222880000000043", """{"key_type":"ACCOUNT","key":"6222880000000043","level":"CONFIRMED"}"""));
+        host.Produce(Topics.Watchlist, ("ACCOUNT:6222880000000043", Events.ListedAccount("6222880000000043")));
         await host.WaitForTablesAsync(watchlistRecords: 3, registryRecords: 2);
-        host.Produce(Topics.Txns, (neighbour, Transfer("txn-e2e-2", neighbour, "6222880000000043", now + 1000)));
+        host.Produce(Topics.Txns, (neighbour, Events.Transfer("txn-e2e-2", neighbour, "6222880000000043", now + 1000)));
         var s03First = await s03.ReadLineAsync(TimeSpan.FromSeconds(10));
         Assert.Matches(@"^ALERT A-[0-9a-f]{16} 1 L1 R08 S03 S03-G01 861\*{6}8003$", s03First);
 

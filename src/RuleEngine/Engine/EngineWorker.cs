@@ -32,6 +32,11 @@ public sealed partial class EngineWorker : IDisposable
     private long _checkpointsTaken;
     private CheckpointManifest? _lastCheckpoint;
 
+    // Next offset to judge per (event topic, partition), for partitions judged by this process; -1 when none yet.
+    // Owned by the engine thread. A partition assigned again after a rebalance resumes here, where the in-memory
+    // state is, not at the checkpoint (which would replay events into state that already saw them).
+    private readonly long[][] _next = [[], [], []];
+
     /// <summary>Creates the worker; <see cref="Start"/> starts its thread.</summary>
     /// <param name="kafka">The cluster.</param>
     /// <param name="stores">The process's FASTER stores.</param>
@@ -147,6 +152,7 @@ public sealed partial class EngineWorker : IDisposable
 
                 Judge(dispatcher, result, keys.Current, values.Current);
                 consumer.StoreOffset(result);
+                Advance(result.Topic, result.Partition.Value, result.Offset.Value + 1);
             }
         }
         catch (OperationCanceledException)
@@ -164,10 +170,37 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    // Where a newly assigned partition starts: the checkpoint's position, the beginning when checkpointing but the
-    // checkpoint has none (state and input must match), else the group's committed offset.
+    private void Advance(string topic, int partition, long next)
+    {
+        if (!EventDispatcher.TryGetTopic(topic, out var t))
+        {
+            return;
+        }
+
+        ref var offsets = ref _next[(int)t];
+        if (partition >= offsets.Length)
+        {
+            var grown = new long[Math.Max(partition + 1, offsets.Length * 2)];
+            Array.Fill(grown, -1);
+            offsets.CopyTo(grown, 0);
+            offsets = grown;
+        }
+
+        offsets[partition] = next;
+    }
+
+    private long Next(string topic, int partition) =>
+        EventDispatcher.TryGetTopic(topic, out var t) && partition < _next[(int)t].Length ? _next[(int)t][partition] : -1;
+
+    // Where a newly assigned partition starts: where this process left it; else the checkpoint's position; else the
+    // beginning when checkpointing (state and input must match); else the group's committed offset.
     private TopicPartitionOffset StartPosition(TopicPartition partition)
     {
+        if (Next(partition.Topic, partition.Partition.Value) is var next and >= 0)
+        {
+            return new TopicPartitionOffset(partition, new Offset(next));
+        }
+
         if (_checkpoints is null)
         {
             return new TopicPartitionOffset(partition, Offset.Unset);
@@ -201,14 +234,18 @@ public sealed partial class EngineWorker : IDisposable
 
             var previous = LastCheckpoint;
             var positions = new List<PartitionPosition>();
-            foreach (var partition in consumer.Assignment)
+            for (var t = 0; t < _next.Length; t++)
             {
-                var offset = consumer.Position(partition);
-                var fallback = previous?.Positions.FirstOrDefault(p => p.Topic == partition.Topic && p.Partition == partition.Partition.Value);
-                positions.Add(new PartitionPosition(partition.Topic, partition.Partition.Value, offset.Value >= 0 ? offset.Value : fallback?.Offset ?? Offset.Beginning.Value));
+                for (var p = 0; p < _next[t].Length; p++)
+                {
+                    if (_next[t][p] >= 0)
+                    {
+                        positions.Add(new PartitionPosition(Topics.EventTopics[t], p, _next[t][p]));
+                    }
+                }
             }
 
-            // Partitions this process no longer owns keep their last known position, for when they come back.
+            // Partitions not judged since the previous checkpoint keep its position.
             foreach (var old in previous?.Positions ?? [])
             {
                 if (!positions.Exists(p => p.Topic == old.Topic && p.Partition == old.Partition))
