@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Events;
@@ -26,6 +27,7 @@ public sealed partial class EngineWorker : IDisposable
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly EngineCheckpoints? _checkpoints;
     private readonly TimeSpan _checkpointInterval;
+    private readonly TimeSpan _orderWait;
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
@@ -52,10 +54,15 @@ public sealed partial class EngineWorker : IDisposable
     /// <paramref name="checkpointInterval"/> and on stop.
     /// </param>
     /// <param name="checkpointInterval">Time between checkpoints (default 10 s).</param>
-    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null)
+    /// <param name="orderWait">
+    /// How long a record may wait for a silent input partition before it is judged out of timestamp order
+    /// (default 20 ms; see <see cref="TimestampMerge"/>).
+    /// </param>
+    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null)
     {
         _checkpoints = checkpoints;
         _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
+        _orderWait = orderWait ?? TimeSpan.FromMilliseconds(20);
         _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
         _stores = stores ?? throw new ArgumentNullException(nameof(stores));
         _rules = rules ?? throw new ArgumentNullException(nameof(rules));
@@ -108,14 +115,36 @@ public sealed partial class EngineWorker : IDisposable
         using var keys = new ReusableBufferDeserializer();
         using var core = new EngineCore(_stores, _rules, AlertSink, _parserOptions);
         var dispatcher = new EventDispatcher(core, new EventParser(_parserOptions));
-        using var consumer = new ConsumerBuilder<int, int>(_kafka.CreateConsumerConfig(_groupId))
+        var merge = new TimestampMerge(_orderWait);
+        var config = _kafka.CreateConsumerConfig(_groupId);
+        config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
+        using var consumer = new ConsumerBuilder<int, int>(config)
             .SetKeyDeserializer(keys)
             .SetValueDeserializer(values)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 Log.PartitionsAssigned(_logger, partitions.Count);
+                foreach (var p in partitions)
+                {
+                    merge.Assign(p.Topic, p.Partition.Value);
+                }
+
                 _assigned.TrySetResult();
                 return partitions.Select(StartPosition);
+            })
+            .SetPartitionsRevokedHandler((_, partitions) =>
+            {
+                foreach (var p in partitions)
+                {
+                    merge.Revoke(p.Topic, p.Partition.Value);
+                }
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                foreach (var p in partitions)
+                {
+                    merge.Revoke(p.Topic, p.Partition.Value);
+                }
             })
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
@@ -132,11 +161,22 @@ public sealed partial class EngineWorker : IDisposable
                     nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
                 }
 
+                // Judge every record the merge lets go (timestamp order across the co-partitioned inputs).
+                var now = Stopwatch.GetTimestamp();
+                while (merge.TryTake(now, out var record))
+                {
+                    var (topic, partition) = merge.Describe(record.Source);
+                    Judge(dispatcher, topic, partition, in record);
+                    consumer.StoreOffset(new TopicPartitionOffset(topic, partition, record.Offset + 1));
+                    Advance(topic, partition, record.Offset + 1);
+                    TimestampMerge.Release(ref record);
+                }
+
                 ConsumeResult<int, int> result;
                 try
                 {
-                    // With checkpoints, wake up when idle so a checkpoint is still taken on time.
-                    result = _checkpoints is null ? consumer.Consume(token) : consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    // Short waits: a held record, a due checkpoint and a stop request are all looked at in between.
+                    result = consumer.Consume(merge.Buffered > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(100));
                 }
                 catch (ConsumeException e)
                 {
@@ -145,14 +185,19 @@ public sealed partial class EngineWorker : IDisposable
                     continue;
                 }
 
-                if (result is null || result.IsPartitionEOF)
+                if (result is null)
                 {
                     continue;
                 }
 
-                Judge(dispatcher, result, keys.Current, values.Current);
-                consumer.StoreOffset(result);
-                Advance(result.Topic, result.Partition.Value, result.Offset.Value + 1);
+                var source = merge.SourceOf(result.Topic, result.Partition.Value);
+                if (result.IsPartitionEOF)
+                {
+                    merge.MarkCaughtUp(source);
+                    continue;
+                }
+
+                merge.Add(source, result.Offset.Value, result.Message.Timestamp.UnixTimestampMs, keys.Current, result.Message.Key < 0, values.Current, result.Message.Value < 0, now);
             }
         }
         catch (OperationCanceledException)
@@ -272,26 +317,26 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    private void Judge(EventDispatcher dispatcher, ConsumeResult<int, int> result, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    private void Judge(EventDispatcher dispatcher, string topicName, int partition, in BufferedRecord record)
     {
         Interlocked.Increment(ref _processed);
         ParseError error;
-        if (result.Message.Value < 0)
+        if (record.ValueLength < 0)
         {
             error = new ParseError(RejectReason.InvalidJson, string.Empty);
         }
-        else if (!EventDispatcher.TryGetTopic(result.Topic, out var topic))
+        else if (!EventDispatcher.TryGetTopic(topicName, out var topic))
         {
             error = new ParseError(RejectReason.UnknownEventKind, string.Empty);
         }
-        else if (dispatcher.TryProcess(topic, value, result.Message.Timestamp.UnixTimestampMs, out error))
+        else if (dispatcher.TryProcess(topic, record.Value, record.TimestampMs, out error))
         {
             return;
         }
 
         Interlocked.Increment(ref _deadLettered);
-        Log.DeadLettered(_logger, result.Topic, result.Partition.Value, result.Offset.Value, error.Reason, error.Field);
-        DeadLetters.Send(result.TopicPartitionOffset, key, value, error);
+        Log.DeadLettered(_logger, topicName, partition, record.Offset, error.Reason, error.Field);
+        DeadLetters.Send(new TopicPartitionOffset(topicName, partition, record.Offset), record.Key, record.Value, error);
     }
 
     /// <summary>Stops the thread after the current event and closes the consumer (leaving the group cleanly).</summary>

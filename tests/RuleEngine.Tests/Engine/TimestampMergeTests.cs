@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text;
+using FraudShield.RuleEngine.Engine;
+
+namespace FraudShield.RuleEngine.Tests.Engine;
+
+public sealed class TimestampMergeTests
+{
+    private static readonly long Now = Stopwatch.GetTimestamp();
+
+    private static void Add(TimestampMerge merge, int source, long offset, long ts, long arrived = 0) =>
+        merge.Add(source, offset, ts, "k"u8, false, Encoding.UTF8.GetBytes($"v{offset}"), false, arrived == 0 ? Now : arrived);
+
+    private static List<(int Source, long Offset)> Drain(TimestampMerge merge, long now)
+    {
+        var taken = new List<(int, long)>();
+        while (merge.TryTake(now, out var record))
+        {
+            taken.Add((record.Source, record.Offset));
+            TimestampMerge.Release(ref record);
+        }
+
+        return taken;
+    }
+
+    [Fact]
+    public void TryTake_RecordsArriveOutOfOrder_TakenInTimestampOrder()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
+        var calls = merge.SourceOf("fs.calls", 0);
+        var txns = merge.SourceOf("fs.txns", 0);
+        Add(merge, txns, 0, ts: 2_000);
+        Add(merge, calls, 0, ts: 1_000);
+        merge.MarkCaughtUp(calls);
+
+        Assert.Equal([(calls, 0L), (txns, 0L)], Drain(merge, Now));
+    }
+
+    [Fact]
+    public void TryTake_OtherPartitionSilentNotCaughtUp_HoldsUntilMaxIdle()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromMilliseconds(50));
+        var calls = merge.SourceOf("fs.calls", 0);
+        var txns = merge.SourceOf("fs.txns", 0);
+        _ = calls;
+        Add(merge, txns, 7, ts: 2_000);
+
+        Assert.Empty(Drain(merge, Now));
+        Assert.Equal([(txns, 7L)], Drain(merge, Now + Stopwatch.Frequency));
+    }
+
+    [Fact]
+    public void TryTake_OtherPartitionCaughtUp_TakesAtOnce()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
+        var calls = merge.SourceOf("fs.calls", 0);
+        var txns = merge.SourceOf("fs.txns", 0);
+        merge.MarkCaughtUp(calls);
+        Add(merge, txns, 3, ts: 2_000);
+
+        Assert.Equal([(txns, 3L)], Drain(merge, Now));
+    }
+
+    [Fact]
+    public void Revoke_DropsBufferedAndStopsWaiting()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
+        var calls = merge.SourceOf("fs.calls", 0);
+        var txns = merge.SourceOf("fs.txns", 0);
+        Add(merge, calls, 1, ts: 5_000);
+        Add(merge, txns, 1, ts: 1_000);
+        merge.Revoke("fs.txns", 0);
+
+        Assert.Equal(1, merge.Buffered);
+        Assert.Equal([(calls, 1L)], Drain(merge, Now));
+    }
+
+    [Fact]
+    public void Add_KeepsKeyAndValueBytes()
+    {
+        var merge = new TimestampMerge(TimeSpan.Zero);
+        var s = merge.SourceOf("fs.calls", 3);
+        merge.Add(s, 9, 1, "key-1"u8, false, "{\"a\":1}"u8, false, Now);
+
+        Assert.True(merge.TryTake(Now, out var record));
+        Assert.Equal("key-1", Encoding.UTF8.GetString(record.Key));
+        Assert.Equal("{\"a\":1}", Encoding.UTF8.GetString(record.Value));
+        Assert.Equal(("fs.calls", 3), merge.Describe(record.Source));
+        TimestampMerge.Release(ref record);
+    }
+}
+
+public sealed class TimestampMergeStartTests
+{
+    [Fact]
+    public void TryTake_NewlyAssignedPartitionNotYetHeard_WaitsForStartWaitNotMaxIdle()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var merge = new TimestampMerge(TimeSpan.FromMilliseconds(10), startWait: TimeSpan.FromSeconds(2));
+        merge.Assign("fs.calls", 0);
+        merge.Assign("fs.txns", 0);
+        var txns = merge.SourceOf("fs.txns", 0);
+        merge.Add(txns, 0, 2_000, default, true, "{}"u8, false, now);
+
+        Assert.False(merge.TryTake(now + (Stopwatch.Frequency / 2), out _));
+        Assert.True(merge.TryTake(now + (3 * Stopwatch.Frequency), out var record));
+        TimestampMerge.Release(ref record);
+    }
+
+    [Fact]
+    public void TryTake_AssignedPartitionReportsCaughtUp_NoWait()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var merge = new TimestampMerge(TimeSpan.FromMilliseconds(10), startWait: TimeSpan.FromSeconds(2));
+        merge.Assign("fs.calls", 0);
+        merge.Assign("fs.txns", 0);
+        merge.MarkCaughtUp(merge.SourceOf("fs.calls", 0));
+        merge.Add(merge.SourceOf("fs.txns", 0), 0, 2_000, default, true, "{}"u8, false, now);
+
+        Assert.True(merge.TryTake(now, out var record));
+        TimestampMerge.Release(ref record);
+    }
+}
