@@ -104,6 +104,8 @@ public sealed class PythonGrpcInteropTests
                 $"--proto_path={RepoPaths.Protos}",
                 $"--python_out={folder.Path}",
                 "fraudshield/alerts/v1/alert.proto",
+                "fraudshield/dispatch/v1/case.proto",
+                "fraudshield/dispatch/v1/alerts.proto",
                 "fraudshield/dispatch/v1/alert_stream.proto");
             Assert.True(code == 0, $"protoc failed ({code}): {stderr}");
             File.WriteAllText(Path.Combine(folder.Path, "subscribe.py"), Script);
