@@ -166,3 +166,31 @@ public sealed class TokenIssuerTests
         Assert.Contains("expired", Assert.Throws<DispatchTokenException>(() => issuer.Validate(token)).Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class AlertStreamClientAuthTests
+{
+    [Fact]
+    public async Task SubscribeAsync_WithBearerTokenOption_ReceivesOwnStation_WithoutIt_Unauthenticated()
+    {
+        await using var host = await DispatchTestHost.StartAsync(auth: true);
+        using var cts = new CancellationTokenSource(TimeoutExtensions.DefaultTimeout);
+
+        using var anonymous = new AlertStreamClient(host.Server.Address, new AlertStreamClientOptions { MaxConsecutiveFailures = 0 });
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in anonymous.SubscribeAsync(new SubscribeRequest { StationId = "S1" }, cts.Token))
+            {
+            }
+        }).WithTimeout();
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+
+        var options = new AlertStreamClientOptions { BearerToken = host.Tokens.Issue(DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)) };
+        using var client = new AlertStreamClient(host.Server.Address, options);
+        await using var stream = client.SubscribeAsync(new SubscribeRequest { StationId = "S1" }, cts.Token).GetAsyncEnumerator(cts.Token);
+        var next = stream.MoveNextAsync().AsTask();
+        await Poll.UntilAsync(() => host.Hub.SubscriberCount == 1, "the client to subscribe");
+        await host.Cases.PublishAsync(TestAlerts.Make("a1")).WithTimeout();
+        Assert.True(await next.WithTimeout());
+        Assert.Equal("a1", stream.Current.Alert.AlertId);
+    }
+}
