@@ -37,10 +37,14 @@ public sealed class NodeGrpcInteropTests : IAsyncLifetime, IDisposable
           });
           call.on('error', err => { out('STATUS ' + name(err.code)); client.close(); });
         } else if (mode === 'deadline') {
-          const call = client.Subscribe({ station_id: station }, md, { deadline: Date.now() + 500 });
-          call.on('metadata', () => out('SUBSCRIBED'));
-          call.on('data', d => out('ALERT ' + d.alert.alert_id));
-          call.on('error', err => { out('STATUS ' + name(err.code)); client.close(); });
+          // Warm the connection first (a unary call answered NOT_FOUND), so the deadline measures the stream only.
+          client.Ack({ alert_id: 'warm-up' }, md, warm => {
+            out('WARM ' + name(warm.code));
+            const call = client.Subscribe({ station_id: station }, md, { deadline: Date.now() + 2000 });
+            call.on('metadata', () => out('SUBSCRIBED'));
+            call.on('data', d => out('ALERT ' + d.alert.alert_id));
+            call.on('error', err => { out('STATUS ' + name(err.code)); client.close(); });
+          });
         } else if (mode === 'ack') {
           client.Ack({ alert_id: station }, md, (err, reply) => {
             out(err ? 'STATUS ' + name(err.code) + ' ' + err.details : 'ACKED ' + reply.case.status);
@@ -94,8 +98,10 @@ public sealed class NodeGrpcInteropTests : IAsyncLifetime, IDisposable
     {
         var token = _host.Tokens.Issue(DispatchRole.Station, "S1", TimeSpan.FromMinutes(5));
         await using var node = Start("deadline", token, "S1");
+        Assert.Equal("WARM NOT_FOUND", await node.ReadLineAsync());
+
+        // The server sends headers only once the hub subscription exists, so the call reached the hub.
         Assert.Equal("SUBSCRIBED", await node.ReadLineAsync());
-        Assert.Equal(1, _host.Hub.SubscriberCount);
         Assert.Equal("STATUS DEADLINE_EXCEEDED", await node.ReadLineAsync());
         Assert.Equal(0, await node.WaitForExitAsync());
         await Poll.UntilAsync(() => _host.Hub.SubscriberCount == 0, "the server to end the call at its grpc-timeout");
