@@ -1,3 +1,4 @@
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
@@ -15,6 +16,7 @@ public sealed partial class AlertFeed : IDisposable
 {
     private readonly KafkaOptions _kafka;
     private readonly AlertHub _hub;
+    private readonly CaseService? _cases;
     private TableFollower? _follower;
     private readonly ILogger _logger;
     private long _undecodable;
@@ -25,6 +27,16 @@ public sealed partial class AlertFeed : IDisposable
         _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
         _hub = hub ?? throw new ArgumentNullException(nameof(hub));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    /// <summary>
+    /// Creates a feed that opens a case for each alert before publishing it (<see cref="CaseService.PublishAsync"/>),
+    /// so deadlines, escalation and Ack apply. The read loop waits for the case store on each alert.
+    /// </summary>
+    public AlertFeed(KafkaOptions kafka, CaseService cases, AlertHub hub, ILogger<AlertFeed> logger)
+        : this(kafka, hub, logger)
+    {
+        _cases = cases ?? throw new ArgumentNullException(nameof(cases));
     }
 
     /// <summary>Alert records that were not valid protobuf.</summary>
@@ -58,12 +70,30 @@ public sealed partial class AlertFeed : IDisposable
             return;
         }
 
-        _hub.Publish(alert);
+        if (_cases is null)
+        {
+            _hub.Publish(alert);
+            return;
+        }
+
+        try
+        {
+            _cases.PublishAsync(alert).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            // The case store is down: still deliver the alert (no alert may be lost); its case opens on a replay.
+            Log.CaseOpenFailed(_logger, alert.AlertId, ex);
+            _hub.Publish(alert);
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "An fs.alerts record is not a valid alert: {Message}")]
         public static partial void Undecodable(ILogger logger, string message);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "The case of alert {AlertId} could not be opened; the alert is delivered without one.")]
+        public static partial void CaseOpenFailed(ILogger logger, string alertId, Exception exception);
     }
 }

@@ -2,12 +2,13 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
 
 namespace FraudShield.AlertDispatch;
 
 /// <summary>
-/// In-process fan-out of alerts to subscribers by scope, with a bounded retention ring for resume and a bounded
-/// de-duplication set over (alert_id, version).
+/// In-process fan-out of alerts to subscribers by scope and level (<see cref="AlertRoutingOptions"/>), with a bounded
+/// retention ring for resume and a bounded de-duplication set over (alert_id, version, escalation tier).
 /// </summary>
 /// <remarks>
 /// <para>One writer (the fs.alerts consumer) calls <see cref="Publish"/>; it never waits for a subscriber. Each
@@ -74,11 +75,24 @@ public sealed class AlertHub : IDisposable
     /// mutate it afterwards.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The hub is disposed.</exception>
-    public bool Publish(Alert alert)
+    public bool Publish(Alert alert) => PublishCore(alert, null);
+
+    /// <summary>
+    /// Re-notifies an alert that escalated: published again (same routing, new sequence) with the escalation marker,
+    /// once per (alert_id, version, tier). Returns false for a repeat.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The hub is disposed.</exception>
+    public bool PublishEscalation(Alert alert, Escalation escalation)
+    {
+        ArgumentNullException.ThrowIfNull(escalation);
+        return PublishCore(alert, escalation);
+    }
+
+    private bool PublishCore(Alert alert, Escalation? escalation)
     {
         ArgumentNullException.ThrowIfNull(alert);
         alert = AlertMasking.EnsureMasked(alert);
-        var key = new AlertVersionKey(alert.AlertId, alert.Version);
+        var key = new AlertVersionKey(alert.AlertId, alert.Version, escalation is null ? 0 : (int)escalation.Tier);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_completed, this);
@@ -94,18 +108,37 @@ public sealed class AlertHub : IDisposable
                 _seen.Remove(_seenOrder.Dequeue());
             }
 
-            var entry = new RetainedAlert(++_lastSequence, alert);
+            var entry = new RetainedAlert(++_lastSequence, alert, escalation);
             _ring[(int)((entry.Sequence - 1) % _ring.Length)] = entry;
 
             if (_subscriberCount != 0)
             {
-                Deliver(_all, entry);
-                DeliverToJurisdictions(_byStation, alert.Home?.StationId, alert.Current?.StationId, entry);
-                DeliverToJurisdictions(_byGrid, alert.Home?.GridId, alert.Current?.GridId, entry);
+                var routing = _options.Routing;
+                if (routing.Routes(AlertScopeKind.All, alert.Severity))
+                {
+                    Deliver(_all, entry);
+                }
+
+                if (routing.Routes(AlertScopeKind.Station, alert.Severity))
+                {
+                    DeliverToJurisdictions(_byStation, alert.Home?.StationId, alert.Current?.StationId, entry);
+                }
+
+                if (routing.Routes(AlertScopeKind.Grid, alert.Severity))
+                {
+                    DeliverToJurisdictions(_byGrid, alert.Home?.GridId, alert.Current?.GridId, entry);
+                }
             }
 
             return true;
         }
+    }
+
+    /// <summary>True when the hub routes <paramref name="alert"/> to subscribers of <paramref name="scope"/> (jurisdiction and level).</summary>
+    public bool Routes(AlertScope scope, Alert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return scope.Matches(alert) && _options.Routing.Routes(scope.Kind, alert.Severity);
     }
 
     /// <summary>
@@ -177,7 +210,7 @@ public sealed class AlertHub : IDisposable
                 for (var seq = after + 1; seq <= _lastSequence; seq++)
                 {
                     var entry = _ring[(int)((seq - 1) % _ring.Length)];
-                    if (scope.Matches(entry.Alert))
+                    if (Routes(scope, entry.Alert))
                     {
                         replay.Add(entry);
                     }
@@ -312,7 +345,7 @@ public sealed class AlertHub : IDisposable
         return list;
     }
 
-    private readonly record struct AlertVersionKey(string AlertId, int Version);
+    private readonly record struct AlertVersionKey(string AlertId, int Version, int EscalationTier);
 
     /// <summary>One subscriber: its scope and the bounded channel its writer loop reads.</summary>
     internal sealed class Subscriber(AlertScope scope, Channel<RetainedAlert> channel)

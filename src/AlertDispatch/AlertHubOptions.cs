@@ -1,6 +1,6 @@
 namespace FraudShield.AlertDispatch;
 
-/// <summary>Sizes of the <see cref="AlertHub"/>'s bounded structures.</summary>
+/// <summary>Sizes of the <see cref="AlertHub"/>'s bounded structures and its level routing.</summary>
 public sealed class AlertHubOptions
 {
     /// <summary>How many published alerts are kept for resume (a ring; the oldest are dropped). Default 100,000.</summary>
@@ -15,10 +15,14 @@ public sealed class AlertHubOptions
     /// <summary>How many (alert_id, version) pairs are remembered for de-duplication. Default 200,000.</summary>
     public int DeduplicationCapacity { get; set; } = 200_000;
 
+    /// <summary>The level routing table.</summary>
+    public AlertRoutingOptions Routing { get; set; } = new();
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(RetentionCapacity, 1, nameof(RetentionCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(SubscriberBufferCapacity, 1, nameof(SubscriberBufferCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(DeduplicationCapacity, 1, nameof(DeduplicationCapacity));
+        ArgumentNullException.ThrowIfNull(Routing);
     }
 }

@@ -74,12 +74,15 @@ public sealed class AlertStreamClient : IDisposable
             var attempt = request.Clone();
             attempt.ResumeToken = token ?? string.Empty;
             RpcException? failure = null;
-            using (var call = _client.Subscribe(attempt, cancellationToken: cancellationToken))
+            var headers = _options.BearerToken is { Length: > 0 } bearer
+                ? new Metadata { { Security.DispatchSecurity.AuthorizationKey, "Bearer " + bearer } }
+                : null;
+            using (var call = _client.Subscribe(attempt, headers, cancellationToken: cancellationToken))
             {
                 try
                 {
-                    var headers = await call.ResponseHeadersAsync;
-                    token ??= headers.GetValue(DispatchMetadata.ResumeTokenKey);
+                    var responseHeaders = await call.ResponseHeadersAsync;
+                    token ??= responseHeaders.GetValue(DispatchMetadata.ResumeTokenKey);
                     LastResumeToken = token;
                 }
                 catch (RpcException ex) when (IsTransient(ex, cancellationToken))

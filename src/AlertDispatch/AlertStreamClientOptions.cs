@@ -14,4 +14,10 @@ public sealed class AlertStreamClientOptions
     /// until cancelled. Default null.
     /// </summary>
     public int? MaxConsecutiveFailures { get; set; }
+
+    /// <summary>
+    /// Bearer token sent as <c>authorization: Bearer &lt;token&gt;</c> on every call (from
+    /// <see cref="Security.TokenIssuer"/>); null sends none (a server without a token secret).
+    /// </summary>
+    public string? BearerToken { get; set; }
 }

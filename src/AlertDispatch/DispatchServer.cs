@@ -1,7 +1,9 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Grpc;
 using FraudShield.AlertDispatch.Internal;
+using FraudShield.AlertDispatch.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,8 +17,9 @@ using Microsoft.Extensions.Logging;
 namespace FraudShield.AlertDispatch;
 
 /// <summary>
-/// Hosts the dispatch gRPC services (AlertStream, plus whatever the host maps) on Kestrel, HTTP/2 only:
-/// h2c on loopback, TLS when a certificate is configured.
+/// Hosts the dispatch gRPC services (AlertStream, Alerts when a case service is given, plus whatever the host maps)
+/// on Kestrel, HTTP/2 only: h2c on loopback, TLS when a certificate is configured. With
+/// <see cref="DispatchServerOptions.Auth"/> carrying a secret, every RPC needs a bearer token.
 /// </summary>
 public sealed class DispatchServer : IAsyncDisposable
 {
@@ -43,19 +46,52 @@ public sealed class DispatchServer : IAsyncDisposable
     /// <param name="loggerFactory">Where the server logs; null logs nothing.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="ArgumentException">The host is not an IP address, or h2c was asked for on a non-loopback address.</exception>
-    public static async Task<DispatchServer> StartAsync(
+    public static Task<DispatchServer> StartAsync(
         DispatchServerOptions options,
         AlertHub hub,
         Action<IServiceCollection>? configureServices = null,
         Action<IEndpointRouteBuilder>? mapExtra = null,
         ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default) =>
+        StartCoreAsync(options, hub, null, configureServices, mapExtra, loggerFactory, cancellationToken);
+
+    /// <summary>Starts a server with case state: AlertStream with Ack/UpdateStatus/ReportOutcome, and Alerts.</summary>
+    /// <param name="options">Listen address, TLS, limits and authentication.</param>
+    /// <param name="hub">The hub the AlertStream service subscribes to; owned by the caller.</param>
+    /// <param name="cases">The case service (over the hub above); owned by the caller.</param>
+    /// <param name="configureServices">Registers extra services (e.g. for other gRPC services).</param>
+    /// <param name="mapExtra">Maps extra endpoints.</param>
+    /// <param name="loggerFactory">Where the server logs; null logs nothing.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="ArgumentException">The host is not an IP address, h2c was asked for on a non-loopback address, or the token secret is too short.</exception>
+    public static Task<DispatchServer> StartAsync(
+        DispatchServerOptions options,
+        AlertHub hub,
+        CaseService cases,
+        Action<IServiceCollection>? configureServices = null,
+        Action<IEndpointRouteBuilder>? mapExtra = null,
+        ILoggerFactory? loggerFactory = null,
         CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        return StartCoreAsync(options, hub, cases, configureServices, mapExtra, loggerFactory, cancellationToken);
+    }
+
+    private static async Task<DispatchServer> StartCoreAsync(
+        DispatchServerOptions options,
+        AlertHub hub,
+        CaseService? cases,
+        Action<IServiceCollection>? configureServices,
+        Action<IEndpointRouteBuilder>? mapExtra,
+        ILoggerFactory? loggerFactory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(hub);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxReceiveMessageSize, 1, nameof(options));
 
         var ip = ParseHost(options.Host);
+        var security = new DispatchSecurity(options.Auth);
         var certificate = options.CertificatePath is null
             ? null
             : X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
@@ -93,12 +129,24 @@ public sealed class DispatchServer : IAsyncDisposable
         {
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<DispatchAuthInterceptor>();
         });
         builder.Services.AddSingleton(hub);
+        builder.Services.AddSingleton(security);
+        if (cases is not null)
+        {
+            builder.Services.AddSingleton(cases);
+        }
+
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapGrpcService<AlertStreamService>();
+        if (cases is not null)
+        {
+            app.MapGrpcService<AlertsService>();
+        }
+
         mapExtra?.Invoke(app);
 
         try

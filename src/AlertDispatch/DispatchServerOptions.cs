@@ -1,3 +1,5 @@
+using FraudShield.AlertDispatch.Security;
+
 namespace FraudShield.AlertDispatch;
 
 /// <summary>Where and how <see cref="DispatchServer"/> listens.</summary>
@@ -25,4 +27,7 @@ public sealed class DispatchServerOptions
 
     /// <summary>How long a stop waits for calls to end after streams were told to finish. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Console authentication: off without a secret (loopback demo); with one, enforced on every RPC.</summary>
+    public DispatchAuthOptions Auth { get; set; } = new();
 }

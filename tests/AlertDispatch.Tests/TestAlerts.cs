@@ -6,13 +6,15 @@ namespace FraudShield.AlertDispatch.Tests;
 
 internal static class TestAlerts
 {
-    public static Alert Make(string id, string station = "S1", string grid = "G1", int version = 1, string? currentStation = null, string? currentGrid = null, string msisdn = "8613812345678")
+    /// <summary>An alert; L1 by default, which every scope of its jurisdiction receives.</summary>
+    public static Alert Make(string id, string station = "S1", string grid = "G1", int version = 1, string? currentStation = null, string? currentGrid = null, string msisdn = "8613812345678", Severity severity = Severity.L1, long ackDueMs = 0)
     {
         var alert = new Alert
         {
             AlertId = id,
             Version = version,
-            Severity = Severity.L2,
+            Severity = severity,
+            AckDueMs = ackDueMs,
             Typology = "IMPERSONATE_POLICE",
             Subject = new Subject { Msisdn = msisdn, PersonId = "p-" + id },
             Home = new Jurisdiction { StationId = station, GridId = grid, Source = JurisdictionSource.Address },

@@ -1,6 +1,9 @@
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Internal;
+using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts.Dispatch.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +11,7 @@ namespace FraudShield.AlertDispatch.Grpc;
 
 /// <summary>
 /// The AlertStream gRPC service: each Subscribe call is one hub subscriber, and the call itself is that
-/// subscriber's single writer loop.
+/// subscriber's single writer loop; Ack, UpdateStatus and ReportOutcome move the alert's case.
 /// </summary>
 /// <remarks>
 /// Status codes: no scope or an empty id, or a malformed resume token → <see cref="StatusCode.InvalidArgument"/>;
@@ -17,19 +20,72 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// to continue live); the subscriber fell behind → <see cref="StatusCode.ResourceExhausted"/>; the dispatch is
 /// shutting down → <see cref="StatusCode.Unavailable"/>. The last two carry the resume token in the
 /// <see cref="DispatchMetadata.ResumeTokenKey"/> trailer. Anything else → <see cref="StatusCode.Unknown"/> with no detail.
+/// With authentication on, a caller may subscribe only to its own station or grid (centre and analysts to any)
+/// → otherwise <see cref="StatusCode.PermissionDenied"/>. Case RPCs: unknown alert → NOT_FOUND, a step the status
+/// machine refuses → FAILED_PRECONDITION, an alert outside the caller's jurisdiction → PERMISSION_DENIED, no case
+/// store configured → UNIMPLEMENTED.
 /// </remarks>
 public sealed class AlertStreamService : AlertStream.AlertStreamBase
 {
     private readonly AlertHub _hub;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<AlertStreamService> _logger;
+    private readonly CaseService? _cases;
+    private readonly DispatchSecurity _security;
 
-    /// <summary>Creates the service over a hub.</summary>
-    public AlertStreamService(AlertHub hub, IHostApplicationLifetime lifetime, ILogger<AlertStreamService> logger)
+    /// <summary>
+    /// Creates the service over a hub; the <see cref="CaseService"/> and <see cref="DispatchSecurity"/> come from
+    /// <paramref name="services"/> when registered (without them: no case RPCs, no authentication).
+    /// </summary>
+    public AlertStreamService(AlertHub hub, IHostApplicationLifetime lifetime, ILogger<AlertStreamService> logger, IServiceProvider services)
     {
+        ArgumentNullException.ThrowIfNull(services);
         _hub = hub;
         _lifetime = lifetime;
         _logger = logger;
+        _cases = services.GetService<CaseService>();
+        _security = services.GetService<DispatchSecurity>() ?? new DispatchSecurity(null);
+    }
+
+    /// <inheritdoc />
+    public override Task<CaseReply> Ack(AckRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return CallErrors.RunAsync(nameof(Ack), _logger, async () =>
+        {
+            var cases = _cases ?? throw CallErrors.Unimplemented(nameof(Ack));
+            var state = await cases.AckAsync(request.AlertId, _security.CallerOf(context), request.OperatorId, request.Note, context.CancellationToken);
+            return new CaseReply { Case = state };
+        });
+    }
+
+    /// <inheritdoc />
+    public override Task<CaseReply> UpdateStatus(UpdateStatusRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return CallErrors.RunAsync(nameof(UpdateStatus), _logger, async () =>
+        {
+            var cases = _cases ?? throw CallErrors.Unimplemented(nameof(UpdateStatus));
+            var state = await cases.UpdateStatusAsync(request.AlertId, request.Status, _security.CallerOf(context), request.OperatorId, request.Note, context.CancellationToken);
+            return new CaseReply { Case = state };
+        });
+    }
+
+    /// <inheritdoc />
+    public override Task<CaseReply> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return CallErrors.RunAsync(nameof(ReportOutcome), _logger, async () =>
+        {
+            var cases = _cases ?? throw CallErrors.Unimplemented(nameof(ReportOutcome));
+            var state = await cases.ReportOutcomeAsync(
+                request.AlertId, request.Outcome, request.LossPreventedMinor, request.LossIncurredMinor,
+                _security.CallerOf(context), request.OperatorId, request.Note, context.CancellationToken);
+            return new CaseReply { Case = state };
+        });
     }
 
     /// <inheritdoc />
@@ -42,6 +98,12 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         if (!AlertScope.TryFromRequest(request, out var scope, out var error))
         {
             throw Refuse(StatusCode.InvalidArgument, error);
+        }
+
+        var caller = _security.CallerOf(context);
+        if (!caller.MaySubscribe(scope, out var denied))
+        {
+            throw Refuse(StatusCode.PermissionDenied, denied);
         }
 
         var callCancelled = context.CancellationToken;
@@ -62,10 +124,15 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
                 {
                     Alert = AlertMasking.ForScope(entry.Alert, scope),
                     ResumeToken = _hub.FormatResumeToken(entry.Sequence),
+                    Escalation = entry.Escalation,
                 };
                 await responseStream.WriteAsync(delivery, stopping.Token);
                 lastWritten = entry.Sequence;
                 delivered++;
+                if (_cases is not null && entry.Escalation is null)
+                {
+                    await MarkDeliveredAsync(entry.Alert.AlertId, caller, stopping.Token);
+                }
             }
 
             // The subscription was ended from this side without a reason: treat as shutting down.
@@ -104,6 +171,19 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         finally
         {
             subscription?.Dispose();
+        }
+    }
+
+    private async Task MarkDeliveredAsync(string alertId, DispatchCaller caller, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _cases!.MarkDeliveredAsync(alertId, caller.Actor, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Delivery goes on: the case stays NEW and still escalates on its deadline.
+            DispatchLog.MarkDeliveredFailed(_logger, alertId, ex);
         }
     }
 

@@ -25,4 +25,22 @@ internal static partial class DispatchLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Alert stream to {Address} failed with {StatusCode}; reconnect {Attempt} in {DelayMs} ms.")]
     public static partial void ClientReconnecting(ILogger logger, string address, global::Grpc.Core.StatusCode statusCode, int attempt, long delayMs);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Alert {AlertId} escalated to {Tier}: its ack deadline passed unacknowledged.")]
+    public static partial void CaseEscalated(ILogger logger, string alertId, FraudShield.Contracts.Dispatch.V1.EscalationTier tier);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "The outcome record of alert {AlertId} could not be written; the case change stands.")]
+    public static partial void OutcomeSinkFailed(ILogger logger, string alertId, Exception exception);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "An escalation pass failed; the next pass retries.")]
+    public static partial void EscalationPassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "{Method} refused with {StatusCode}: {Detail}")]
+    public static partial void CallRefused(ILogger logger, string method, global::Grpc.Core.StatusCode statusCode, string detail);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "{Method} failed unexpectedly.")]
+    public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Marking alert {AlertId} delivered failed.")]
+    public static partial void MarkDeliveredFailed(ILogger logger, string alertId, Exception exception);
 }

@@ -34,6 +34,31 @@ public sealed class PythonGrpcInteropTests
                         break
                 call.cancel()
                 print("DONE", flush=True)
+            elif mode == "auth-ack":
+                token, station = sys.argv[4], sys.argv[5]
+                md = [("authorization", "Bearer " + token)] if token != "none" else []
+                ack = channel.unary_unary(
+                    "/fraudshield.dispatch.v1.AlertStream/Ack",
+                    request_serializer=pb.AckRequest.SerializeToString,
+                    response_deserializer=pb.CaseReply.FromString)
+                call = subscribe(pb.SubscribeRequest(station_id=station), timeout=60, metadata=md)
+                call.initial_metadata()
+                print("SUBSCRIBED", flush=True)
+                for delivery in call:
+                    print("ALERT", delivery.alert.alert_id, flush=True)
+                    try:
+                        reply = ack(pb.AckRequest(alert_id=delivery.alert.alert_id, operator_id="py"), timeout=30, metadata=md)
+                        print("ACKED", reply.case.signed_by, flush=True)
+                    except grpc.RpcError as e:
+                        print("ACK_STATUS", e.code().name, e.details(), flush=True)
+                    break
+                call.cancel()
+                print("DONE", flush=True)
+            elif mode == "denied":
+                token, station = sys.argv[4], sys.argv[5]
+                md = [("authorization", "Bearer " + token)] if token != "none" else []
+                for delivery in subscribe(pb.SubscribeRequest(station_id=station), timeout=60, metadata=md):
+                    print("ALERT", delivery.alert.alert_id, flush=True)
             else:
                 for delivery in subscribe(pb.SubscribeRequest(), timeout=60):
                     print("ALERT", delivery.alert.alert_id, flush=True)
@@ -85,6 +110,46 @@ public sealed class PythonGrpcInteropTests
         Assert.Equal(0, await python.WaitForExitAsync());
     }
 
+    [Theory]
+    [InlineData("none", "S1", "UNAUTHENTICATED")]
+    [InlineData("forged", "S1", "UNAUTHENTICATED")]
+    [InlineData("expired", "S1", "UNAUTHENTICATED")]
+    [InlineData("valid", "S2", "PERMISSION_DENIED")]
+    public async Task Subscribe_PythonClientDeniedPaths_GetsStatus(string token, string station, string expected)
+    {
+        using var env = PythonPeer.Create();
+        await using var host = await DispatchTestHost.StartAsync(auth: true);
+        var text = token switch
+        {
+            "none" => "none",
+            "forged" => new Security.TokenIssuer("forged-secret-0123456789abcdef-0123456789").Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)),
+            "expired" => new Security.TokenIssuer(new Security.DispatchAuthOptions { TokenSecret = DispatchTestHost.Secret, Clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-1)) })
+                .Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)),
+            _ => host.Tokens.Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)),
+        };
+        await using var python = env.Start(host.Server.Address, "denied", text, station);
+
+        Assert.StartsWith($"STATUS {expected} ", await python.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await python.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task SubscribeAndAck_PythonStationWithToken_SignsForItsAlert()
+    {
+        using var env = PythonPeer.Create();
+        await using var host = await DispatchTestHost.StartAsync(auth: true);
+        var token = host.Tokens.Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5));
+        await using var python = env.Start(host.Server.Address, "auth-ack", token, "S1");
+        Assert.Equal("SUBSCRIBED", await python.ReadLineAsync());
+
+        await host.Cases.PublishAsync(TestAlerts.Make("py-1", station: "S1")).WithTimeout();
+        Assert.Equal("ALERT py-1", await python.ReadLineAsync());
+        Assert.Equal("ACKED station:S1/py", await python.ReadLineAsync());
+        Assert.Equal("DONE", await python.ReadLineAsync());
+        Assert.Equal(0, await python.WaitForExitAsync());
+        Assert.Equal(Contracts.Alerts.V1.AlertStatus.Signed, (await host.Store.GetAsync("py-1").WithTimeout())!.Status);
+    }
+
     /// <summary>A temp folder with the generated message classes and the client script.</summary>
     private sealed class PythonPeer : IDisposable
     {
@@ -104,6 +169,8 @@ public sealed class PythonGrpcInteropTests
                 $"--proto_path={RepoPaths.Protos}",
                 $"--python_out={folder.Path}",
                 "fraudshield/alerts/v1/alert.proto",
+                "fraudshield/dispatch/v1/case.proto",
+                "fraudshield/dispatch/v1/alerts.proto",
                 "fraudshield/dispatch/v1/alert_stream.proto");
             Assert.True(code == 0, $"protoc failed ({code}): {stderr}");
             File.WriteAllText(Path.Combine(folder.Path, "subscribe.py"), Script);

@@ -1,0 +1,251 @@
+using FraudShield.AlertDispatch.Internal;
+using FraudShield.AlertDispatch.Security;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FraudShield.AlertDispatch.Cases;
+
+/// <summary>
+/// The case side of one dispatch process: opens a case for every published alert, applies console actions through
+/// the status machine (checking the caller's jurisdiction inside the atomic step), writes outcome records,
+/// escalates passed deadlines and re-notifies escalations through the hub.
+/// </summary>
+/// <remarks>
+/// Re-notification follows the store's change events, not the escalating call, so with a shared store every
+/// dispatch process re-notifies its own subscribers of an escalation that any one of them committed, once.
+/// </remarks>
+public sealed class CaseService : IDisposable
+{
+    private readonly ICaseStore _store;
+    private readonly AlertHub _hub;
+    private readonly IOutcomeSink _outcomes;
+    private readonly CaseOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _escalations;
+
+    /// <summary>Creates the service and starts following the store's changes.</summary>
+    /// <param name="store">The case store (in-process or Redis); owned by the caller.</param>
+    /// <param name="hub">The hub alerts and escalations are published to; owned by the caller.</param>
+    /// <param name="outcomes">Where outcome records go.</param>
+    /// <param name="options">Deadlines and escalation policy; defaults when null.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    /// <param name="logger">Where failures are logged; nowhere when null.</param>
+    public CaseService(ICaseStore store, AlertHub hub, IOutcomeSink outcomes, CaseOptions? options = null, TimeProvider? time = null, ILogger<CaseService>? logger = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _hub = hub ?? throw new ArgumentNullException(nameof(hub));
+        _outcomes = outcomes ?? throw new ArgumentNullException(nameof(outcomes));
+        _options = options ?? new CaseOptions();
+        _options.Validate();
+        _time = time ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _store.Changed += OnChanged;
+    }
+
+    /// <summary>The store.</summary>
+    public ICaseStore Store => _store;
+
+    /// <summary>The options.</summary>
+    public CaseOptions Options => _options;
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time => _time;
+
+    /// <summary>Escalation re-notifications this process published to its hub.</summary>
+    public long EscalationNotifications => Interlocked.Read(ref _escalations);
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Opens (or updates) the alert's case, then publishes the alert to the hub. Returns the hub's answer (false for
+    /// a version already published).
+    /// </summary>
+    public async Task<bool> PublishAsync(Alert alert, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        ArgumentException.ThrowIfNullOrEmpty(alert.AlertId, nameof(alert));
+        alert = AlertMasking.EnsureMasked(alert);
+        var now = NowMs;
+        await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+        return _hub.Publish(alert);
+    }
+
+    /// <summary>NEW -> DELIVERED after the first delivery to a console; a no-op afterwards or without a case.</summary>
+    public async Task MarkDeliveredAsync(string alertId, string actor, CancellationToken cancellationToken = default)
+    {
+        var now = NowMs;
+        await _store.UpdateAsync(alertId, s => CaseTransitions.Deliver(s, now, actor), cancellationToken);
+    }
+
+    /// <summary>Sign for: NEW or DELIVERED -> SIGNED.</summary>
+    /// <exception cref="CaseNotFoundException">Unknown alert.</exception>
+    /// <exception cref="CaseAccessDeniedException">The alert is outside the caller's jurisdiction.</exception>
+    /// <exception cref="CaseStateException">Already signed for.</exception>
+    public Task<CaseState> AckAsync(string alertId, DispatchCaller caller, string operatorId = "", string note = "", CancellationToken cancellationToken = default)
+    {
+        var actor = Actor(caller, operatorId);
+        return ActAsync(alertId, caller, (s, now) => CaseTransitions.Sign(s, alertId, now, actor, note), CaseEventKind.Signed, cancellationToken);
+    }
+
+    /// <summary>SIGNED -> CONTACTED or CONTACTED -> ON_SITE.</summary>
+    /// <exception cref="ArgumentException">Another status was asked for.</exception>
+    /// <exception cref="CaseNotFoundException">Unknown alert.</exception>
+    /// <exception cref="CaseAccessDeniedException">The alert is outside the caller's jurisdiction.</exception>
+    /// <exception cref="CaseStateException">Not in the status before the one asked for.</exception>
+    public Task<CaseState> UpdateStatusAsync(string alertId, AlertStatus status, DispatchCaller caller, string operatorId = "", string note = "", CancellationToken cancellationToken = default)
+    {
+        var actor = Actor(caller, operatorId);
+        return ActAsync(alertId, caller, (s, now) => CaseTransitions.SetStatus(s, alertId, status, now, actor, note), CaseEventKind.Status, cancellationToken);
+    }
+
+    /// <summary>Closes the case with an outcome.</summary>
+    /// <exception cref="ArgumentException">No outcome or a negative amount.</exception>
+    /// <exception cref="CaseNotFoundException">Unknown alert.</exception>
+    /// <exception cref="CaseAccessDeniedException">The alert is outside the caller's jurisdiction.</exception>
+    /// <exception cref="CaseStateException">Not signed for yet, or already closed.</exception>
+    public Task<CaseState> ReportOutcomeAsync(string alertId, Outcome outcome, long lossPreventedMinor, long lossIncurredMinor, DispatchCaller caller, string operatorId = "", string note = "", CancellationToken cancellationToken = default)
+    {
+        var actor = Actor(caller, operatorId);
+        return ActAsync(alertId, caller, (s, now) => CaseTransitions.Close(s, alertId, outcome, lossPreventedMinor, lossIncurredMinor, now, actor, note), CaseEventKind.Outcome, cancellationToken);
+    }
+
+    /// <summary>
+    /// One escalation pass: every case whose deadline passed moves up one tier. Returns how many this call escalated
+    /// (with several processes sharing a store, each escalation is counted by exactly one of them).
+    /// </summary>
+    public async Task<int> EscalateDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = NowMs;
+        var due = await _store.GetDueAsync(now, _options.EscalationBatchSize, cancellationToken);
+        var escalated = 0;
+        foreach (var id in due)
+        {
+            var update = await _store.UpdateAsync(id, s => CaseTransitions.Escalate(s, now, _options), cancellationToken);
+            if (update.Changed)
+            {
+                escalated++;
+                DispatchLog.CaseEscalated(_logger, id, update.Current!.Tier);
+            }
+        }
+
+        return escalated;
+    }
+
+    /// <summary>Cases matching a query, newest first.</summary>
+    public async Task<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default) =>
+        await _store.QueryAsync(query, cancellationToken);
+
+    /// <summary>Statistics over the cases matching a query (its limit is raised to <see cref="CaseQuery.MaxLimit"/>).</summary>
+    public async Task<StatsReply> StatsAsync(CaseQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var cases = await _store.QueryAsync(query with { Limit = CaseQuery.MaxLimit }, cancellationToken);
+        return CaseStatistics.Compute(cases);
+    }
+
+    /// <summary>Stops following the store's changes.</summary>
+    public void Dispose() => _store.Changed -= OnChanged;
+
+    private static string Actor(DispatchCaller caller, string operatorId)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return string.IsNullOrWhiteSpace(operatorId) ? caller.Actor : $"{caller.Actor}/{operatorId}";
+    }
+
+    private async Task<CaseState> ActAsync(string alertId, DispatchCaller caller, Func<CaseState?, long, CaseState> step, CaseEventKind kind, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(alertId))
+        {
+            throw new ArgumentException("alert_id is required.", nameof(alertId));
+        }
+
+        var now = NowMs;
+        var update = await _store.UpdateAsync(alertId, s =>
+        {
+            if (s is not null && !caller.MayActOn(s.Alert))
+            {
+                throw new CaseAccessDeniedException($"Alert {alertId} is outside the jurisdiction of {caller.Actor}.");
+            }
+
+            return step(s, now);
+        }, cancellationToken);
+
+        var state = update.Current!;
+        var last = state.History[^1];
+        var record = new OutcomeRecord
+        {
+            AlertId = alertId,
+            Kind = kind,
+            Status = state.Status,
+            Outcome = state.Outcome,
+            LossPreventedMinor = state.LossPreventedMinor,
+            LossIncurredMinor = state.LossIncurredMinor,
+            Actor = last.Actor,
+            AtMs = last.AtMs,
+            StationId = state.Alert?.Home?.StationId ?? string.Empty,
+            GridId = state.Alert?.Home?.GridId ?? string.Empty,
+            Severity = state.Alert?.Severity ?? Severity.Unspecified,
+            Tier = state.Tier,
+        };
+        if (state.Alert is not null)
+        {
+            record.RuleIds.Add(state.Alert.RuleIds);
+        }
+
+        try
+        {
+            await _outcomes.WriteAsync(record, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            DispatchLog.OutcomeSinkFailed(_logger, alertId, ex);
+        }
+
+        return state;
+    }
+
+    private void OnChanged(object? sender, CaseChangedEventArgs e)
+    {
+        var state = e.State;
+        if (state.History.Count == 0 || state.History[^1].Kind != CaseEventKind.Escalated || state.Alert is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_hub.PublishEscalation(state.Alert, CaseTransitions.LastEscalation(state)!))
+            {
+                Interlocked.Increment(ref _escalations);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The hub is shutting down; the escalation stays recorded in the store.
+        }
+    }
+}
+
+/// <summary>The caller may not act on this alert: it is outside the caller's jurisdiction (gRPC PERMISSION_DENIED).</summary>
+public sealed class CaseAccessDeniedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CaseAccessDeniedException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public CaseAccessDeniedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public CaseAccessDeniedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,53 @@
+using FraudShield.Contracts.Dispatch.V1;
+
+namespace FraudShield.AlertDispatch.Cases;
+
+/// <summary>
+/// Where the case state of alerts lives: one record per alert id, changed only through atomic read-transition-write
+/// steps, with an index of pending escalations and the change notifications every dispatch process sharing the
+/// store receives. Implementations: <see cref="InProcessCaseStore"/> (one process, journal in a folder) and
+/// <see cref="RedisCaseStore"/> (any number of processes sharing one Redis).
+/// </summary>
+/// <remarks>
+/// All status rules live in <see cref="CaseTransitions"/>; a store only guarantees that a transition is applied to
+/// the latest stored state and that two concurrent transitions of one case never both apply to the same state
+/// (so two processes never both sign for or both escalate one alert).
+/// </remarks>
+public interface ICaseStore : IAsyncDisposable
+{
+    /// <summary>
+    /// Raised after every stored change, in every process sharing the store (for a shared store also for changes
+    /// made elsewhere), in the order of each case's changes. Handlers must be quick and must not throw.
+    /// </summary>
+    event EventHandler<CaseChangedEventArgs>? Changed;
+
+    /// <summary>The stored case, or null when the alert has none. The instance is a copy the caller may keep.</summary>
+    ValueTask<CaseState?> GetAsync(string alertId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Atomically applies <paramref name="transition"/> to the latest state of the case (null when it has none) and
+    /// stores what it returns; null stores nothing. The store sets <see cref="CaseState.Revision"/>. The transition
+    /// may run more than once under contention, so it must be pure; an exception it throws propagates and nothing
+    /// is stored. It must return a new instance, never mutate its argument.
+    /// </summary>
+    ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default);
+
+    /// <summary>Ids of cases whose <see cref="CaseState.NextEscalationMs"/> is due at <paramref name="nowMs"/>, earliest first.</summary>
+    ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Cases matching the query, newest opened first, at most <see cref="CaseQuery.Limit"/>.</summary>
+    ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The result of <see cref="ICaseStore.UpdateAsync"/>.</summary>
+/// <param name="Previous">The state the transition saw (null when the case did not exist).</param>
+/// <param name="Current">The state now stored (the previous one when nothing changed).</param>
+/// <param name="Changed">True when this call stored a new state.</param>
+public readonly record struct CaseUpdate(CaseState? Previous, CaseState? Current, bool Changed);
+
+/// <summary>A stored change of a case.</summary>
+public sealed class CaseChangedEventArgs(CaseState state) : EventArgs
+{
+    /// <summary>The new state; its last history entry says what changed. Shared between handlers: do not mutate.</summary>
+    public CaseState State { get; } = state;
+}

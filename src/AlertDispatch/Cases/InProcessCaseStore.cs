@@ -1,0 +1,260 @@
+using System.Text;
+using FraudShield.Contracts.Dispatch.V1;
+using Google.Protobuf;
+
+namespace FraudShield.AlertDispatch.Cases;
+
+/// <summary>
+/// The case store of a single dispatch process: cases in memory, every change appended to a journal file
+/// (<c>cases.journal</c>, one JSON case state per line) in a folder and replayed at start, so state survives a
+/// restart. At start the journal is compacted to one line per case (written aside, then renamed over it).
+/// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap.
+/// </summary>
+/// <remarks>
+/// One lock serializes transitions, the journal write and the <see cref="Changed"/> event, so a transition runs
+/// exactly once and events follow the journal order. The folder is locked (<c>cases.lock</c>): a second process on
+/// the same folder fails to open it. A torn last line (a crash mid-write) is dropped at replay; a bad line elsewhere
+/// fails the open, naming the line.
+/// </remarks>
+public sealed class InProcessCaseStore : ICaseStore
+{
+    /// <summary>The journal's file name inside the folder.</summary>
+    public const string JournalFileName = "cases.journal";
+
+    private const string LockFileName = "cases.lock";
+
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CaseState> _cases;
+    private readonly FileStream _journal;
+    private readonly FileStream _folderLock;
+    private readonly bool _flushToDisk;
+    private bool _disposed;
+
+    private InProcessCaseStore(Dictionary<string, CaseState> cases, FileStream journal, FileStream folderLock, bool flushToDisk)
+    {
+        _cases = cases;
+        _journal = journal;
+        _folderLock = folderLock;
+        _flushToDisk = flushToDisk;
+    }
+
+    /// <inheritdoc />
+    public event EventHandler<CaseChangedEventArgs>? Changed;
+
+    /// <summary>Cases held.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cases.Count;
+            }
+        }
+    }
+
+    /// <summary>Opens (creating when missing) the store in <paramref name="folder"/> and replays its journal.</summary>
+    /// <param name="folder">The folder of the journal; created when missing.</param>
+    /// <param name="flushToDisk">Flush each change to the disk before returning (survives a machine crash, not only a process crash). Default true.</param>
+    /// <exception cref="InvalidDataException">A journal line other than the last is not a case state.</exception>
+    /// <exception cref="IOException">Another process holds the folder.</exception>
+    public static InProcessCaseStore Open(string folder, bool flushToDisk = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, JournalFileName);
+
+        // Held for the life of the store: FileShare.None takes an advisory lock on Unix too, so a second process
+        // on the same folder fails here instead of interleaving journal lines.
+        var folderLock = new FileStream(Path.Combine(folder, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        try
+        {
+            var cases = new Dictionary<string, CaseState>(StringComparer.Ordinal);
+            if (File.Exists(path))
+            {
+                Replay(path, cases);
+            }
+
+            // Compaction: one line per case, written aside and renamed over the journal (atomic on one file system),
+            // so a crash at any point leaves either the old or the new journal whole.
+            var side = path + ".compact";
+            using (var output = new FileStream(side, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                foreach (var state in cases.Values)
+                {
+                    Append(output, state, flushToDisk: false);
+                }
+
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(side, path, overwrite: true);
+            var journal = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            return new InProcessCaseStore(cases, journal, folderLock, flushToDisk);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<CaseState?> GetAsync(string alertId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alertId);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return ValueTask.FromResult(_cases.TryGetValue(alertId, out var state) ? state.Clone() : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(alertId);
+        ArgumentNullException.ThrowIfNull(transition);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _cases.TryGetValue(alertId, out var current);
+            var next = transition(current is null ? null : current.Clone());
+            if (next is null)
+            {
+                return ValueTask.FromResult(new CaseUpdate(current?.Clone(), current?.Clone(), false));
+            }
+
+            next = next.Clone();
+            next.AlertId = alertId;
+            next.Revision = (current?.Revision ?? 0) + 1;
+            Append(_journal, next, _flushToDisk);
+            _cases[alertId] = next;
+            Changed?.Invoke(this, new CaseChangedEventArgs(next.Clone()));
+            return ValueTask.FromResult(new CaseUpdate(current?.Clone(), next.Clone(), true));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var due = new List<(long At, string Id)>();
+            foreach (var state in _cases.Values)
+            {
+                if (state.NextEscalationMs != 0 && state.NextEscalationMs <= nowMs)
+                {
+                    due.Add((state.NextEscalationMs, state.AlertId));
+                }
+            }
+
+            due.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.Id, b.Id));
+            var result = new List<string>(Math.Min(max, due.Count));
+            for (var i = 0; i < due.Count && i < max; i++)
+            {
+                result.Add(due[i].Id);
+            }
+
+            return ValueTask.FromResult<IReadOnlyList<string>>(result);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        List<CaseState> matches = [];
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            foreach (var state in _cases.Values)
+            {
+                if (query.Matches(state))
+                {
+                    matches.Add(state);
+                }
+            }
+        }
+
+        matches.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.AlertId, b.AlertId));
+        var limit = Math.Min(query.EffectiveLimit, matches.Count);
+        var result = new List<CaseState>(limit);
+        for (var i = 0; i < limit; i++)
+        {
+            result.Add(matches[i].Clone());
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<CaseState>>(result);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _disposed = true;
+            _journal.Flush(flushToDisk: true);
+            _journal.Dispose();
+            _folderLock.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Replay(string path, Dictionary<string, CaseState> cases)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: false,
+            new FileStreamOptions { Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 64 * 1024 });
+        var lineNumber = 0;
+        string? pendingError = null;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (pendingError is not null)
+            {
+                // A bad line followed by more lines is corruption, not a torn tail.
+                throw new InvalidDataException(pendingError);
+            }
+
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var state = Parser.Parse<CaseState>(line);
+                if (string.IsNullOrEmpty(state.AlertId))
+                {
+                    pendingError = $"{path} line {lineNumber} has no alert_id.";
+                    continue;
+                }
+
+                cases[state.AlertId] = state;
+            }
+            catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException)
+            {
+                pendingError = $"{path} line {lineNumber} is not a case state: {ex.Message}";
+            }
+        }
+    }
+
+    private static void Append(FileStream stream, CaseState state, bool flushToDisk)
+    {
+        var line = Encoding.UTF8.GetBytes(Formatter.Format(state) + "\n");
+        stream.Write(line);
+        stream.Flush(flushToDisk);
+    }
+}

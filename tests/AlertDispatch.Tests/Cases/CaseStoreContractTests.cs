@@ -1,0 +1,243 @@
+using FraudShield.AlertDispatch.Cases;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+using FraudShield.Tests.Shared;
+
+namespace FraudShield.AlertDispatch.Tests.Cases;
+
+/// <summary>
+/// The contract every <see cref="ICaseStore"/> keeps, run against each implementation (as dotnet/runtime's
+/// ChannelTestBase): derived classes only say how to create and reopen a store.
+/// </summary>
+public abstract class CaseStoreContractTests
+{
+    protected const long T0 = 1_700_000_000_000;
+
+    protected static readonly CaseOptions Options = new();
+
+    /// <summary>A new, empty store.</summary>
+    protected abstract Task<ICaseStore> CreateAsync();
+
+    /// <summary>Closes the store and opens it again over the same durable state (after a crash where the backend allows).</summary>
+    protected abstract Task<ICaseStore> ReopenAsync(ICaseStore store);
+
+    [Fact]
+    public async Task GetAsync_Unknown_ReturnsNull()
+    {
+        await using var store = await CreateAsync();
+        Assert.Null(await store.GetAsync("nope").WithTimeout());
+    }
+
+    [Fact]
+    public async Task UpdateAsync_Missing_TransitionSeesNullAndCreatesRevisionOne()
+    {
+        await using var store = await CreateAsync();
+        CaseState? seen = new();
+        var update = await store.UpdateAsync("a1", s =>
+        {
+            seen = s;
+            return CaseTransitions.Open(s, TestAlerts.Make("a1"), T0, Options);
+        }).WithTimeout();
+
+        Assert.Null(seen);
+        Assert.True(update.Changed);
+        Assert.Null(update.Previous);
+        Assert.Equal(1, update.Current!.Revision);
+        var stored = await store.GetAsync("a1").WithTimeout();
+        Assert.Equal(update.Current, stored);
+        Assert.Equal(AlertStatus.New, stored!.Status);
+        Assert.Equal(T0 + 120_000, stored.AckDueMs);
+        Assert.Equal(CaseEventKind.Opened, Assert.Single(stored.History).Kind);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_TransitionReturnsNull_StoresNothing()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "a1");
+        var update = await store.UpdateAsync("a1", s => CaseTransitions.Open(s, TestAlerts.Make("a1"), T0 + 1, Options)).WithTimeout();
+
+        Assert.False(update.Changed);
+        Assert.Equal(1, update.Current!.Revision);
+        Assert.Equal(1, (await store.GetAsync("a1").WithTimeout())!.Revision);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_TransitionThrows_PropagatesAndStoresNothing()
+    {
+        await using var store = await CreateAsync();
+        await Assert.ThrowsAsync<CaseNotFoundException>(() => store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0, "station:S1")).AsTask()).WithTimeout();
+        Assert.Null(await store.GetAsync("a1").WithTimeout());
+
+        await OpenAsync(store, "a2");
+        await Assert.ThrowsAsync<CaseStateException>(() => store.UpdateAsync("a2", s => CaseTransitions.Close(s, "a2", Outcome.Dissuaded, 0, 0, T0, "x")).AsTask()).WithTimeout();
+        Assert.Equal(AlertStatus.New, (await store.GetAsync("a2").WithTimeout())!.Status);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_FullLifecycle_RecordsEveryChangeWithWhoAndWhen()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "a1");
+        await store.UpdateAsync("a1", s => CaseTransitions.Deliver(s, T0 + 10, "station:S1")).WithTimeout();
+        await store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0 + 20, "station:S1/officer-7")).WithTimeout();
+        await store.UpdateAsync("a1", s => CaseTransitions.SetStatus(s, "a1", AlertStatus.Contacted, T0 + 30, "grid:G1")).WithTimeout();
+        await store.UpdateAsync("a1", s => CaseTransitions.SetStatus(s, "a1", AlertStatus.OnSite, T0 + 40, "grid:G1")).WithTimeout();
+        var closed = (await store.UpdateAsync("a1", s => CaseTransitions.Close(s, "a1", Outcome.Dissuaded, 1_900_000_00, 0, T0 + 50, "station:S1")).WithTimeout()).Current!;
+
+        Assert.Equal(AlertStatus.Closed, closed.Status);
+        Assert.Equal(6, closed.Revision);
+        Assert.Equal(Outcome.Dissuaded, closed.Outcome);
+        Assert.Equal(1_900_000_00, closed.LossPreventedMinor);
+        Assert.Equal("station:S1/officer-7", closed.SignedBy);
+        Assert.Equal(
+            [CaseEventKind.Opened, CaseEventKind.Delivered, CaseEventKind.Signed, CaseEventKind.Status, CaseEventKind.Status, CaseEventKind.Outcome],
+            closed.History.Select(h => h.Kind));
+        Assert.Equal([T0, T0 + 10, T0 + 20, T0 + 30, T0 + 40, T0 + 50], closed.History.Select(h => h.AtMs));
+        Assert.Equal("grid:G1", closed.History[3].Actor);
+        Assert.Equal(closed, await store.GetAsync("a1").WithTimeout());
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ConcurrentSignFor_ExactlyOneWins()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "a1");
+        var attempts = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0 + i, $"station:S1/officer-{i}"));
+                return true;
+            }
+            catch (CaseStateException)
+            {
+                return false;
+            }
+        }));
+
+        var results = await Task.WhenAll(attempts).WithTimeout();
+        Assert.Equal(1, results.Count(r => r));
+        var state = (await store.GetAsync("a1").WithTimeout())!;
+        Assert.Single(state.History, h => h.Kind == CaseEventKind.Signed);
+        Assert.Equal(2, state.Revision);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ConcurrentEscalation_FiresOnce()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "a1");
+        var now = T0 + 120_000;
+        var attempts = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            (await store.UpdateAsync("a1", s => CaseTransitions.Escalate(s, now, Options))).Changed));
+
+        var results = await Task.WhenAll(attempts).WithTimeout();
+        Assert.Equal(1, results.Count(r => r));
+        var state = (await store.GetAsync("a1").WithTimeout())!;
+        Assert.Equal(EscalationTier.DistrictCentre, state.Tier);
+        Assert.Equal(now + 120_000, state.AckDueMs);
+        Assert.Single(state.History, h => h.Kind == CaseEventKind.Escalated);
+    }
+
+    [Fact]
+    public async Task GetDueAsync_PassedDeadlinesEarliestFirst_SignedOnesLeave()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "late", ackDueMs: T0 + 5_000);
+        await OpenAsync(store, "early", ackDueMs: T0 + 1_000);
+        await OpenAsync(store, "future", ackDueMs: T0 + 60_000);
+        await OpenAsync(store, "l4", severity: Severity.L4);
+
+        Assert.Empty(await store.GetDueAsync(T0, 10).WithTimeout());
+        Assert.Equal(["early", "late"], await store.GetDueAsync(T0 + 5_000, 10).WithTimeout());
+        Assert.Equal(["early"], await store.GetDueAsync(T0 + 5_000, 1).WithTimeout());
+
+        await store.UpdateAsync("early", s => CaseTransitions.Sign(s, "early", T0 + 2_000, "station:S1")).WithTimeout();
+        Assert.Equal(["late"], await store.GetDueAsync(T0 + 5_000, 10).WithTimeout());
+
+        await store.UpdateAsync("late", s => CaseTransitions.Escalate(s, T0 + 5_000, Options)).WithTimeout();
+        Assert.Equal(["future", "late"], await store.GetDueAsync(T0 + 5_000 + 120_000, 10).WithTimeout());
+    }
+
+    [Fact]
+    public async Task QueryAsync_FiltersByStationGridStatusLevelAndTime_NewestFirst()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "s1-l1", station: "S1", grid: "G1", now: T0 + 1);
+        await OpenAsync(store, "s1-l2", station: "S1", grid: "G2", severity: Severity.L2, now: T0 + 2);
+        await OpenAsync(store, "s2-l1", station: "S2", grid: "G3", now: T0 + 3);
+        await OpenAsync(store, "s2-away-s1", station: "S2", grid: "G3", currentStation: "S1", now: T0 + 4);
+        await store.UpdateAsync("s1-l1", s => CaseTransitions.Sign(s, "s1-l1", T0 + 10, "station:S1")).WithTimeout();
+
+        Assert.Equal(["s2-away-s1", "s2-l1", "s1-l2", "s1-l1"], Ids(await store.QueryAsync(new CaseQuery()).WithTimeout()));
+        Assert.Equal(["s2-away-s1", "s1-l2", "s1-l1"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S1" }).WithTimeout()));
+        Assert.Equal(["s1-l2"], Ids(await store.QueryAsync(new CaseQuery { GridId = "G2" }).WithTimeout()));
+        Assert.Equal(["s1-l1"], Ids(await store.QueryAsync(new CaseQuery { Status = AlertStatus.Signed }).WithTimeout()));
+        Assert.Equal(["s1-l2"], Ids(await store.QueryAsync(new CaseQuery { Severity = Severity.L2 }).WithTimeout()));
+        Assert.Equal(["s2-l1", "s1-l2"], Ids(await store.QueryAsync(new CaseQuery { FromMs = T0 + 2, ToMs = T0 + 3 }).WithTimeout()));
+        Assert.Equal(["s2-away-s1", "s2-l1"], Ids(await store.QueryAsync(new CaseQuery { Limit = 2 }).WithTimeout()));
+    }
+
+    [Fact]
+    public async Task Changed_RaisedOncePerStoredChange_InOrder()
+    {
+        await using var store = await CreateAsync();
+        var events = new List<CaseState>();
+        store.Changed += (_, e) =>
+        {
+            lock (events)
+            {
+                events.Add(e.State);
+            }
+        };
+
+        await OpenAsync(store, "a1");
+        await OpenAsync(store, "a1");
+        await store.UpdateAsync("a1", s => CaseTransitions.Deliver(s, T0 + 1, "station:S1")).WithTimeout();
+        await store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0 + 2, "station:S1")).WithTimeout();
+
+        await Poll.UntilAsync(() => Count(events) >= 3, "three change events");
+        lock (events)
+        {
+            Assert.Equal([1L, 2L, 3L], events.Select(e => e.Revision));
+            Assert.Equal(AlertStatus.Signed, events[^1].Status);
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_KeepsStatesHistoryDueIndexAndQuery()
+    {
+        var store = await CreateAsync();
+        await OpenAsync(store, "signed", ackDueMs: T0 + 1_000);
+        await OpenAsync(store, "pending", ackDueMs: T0 + 2_000);
+        await store.UpdateAsync("signed", s => CaseTransitions.Sign(s, "signed", T0 + 500, "station:S1/officer-1")).WithTimeout();
+        var before = (await store.GetAsync("signed").WithTimeout())!;
+
+        store = await ReopenAsync(store);
+        await using (store)
+        {
+            Assert.Equal(before, await store.GetAsync("signed").WithTimeout());
+            Assert.Equal(["pending"], await store.GetDueAsync(T0 + 10_000, 10).WithTimeout());
+            Assert.Equal(2, (await store.QueryAsync(new CaseQuery()).WithTimeout()).Count);
+
+            // Still consistent for the next change after the reopen.
+            var update = await store.UpdateAsync("pending", s => CaseTransitions.Escalate(s, T0 + 2_000, Options)).WithTimeout();
+            Assert.True(update.Changed);
+            Assert.Equal(2, update.Current!.Revision);
+        }
+    }
+
+    protected static Task<CaseUpdate> OpenAsync(ICaseStore store, string id, string station = "S1", string grid = "G1", Severity severity = Severity.L1, long ackDueMs = 0, long now = T0, string? currentStation = null) =>
+        store.UpdateAsync(id, s => CaseTransitions.Open(s, TestAlerts.Make(id, station, grid, currentStation: currentStation, severity: severity, ackDueMs: ackDueMs), now, Options)).AsTask().WithTimeout();
+
+    private static string[] Ids(IReadOnlyList<CaseState> states) => states.Select(s => s.AlertId).ToArray();
+
+    private static int Count(List<CaseState> events)
+    {
+        lock (events)
+        {
+            return events.Count;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using FraudShield.AlertDispatch.Cases;
+using FraudShield.AlertDispatch.Security;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+using FraudShield.Tests.Shared;
+
+namespace FraudShield.AlertDispatch.Tests.Cases;
+
+/// <summary>Ack deadlines and escalation on a fake clock: nothing before the deadline, one tier per passed deadline.</summary>
+public sealed class EscalationTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDirectory _folder = new("fraudshield-escalation");
+    private readonly FakeTimeProvider _time = new();
+    private readonly AlertHub _hub = new();
+    private InProcessCaseStore _store = null!;
+    private CaseService _cases = null!;
+
+    public Task InitializeAsync()
+    {
+        _store = InProcessCaseStore.Open(_folder.Path, flushToDisk: false);
+        _cases = new CaseService(_store, _hub, new InMemoryOutcomeSink(), new CaseOptions(), _time);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _cases.Dispose();
+        await _store.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _hub.Dispose();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task EscalateDue_L1_NothingAt1m59_DistrictCentreAt2m_CityAt4m_ThenNoMore()
+    {
+        using var centre = _hub.Subscribe(AlertScope.All);
+        await _cases.PublishAsync(TestAlerts.Make("a1", severity: Severity.L1)).WithTimeout();
+        Assert.Null((await centre.TakeAsync(1))[0].Escalation);
+
+        _time.Advance(TimeSpan.FromSeconds(119));
+        Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await _cases.EscalateDueAsync().WithTimeout());
+        var first = (await centre.TakeAsync(1))[0];
+        Assert.Equal("a1", first.Alert.AlertId);
+        Assert.Equal(EscalationTier.DistrictCentre, first.Escalation!.Tier);
+        Assert.Equal(_time.NowMs, first.Escalation.EscalatedMs);
+        Assert.Equal(_time.NowMs + 120_000, first.Escalation.AckDueMs);
+        Assert.Equal(_time.NowMs, first.Escalation.MissedDueMs);
+
+        Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await _cases.EscalateDueAsync().WithTimeout());
+        Assert.Equal(EscalationTier.City, (await centre.TakeAsync(1))[0].Escalation!.Tier);
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
+        var state = (await _store.GetAsync("a1").WithTimeout())!;
+        Assert.Equal(EscalationTier.City, state.Tier);
+        Assert.Equal(2, state.History.Count(h => h.Kind == CaseEventKind.Escalated));
+        Assert.All(state.History.Where(h => h.Kind == CaseEventKind.Escalated), h => Assert.Equal(CaseTransitions.DispatchActor, h.Actor));
+        Assert.Equal(2, _cases.EscalationNotifications);
+    }
+
+    [Fact]
+    public async Task EscalateDue_L2UsesEngineDeadlineThenFiveMinuteWindow()
+    {
+        var due = _time.NowMs + 45_000;
+        await _cases.PublishAsync(TestAlerts.Make("a2", severity: Severity.L2, ackDueMs: due)).WithTimeout();
+        _time.Advance(TimeSpan.FromSeconds(44));
+        Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await _cases.EscalateDueAsync().WithTimeout());
+        Assert.Equal(_time.NowMs + 300_000, (await _store.GetAsync("a2").WithTimeout())!.AckDueMs);
+    }
+
+    [Fact]
+    public async Task EscalateDue_SignedBeforeDeadline_NeverEscalates()
+    {
+        await _cases.PublishAsync(TestAlerts.Make("a3")).WithTimeout();
+        _time.Advance(TimeSpan.FromSeconds(60));
+        await _cases.AckAsync("a3", DispatchCaller.Anonymous).WithTimeout();
+        _time.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
+        Assert.Equal(EscalationTier.Station, (await _store.GetAsync("a3").WithTimeout())!.Tier);
+    }
+
+    [Fact]
+    public async Task EscalationService_OnFakeClock_EscalatesWhenTheClockPassesTheDeadline()
+    {
+        using var station = _hub.Subscribe(AlertScope.Station("S1"));
+        await using var service = new EscalationService(_cases);
+        await service.StartAsync(CancellationToken.None).WithTimeout();
+        await _cases.PublishAsync(TestAlerts.Make("a4", severity: Severity.L1)).WithTimeout();
+        Assert.Null((await station.TakeAsync(1))[0].Escalation);
+
+        // Step one poll interval at a time, each once the loop waits on the clock again.
+        for (var i = 0; i < 120; i++)
+        {
+            Assert.Equal(EscalationTier.Station, (await _store.GetAsync("a4").WithTimeout())!.Tier);
+            await Poll.UntilAsync(() => _time.ActiveTimerCount > 0, "the escalation loop to wait on the clock");
+            var passes = service.Passes;
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Poll.UntilAsync(() => service.Passes > passes, "an escalation pass");
+        }
+
+        var escalated = (await station.TakeAsync(1))[0];
+        Assert.Equal(EscalationTier.DistrictCentre, escalated.Escalation!.Tier);
+        Assert.Equal(EscalationTier.DistrictCentre, (await _store.GetAsync("a4").WithTimeout())!.Tier);
+    }
+}
