@@ -615,7 +615,7 @@ internal static class RuleParams
         [RuleId.R11] =
         [
             Whole("min_count", 2, 50, (o, v) => o with { R11MinCount = (int)v }),
-            new("min_step_ratio", ParseRatio, (o, v) => o with { R11StepPermille = (int)v }),
+            new("min_step_ratio", ParseRatio, (o, v) => o with { R11StepPermille = (int)(long)v }),
             Whole("min_total_minor", 1, long.MaxValue / 4, (o, v) => o with { R11MinTotalMinor = v }),
             Duration("window", (o, v) => o with { R11Window = v }),
             Bool("require_context", (o, v) => o with { R11RequireContext = v }),

@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 304 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 320 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
