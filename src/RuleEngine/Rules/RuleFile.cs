@@ -41,13 +41,22 @@ public static class RuleFile
         var ctx = new Context(source);
         ruleSet = null;
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             ctx.Error(e.Start, null, null, "malformed YAML: " + Inner(e).Message);
+            errors = ctx.Errors;
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up without a position on some unterminated constructs (an open "[" at the
+            // end): the error is reported where the last complete YAML event ended.
+            ctx.Error(parser.Current?.End ?? Mark.Empty, null, null, "malformed YAML: unterminated construct (an unclosed [, { or quote?) after this line");
             errors = ctx.Errors;
             return false;
         }
