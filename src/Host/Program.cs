@@ -6,4 +6,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ConsoleCommand.Create());
 root.Subcommands.Add(WatchlistCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 return await root.Parse(args).InvokeAsync();
