@@ -6,5 +6,6 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ConsoleCommand.Create());
 root.Subcommands.Add(WatchlistCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -105,8 +105,14 @@ internal sealed class EngineHarness : IDisposable
     public void Call(string id, string from, string to, long startMs, int seconds, string origin = "INTERNATIONAL", bool answered = true, string direction = "IN") =>
         Feed(Topics.Calls, $$"""{"event_id":"{{id}}","calling":"{{from}}","called":"{{to}}","direction":"{{direction}}","start_ms":{{startMs}},"end_ms":{{startMs + (seconds * 1000L)}},"duration_s":{{seconds}},"answered":{{(answered ? "true" : "false")}},"origin":"{{origin}}"}""", startMs + (seconds * 1000L));
 
-    public void Transfer(string id, string payerMsisdn, string payeeAccount, long tsMs, long amountMinor, string type = "TRANSFER") =>
-        Feed(Topics.Txns, $$"""{"txn_id":"{{id}}","ts_ms":{{tsMs}},"type":"{{type}}","payer":{"account":"ACC-{{payerMsisdn}}","msisdn":"{{payerMsisdn}}"},"payee":{"account":"{{payeeAccount}}","kind":"PERSON"},"amount_minor":{{amountMinor}},"currency":"CNY"}""", tsMs);
+    public void Transfer(string id, string payerMsisdn, string payeeAccount, long tsMs, long amountMinor, string type = "TRANSFER", long? balanceAfter = null) =>
+        Feed(Topics.Txns, $$"""{"txn_id":"{{id}}","ts_ms":{{tsMs}},"type":"{{type}}","payer":{"account":"ACC-{{payerMsisdn}}","msisdn":"{{payerMsisdn}}"},"payee":{"account":"{{payeeAccount}}","kind":"PERSON"},"amount_minor":{{amountMinor}},"currency":"CNY"{{(balanceAfter is { } b ? $",\"payer_balance_after_minor\":{b}" : "")}}}""", tsMs);
+
+    public void Device(string id, string msisdn, long tsMs, string type, string? category = null, bool onCall = false) =>
+        Feed(Topics.Signals, $$"""{"kind":"device","event_id":"{{id}}","msisdn":"{{msisdn}}","device_id":"D-{{msisdn}}","ts_ms":{{tsMs}},"type":"{{type}}"{{(category is null ? "" : $",\"app_category\":\"{category}\"")}},"on_call":{{(onCall ? "true" : "false")}}}""", tsMs);
+
+    /// <summary>The shipped rule file (rules/default.yaml), compiled.</summary>
+    public static RulePackOptions DefaultPack { get; } = RuleFile.Load(Path.Combine(AppContext.BaseDirectory, "rules", "default.yaml")).Options;
 
     public void Sms(string id, string from, string to, long tsMs) =>
         Feed(Topics.Signals, $$"""{"event_id":"{{id}}","sender":"{{from}}","receiver":"{{to}}","ts_ms":{{tsMs}},"sender_class":"INTERNATIONAL"}""", tsMs);

@@ -10,18 +10,16 @@ namespace FraudShield.RuleEngine.Engine;
 
 public sealed partial class EngineCore
 {
-    // Composition (DOMAIN.md): R01+R06 -> L2, R01+R07 -> L1.
-    private static int Compose(uint mask, int severity)
+    // Composition (the rule file's table; DOMAIN.md: R01+R06 -> L2, R01+R07 -> L1): every entry whose rules are all
+    // in the incident raises it to at least the entry's level.
+    private int Compose(uint mask, int severity)
     {
-        var r01 = RuleIds.Bit(RuleId.R01);
-        if ((mask & r01) != 0 && (mask & RuleIds.Bit(RuleId.R07)) != 0)
+        for (var i = 0; i < _composeMasks.Length; i++)
         {
-            return 1;
-        }
-
-        if ((mask & r01) != 0 && (mask & RuleIds.Bit(RuleId.R06)) != 0)
-        {
-            return Math.Min(severity, 2);
+            if ((mask & _composeMasks[i]) == _composeMasks[i])
+            {
+                severity = Math.Min(severity, _composeLevels[i]);
+            }
         }
 
         return severity;
@@ -34,10 +32,22 @@ public sealed partial class EngineCore
     /// </summary>
     private void EmitIncident(ref PartyState state, ulong party, long eventTimeMs, long sourceTimestampMs, ReadOnlySpan<byte> eventId, ref Firing firing)
     {
+        var open = state.IncidentStartMs != 0 && Math.Abs(eventTimeMs - state.IncidentStartMs) < _incidentWindowMs;
+
+        // R17 ELDERLY_FAMILY_ALERT: a trigger rule (R01/R02/R06) fired for a victim >= 65: L2, and the alert is marked
+        // for the family and the grid worker (evidence fact notify_family=1). Once per incident.
+        if (On(RuleId.R17) && (firing.Mask & _r17Triggers) != 0 && !(open && (state.IncidentRules & RuleIds.Bit(RuleId.R17)) != 0))
+        {
+            var age = AgeOf(party, eventTimeMs);
+            if (age >= _rules.R17MinAge)
+            {
+                firing.Add(RuleId.R17, SeverityOf(RuleId.R17), "age", age, "notify_family", 1);
+            }
+        }
+
         var severity = firing.Severity;
         var mask = firing.Mask;
-        var window = (long)_rules.IncidentWindow.TotalMilliseconds;
-        if (state.IncidentStartMs != 0 && Math.Abs(eventTimeMs - state.IncidentStartMs) < window)
+        if (open)
         {
             state.IncidentVersion++;
             mask |= state.IncidentRules;
@@ -49,6 +59,7 @@ public sealed partial class EngineCore
             state.IncidentId = KeyHash.Pair((long)party, eventTimeMs);
             state.IncidentVersion = 1;
             state.IncidentAmountMinor = 0;
+            state.IncidentHotMs = 0;
             state.IncidentTypology = firing.Typology != 0 ? firing.Typology : _defaultTypology;
             severity = Math.Min(severity, 4);
         }
@@ -62,6 +73,11 @@ public sealed partial class EngineCore
         state.IncidentSeverity = (byte)severity;
         state.IncidentRules = mask;
         state.IncidentAmountMinor = Math.Max(state.IncidentAmountMinor, firing.AmountMinor);
+        state.LastRiskSignalMs = Math.Max(state.LastRiskSignalMs, eventTimeMs);
+        if (severity <= 2)
+        {
+            state.IncidentHotMs = Math.Max(state.IncidentHotMs, eventTimeMs);
+        }
 
         _sink.Emit(BuildAlert(in state, party, eventTimeMs, sourceTimestampMs, eventId, in firing));
         AlertsEmitted++;
@@ -102,6 +118,16 @@ public sealed partial class EngineCore
         if (firing.CitesSuspiciousCall && state.LastSuspiciousEventIdLength > 0)
         {
             alert.Evidence.EventIds.Add(Encoding.UTF8.GetString(state.SuspiciousEventId));
+        }
+
+        if (firing.CitesRebate && state.RebateEventIdLength > 0)
+        {
+            alert.Evidence.EventIds.Add(Encoding.UTF8.GetString(state.RebateId));
+        }
+
+        if ((state.IncidentRules & RuleIds.Bit(RuleId.R17)) != 0)
+        {
+            alert.Evidence.Facts["notify_family"] = "1";
         }
 
         alert.Evidence.Facts["event_time_ms"] = eventTimeMs.ToString(CultureInfo.InvariantCulture);

@@ -6,7 +6,7 @@ namespace FraudShield.RuleEngine.Engine;
 
 public sealed partial class EngineCore
 {
-    /// <summary>Applies R01 (overseas long call) and R02 (watchlist contact) to a call record.</summary>
+    /// <summary>Applies R01 (overseas long call), R02 (watchlist contact) and R05 (official dial or call-backs) to a call record.</summary>
     /// <param name="call">The parsed call.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message, carried to the alert for latency.</param>
     public void OnCall(in CallEvent call, long sourceTimestampMs)
@@ -25,12 +25,21 @@ public sealed partial class EngineCore
         var firing = default(Firing);
         var touched = false;
 
-        if (!outbound)
+        if (!outbound && On(RuleId.R01))
         {
             touched |= EvaluateOverseasCall(in call, party, endMs, ref state, ref firing);
         }
 
-        touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
+        if (outbound && On(RuleId.R05))
+        {
+            // Before R02: a call-back to a listed number also re-marks the suspicious contact.
+            touched |= EvaluateOfficialDial(in call, ref state, ref firing);
+        }
+
+        if (On(RuleId.R02))
+        {
+            touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
+        }
 
         if (firing.Count > 0)
         {
@@ -74,11 +83,11 @@ public sealed partial class EngineCore
             && (call.DurationS >= _rules.R01MinCallSeconds || state.IntlWindowSeconds >= _rules.R01MinSummedSeconds))
         {
             var age = AgeOf(party, t);
-            var severity = age >= _rules.R01ElderAge ? 2 : 3;
+            var severity = age >= _rules.R01ElderAge ? _rules.R01ElderSeverity : SeverityOf(RuleId.R01);
             firing.Add(RuleId.R01, severity, "duration_s", call.DurationS, "window_sum_s", state.IntlWindowSeconds, "callee_age", age);
             firing.Typology = _r01Typology;
             state.IntlWindowFired = true;
-            MarkSuspicious(ref state, endMs, call.DurationS, _r01Typology, call.EventId);
+            MarkSuspicious(ref state, endMs, call.DurationS, _r01Typology, call.EventId, call.Calling, call.Presented);
         }
 
         return true;
@@ -104,7 +113,7 @@ public sealed partial class EngineCore
             return false;
         }
 
-        var severity = callBack || call.DurationS >= _rules.R02StrongSeconds ? 2 : 3;
+        var severity = callBack || call.DurationS >= _rules.R02StrongSeconds ? _rules.R02StrongSeverity : SeverityOf(RuleId.R02);
         var typology = hit.Typology != 0 ? hit.Typology : _defaultTypology;
         firing.Add(RuleId.R02, severity, "duration_s", call.DurationS, "call_back", callBack ? 1 : 0, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
         if (firing.Typology == 0 || firing.Typology == _defaultTypology)
@@ -112,7 +121,43 @@ public sealed partial class EngineCore
             firing.Typology = typology;
         }
 
-        MarkSuspicious(ref state, endMs, call.DurationS, typology, call.EventId);
+        MarkSuspicious(ref state, endMs, call.DurationS, typology, call.EventId, outbound ? 0 : call.Calling, call.Presented);
+        return true;
+    }
+
+    // R05 CALL_THEN_OFFICIAL_DIAL: within 60 min after an inbound suspicious call of >= 600 s, the party dials a bank
+    // hotline (the scripted "verify with your bank" step, or the victim's own doubt), or dials the suspicious caller
+    // back >= 3 times (attempts, answered or not). L2, once per suspicious call.
+    private bool EvaluateOfficialDial(in CallEvent call, ref PartyState state, ref Firing firing)
+    {
+        var anchor = state.InboundSuspiciousEndMs;
+        if (anchor == 0 || (state.Flags & SequenceMarks.R05Fired) != 0 || state.InboundSuspiciousSeconds < _rules.R05MinCallSeconds)
+        {
+            return false;
+        }
+
+        var since = call.StartMs - anchor;
+        if (since < 0 || since > _r05WindowMs)
+        {
+            return false;
+        }
+
+        var hotline = Array.BinarySearch(_hotlines, call.Called) >= 0;
+        var callBack = !hotline && (call.Called == state.SuspiciousCaller || (state.SuspiciousPresented != 0 && call.Called == state.SuspiciousPresented));
+        if (!hotline && !callBack)
+        {
+            return false;
+        }
+
+        if (callBack && ++state.CallBackCount < _rules.R05MinCallBacks)
+        {
+            return true;
+        }
+
+        state.Flags |= SequenceMarks.R05Fired;
+        firing.Add(RuleId.R05, SeverityOf(RuleId.R05), "hotline", hotline ? 1 : 0, "call_backs", state.CallBackCount, "minutes_after_call", since / 60_000);
+        firing.Typology = TypologyOf(RuleId.R05, state.LastSuspiciousTypology);
+        firing.CitesSuspiciousCall = true;
         return true;
     }
 }

@@ -1,3 +1,4 @@
+using FraudShield.RuleEngine.State;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Rules;
 
@@ -30,21 +31,82 @@ public sealed partial class EngineCore
             return;
         }
 
+        if (!On(RuleId.R02))
+        {
+            return;
+        }
+
         _parties.TryRead((long)party, out var state);
         var firing = default(Firing);
-        firing.Add(RuleId.R02, 3, "sms", 1, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
+        firing.Add(RuleId.R02, SeverityOf(RuleId.R02), "sms", 1, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
         firing.Typology = hit.Typology != 0 ? hit.Typology : _defaultTypology;
         EmitIncident(ref state, party, sms.TsMs, sourceTimestampMs, sms.EventId, ref firing);
         _parties.Upsert((long)party, state);
     }
 
-    /// <summary>Device signals feed the sequence rules (R06, R18) of the full pack; counted here.</summary>
+    /// <summary>
+    /// Applies R06 (screen share after a suspicious call) and R18 (unreachable after a warning) to a device event,
+    /// and records risky app installs (FAKE_INVEST, FAKE_LOAN, UNKNOWN_APK) as a risk signal for R09/R11.
+    /// </summary>
     /// <param name="device">The parsed device event.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message.</param>
     public void OnDevice(in DeviceEvent device, long sourceTimestampMs)
     {
-        _ = device;
-        _ = sourceTimestampMs;
         EventsProcessed++;
+        var party = device.Msisdn;
+        var typeBit = 1u << (int)device.Type;
+        var install = device.Type == DeviceEventType.Install;
+        var r06 = On(RuleId.R06) && ((install && (_r06Categories & (1u << (int)device.AppCategory)) != 0) || (_r06Signals & typeBit) != 0);
+        var r18 = On(RuleId.R18) && (_r18Signals & typeBit) != 0;
+        var risky = install && device.AppCategory is AppCategory.FakeInvest or AppCategory.FakeLoan or AppCategory.UnknownApk;
+        if (party == 0 || !(r06 || r18 || risky))
+        {
+            return;
+        }
+
+        var t = device.TsMs;
+        _parties.TryRead((long)party, out var state);
+        var firing = default(Firing);
+
+        // R06 SCREENSHARE_AFTER_CALL: a screen-share / remote-control / meeting app installed, or a screen share or
+        // remote control started, between the start of a suspicious call and 30 min after its end. L2 (L1 with R07 or
+        // R08 through composition), once per inbound suspicious call.
+        if (r06 && state.LastSuspiciousCallMs != 0 && (state.Flags & SequenceMarks.R06Fired) == 0)
+        {
+            var since = t - state.LastSuspiciousCallMs;
+            if (since >= -1000L * state.LastSuspiciousCallSeconds && since <= _r06WindowMs)
+            {
+                state.Flags |= SequenceMarks.R06Fired;
+                state.ScreenShareMs = t;
+                firing.Add(RuleId.R06, SeverityOf(RuleId.R06), "minutes_after_call", Math.Max(0, since) / 60_000, "on_call", device.OnCall || since < 0 ? 1 : 0, "app_category", (long)device.AppCategory);
+                firing.Typology = TypologyOf(RuleId.R06, state.LastSuspiciousTypology);
+                firing.CitesSuspiciousCall = true;
+            }
+        }
+
+        // R18 UNREACHABLE_AFTER_WARNING: the handset is switched off or detaches within 15 min after the open incident
+        // was emitted at L2 or above. Escalates to L1 (its severity), once per incident.
+        if (r18 && state.IncidentStartMs != 0 && state.IncidentHotMs != 0 && state.IncidentSeverity <= _rules.R18MinIncidentSeverity
+            && (state.IncidentRules & RuleIds.Bit(RuleId.R18)) == 0)
+        {
+            var since = t - state.IncidentHotMs;
+            if (since >= 0 && since <= _r18WindowMs)
+            {
+                firing.Add(RuleId.R18, SeverityOf(RuleId.R18), "minutes_after_alert", since / 60_000, "severity_before", state.IncidentSeverity, "signal", (long)device.Type);
+                firing.Typology = state.IncidentTypology;
+            }
+        }
+
+        if (risky)
+        {
+            state.LastRiskSignalMs = Math.Max(state.LastRiskSignalMs, t);
+        }
+
+        if (firing.Count > 0)
+        {
+            EmitIncident(ref state, party, t, sourceTimestampMs, device.EventId, ref firing);
+        }
+
+        _parties.Upsert((long)party, state);
     }
 }

@@ -26,6 +26,28 @@ public sealed partial class EngineCore : IDisposable
     private readonly int _r01Typology;
     private readonly int _defaultTypology;
 
+    // The rule set compiled once: masks, arrays and milliseconds, so the per-event path does no lookups by name.
+    private readonly uint _enabled;
+    private readonly byte[] _severity;
+    private readonly int[] _typology;
+    private readonly uint[] _composeMasks;
+    private readonly byte[] _composeLevels;
+    private readonly ulong[] _hotlines;
+    private readonly uint _r06Categories;
+    private readonly uint _r06Signals;
+    private readonly uint _r17Triggers;
+    private readonly uint _r18Signals;
+    private readonly long _incidentWindowMs;
+    private readonly long _r05WindowMs;
+    private readonly long _r06WindowMs;
+    private readonly long _r07WindowMs;
+    private readonly long _r09WindowMs;
+    private readonly long _r09ContextMs;
+    private readonly long _r11WindowMs;
+    private readonly long _r11ContextMs;
+    private readonly long _r12WindowMs;
+    private readonly long _r18WindowMs;
+
     /// <summary>Opens this thread's sessions on <paramref name="stores"/>.</summary>
     public EngineCore(EngineStores stores, RulePackOptions rules, IAlertSink sink, ParserOptions? parserOptions = null, TimeProvider? time = null)
     {
@@ -42,6 +64,54 @@ public sealed partial class EngineCore : IDisposable
         _pairs = stores.Pairs.NewSession();
         _r01Typology = stores.Strings.Intern(rules.R01Typology);
         _defaultTypology = stores.Strings.Intern(rules.DefaultTypology);
+
+        _enabled = rules.EnabledRules & RuleIds.ImplementedMask;
+        _severity = new byte[RuleIds.Count];
+        _typology = new int[RuleIds.Count];
+        for (var i = 0; i < RuleIds.Count; i++)
+        {
+            _severity[i] = (byte)Math.Clamp(i < rules.Severities.Count ? rules.Severities[i] : 4, 1, 4);
+            var typology = i < rules.Typologies.Count ? rules.Typologies[i] : null;
+            _typology[i] = typology is null ? 0 : stores.Strings.Intern(typology);
+        }
+
+        _typology[(int)RuleId.R01] = _r01Typology;
+        _composeMasks = new uint[rules.Composition.Count];
+        _composeLevels = new byte[rules.Composition.Count];
+        for (var i = 0; i < rules.Composition.Count; i++)
+        {
+            foreach (var rule in rules.Composition[i].When)
+            {
+                _composeMasks[i] |= RuleIds.Bit(rule);
+            }
+
+            _composeLevels[i] = (byte)Math.Clamp(rules.Composition[i].Then, 1, 4);
+        }
+
+        var hotlines = new List<ulong>();
+        foreach (var number in rules.R05Hotlines)
+        {
+            if (PhoneNumber.TryNormalize(System.Text.Encoding.UTF8.GetBytes(number), _parserOptions, out var e164))
+            {
+                hotlines.Add(e164);
+            }
+        }
+
+        _hotlines = [.. hotlines.Distinct().Order()];
+        _r06Categories = Mask(rules.R06AppCategories.Select(c => (int)c));
+        _r06Signals = Mask(rules.R06Signals.Select(c => (int)c));
+        _r17Triggers = Mask(rules.R17Triggers.Select(c => (int)c));
+        _r18Signals = Mask(rules.R18Signals.Select(c => (int)c));
+        _incidentWindowMs = Ms(rules.IncidentWindow);
+        _r05WindowMs = Ms(rules.R05Window);
+        _r06WindowMs = Ms(rules.R06Window);
+        _r07WindowMs = Ms(rules.R07Window);
+        _r09WindowMs = Ms(rules.R09Window);
+        _r09ContextMs = Ms(rules.R09ContextWindow);
+        _r11WindowMs = Ms(rules.R11Window);
+        _r11ContextMs = Ms(rules.R11ContextWindow);
+        _r12WindowMs = Ms(rules.R12Window);
+        _r18WindowMs = Ms(rules.R18Window);
     }
 
     /// <summary>Events processed by this core.</summary>
@@ -62,10 +132,36 @@ public sealed partial class EngineCore : IDisposable
         _watch.Dispose();
     }
 
+    private static long Ms(TimeSpan span) => (long)span.TotalMilliseconds;
+
+    private static uint Mask(IEnumerable<int> bits)
+    {
+        var mask = 0u;
+        foreach (var bit in bits)
+        {
+            mask |= 1u << bit;
+        }
+
+        return mask;
+    }
+
+    private bool On(RuleId rule) => (_enabled & RuleIds.Bit(rule)) != 0;
+
+    private int SeverityOf(RuleId rule) => _severity[(int)rule];
+
+    // The typology a firing reports: the contact's or listing's when known, else the rule's own, else none (0).
+    private int TypologyOf(RuleId rule, int fromContext) => fromContext != 0 ? fromContext : _typology[(int)rule];
+
+    // R09/R11 context: a risk signal no older than the window (and not from the future by more than it).
+    private static bool HasContext(in PartyState state, long nowMs, long windowMs) =>
+        state.LastRiskSignalMs != 0 && Math.Abs(nowMs - state.LastRiskSignalMs) <= windowMs;
+
     private int AgeOf(ulong party, long nowMs) =>
         _register.TryGetByNumber(party, out var info) ? info.AgeAt(nowMs) : -1;
 
-    private static void MarkSuspicious(ref PartyState state, long endMs, int seconds, int typology, ReadOnlySpan<byte> eventId)
+    // Remembers a suspicious call. An inbound one (caller != 0) also becomes the anchor of R05 and R06; a call-back
+    // by the party moves only the R07 window.
+    private static void MarkSuspicious(ref PartyState state, long endMs, int seconds, int typology, ReadOnlySpan<byte> eventId, ulong caller = 0, ulong presented = 0)
     {
         if (endMs >= state.LastSuspiciousCallMs)
         {
@@ -73,6 +169,24 @@ public sealed partial class EngineCore : IDisposable
             state.LastSuspiciousCallSeconds = seconds;
             state.LastSuspiciousTypology = typology;
             state.SetSuspiciousEventId(eventId);
+        }
+
+        if (caller != 0 && endMs >= state.InboundSuspiciousEndMs)
+        {
+            if (endMs != state.InboundSuspiciousEndMs || caller != state.SuspiciousCaller)
+            {
+                state.CallBackCount = 0;
+                state.Flags &= ~(SequenceMarks.R05Fired | SequenceMarks.R06Fired);
+                state.InboundSuspiciousSeconds = seconds;
+            }
+            else
+            {
+                state.InboundSuspiciousSeconds = Math.Max(seconds, state.InboundSuspiciousSeconds);
+            }
+
+            state.InboundSuspiciousEndMs = endMs;
+            state.SuspiciousCaller = caller;
+            state.SuspiciousPresented = presented != caller ? presented : 0;
         }
     }
 }

@@ -15,25 +15,28 @@ internal struct Hit
     public long Value1, Value2, Value3;
 }
 
-[InlineArray(4)]
+[InlineArray(Firing.Capacity)]
 internal struct HitBuffer
 {
     private Hit _first;
 }
 
-/// <summary>The rules fired by one event (at most four), plus the context the alert needs.</summary>
+/// <summary>The rules fired by one event (at most <see cref="Capacity"/>), plus the context the alert needs.</summary>
 internal struct Firing
 {
+    public const int Capacity = 6;
+
     private HitBuffer _hits;
 
     public int Count;
     public int Typology;
     public long AmountMinor;
     public bool CitesSuspiciousCall;
+    public bool CitesRebate;
 
     public void Add(RuleId rule, int severity, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, string? name3 = null, long value3 = 0)
     {
-        if (Count == 4)
+        if (Count == Capacity)
         {
             return;
         }

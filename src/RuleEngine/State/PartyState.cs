@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 160 bytes a party. Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 320 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
@@ -53,6 +53,67 @@ public struct PartyState
 
     /// <summary>Event id of that call, for evidence.</summary>
     public EventIdBytes LastSuspiciousEventId;
+
+    /// <summary>Calling number of the latest inbound suspicious call (R05 call-backs).</summary>
+    public ulong SuspiciousCaller;
+
+    /// <summary>Presented number of that call, when it differs from the calling number; else 0.</summary>
+    public ulong SuspiciousPresented;
+
+    /// <summary>End time of the latest inbound suspicious call (R05's anchor; call-backs do not move it).</summary>
+    public long InboundSuspiciousEndMs;
+
+    /// <summary>Duration of that call in seconds.</summary>
+    public int InboundSuspiciousSeconds;
+
+    /// <summary>R05: call attempts back to the suspicious caller since that call.</summary>
+    public byte CallBackCount;
+
+    /// <summary>Per-sequence flags, see <see cref="SequenceMarks"/>.</summary>
+    public SequenceMarks Flags;
+
+    /// <summary>Event time R06 last fired (R07's window also opens there); 0 when never.</summary>
+    public long ScreenShareMs;
+
+    /// <summary>Latest risk signal of any kind: an alert on the party, a risky app install, a stranger's rebate (R09/R11 context).</summary>
+    public long LastRiskSignalMs;
+
+    // R09: outflows in the current 24 h window, from its first outflow.
+    /// <summary>Start of the current drain window; 0 when none.</summary>
+    public long DrainWindowStartMs;
+
+    /// <summary>Outflows (TRANSFER, CASH_OUT) in the window.</summary>
+    public long DrainOutMinor;
+
+    // R11: the current chain of escalating transfers to new payees.
+    /// <summary>Time of the chain's first transfer.</summary>
+    public long TopupChainStartMs;
+
+    /// <summary>Amount of the chain's last transfer.</summary>
+    public long TopupLastMinor;
+
+    /// <summary>Sum of the chain.</summary>
+    public long TopupSumMinor;
+
+    /// <summary>Length of the chain.</summary>
+    public byte TopupCount;
+
+    // R12: the latest small inbound transfer from a stranger.
+    /// <summary>Its time; 0 when none (or consumed by a firing).</summary>
+    public long RebateMs;
+
+    /// <summary>Its amount.</summary>
+    public long RebateMinor;
+
+    /// <summary>Length of <see cref="RebateEventId"/>.</summary>
+    public byte RebateEventIdLength;
+
+    /// <summary>Its transaction id, for evidence.</summary>
+    public EventIdBytes RebateEventId;
+
+    // R18.
+    /// <summary>Event time the open incident was last emitted at L2 or above; 0 when never.</summary>
+    public long IncidentHotMs;
 
     // Payer history (R07): max outgoing transfer over 90 days as three 30-day buckets.
     /// <summary>Index (ms / 30 days) of bucket 0.</summary>
@@ -138,5 +199,37 @@ public struct PartyState
     public readonly ReadOnlySpan<byte> SuspiciousEventId =>
         ((ReadOnlySpan<byte>)LastSuspiciousEventId)[..LastSuspiciousEventIdLength];
 
+    /// <summary>Remembers <paramref name="eventId"/> as the latest rebate's evidence.</summary>
+    public void SetRebateEventId(ReadOnlySpan<byte> eventId)
+    {
+        var n = Math.Min(eventId.Length, EventIdBytes.Length);
+        eventId[..n].CopyTo(RebateEventId);
+        RebateEventIdLength = (byte)n;
+    }
+
+    /// <summary>The latest rebate's transaction id.</summary>
+    [UnscopedRef]
+    public readonly ReadOnlySpan<byte> RebateId => ((ReadOnlySpan<byte>)RebateEventId)[..RebateEventIdLength];
+
     private const long Day30Ms = 30L * 24 * 3600 * 1000;
+}
+
+/// <summary>Flags of <see cref="PartyState"/>: which sequence rules already fired for the current anchor.</summary>
+[Flags]
+public enum SequenceMarks : byte
+{
+    /// <summary>None.</summary>
+    None = 0,
+
+    /// <summary>R05 fired for the current inbound suspicious call.</summary>
+    R05Fired = 1,
+
+    /// <summary>R06 fired for the current suspicious call.</summary>
+    R06Fired = 2,
+
+    /// <summary>R09 fired in the current drain window.</summary>
+    R09Fired = 4,
+
+    /// <summary>R11 fired for the current chain.</summary>
+    R11Fired = 8,
 }
