@@ -8,4 +8,5 @@ root.Subcommands.Add(ConsoleCommand.Create());
 root.Subcommands.Add(WatchlistCommand.Create());
 root.Subcommands.Add(RulesCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
+root.Subcommands.Add(TokenCommand.Create());
 return await root.Parse(args).InvokeAsync();

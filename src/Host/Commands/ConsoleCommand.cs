@@ -16,7 +16,8 @@ internal static class ConsoleCommand
         var server = new Option<Uri>("--server") { Description = "The dispatch gRPC address.", DefaultValueFactory = _ => new Uri("http://127.0.0.1:50051") };
         var json = new Option<bool>("--json") { Description = "One JSON object per alert on stdout instead of the live table." };
         var duration = new Option<int?>("--duration") { Description = "Stop after this many seconds." };
-        var command = new Command("console", "A terminal dispatch console: alerts of one station or grid, live, over gRPC.") { station, grid, all, server, json, duration };
+        var token = new Option<string?>("--token") { Description = "Console token (fraudshield token issue), when the server requires one; or set FRAUDSHIELD_TOKEN." };
+        var command = new Command("console", "A terminal dispatch console: alerts of one station or grid, live, over gRPC.") { station, grid, all, server, json, duration, token };
         command.Validators.Add(result =>
         {
             var scopes = (result.GetValue(station) is not null ? 1 : 0) + (result.GetValue(grid) is not null ? 1 : 0) + (result.GetValue(all) ? 1 : 0);
@@ -48,7 +49,7 @@ internal static class ConsoleCommand
             }
 
             var address = parse.GetValue(server)!;
-            using var client = new AlertStreamClient(address);
+            using var client = new AlertStreamClient(address, new AlertStreamClientOptions { BearerToken = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN") });
             var title = request.ScopeCase switch
             {
                 SubscribeRequest.ScopeOneofCase.StationId => $"station {request.StationId}",

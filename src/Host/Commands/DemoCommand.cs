@@ -25,14 +25,20 @@ internal static class DemoCommand
         var scenarioEvery = new Option<double>("--scenario-every") { Description = "Seconds between injected seed scenarios.", DefaultValueFactory = _ => 5 };
         var grpcPort = new Option<int>("--grpc-port") { Description = "gRPC port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 50051 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions per topic of the embedded cluster.", DefaultValueFactory = _ => 4 };
+        var rules = SharedOptions.Rules();
 
         var command = new Command("demo", "Run everything embedded: a Kafka-protocol cluster, the rule engine, dispatch and a simulated city; alerts appear live.")
         {
-            duration, noSimulator, seed, json, rate, residents, scenarioEvery, grpcPort, partitions,
+            duration, noSimulator, seed, json, rate, residents, scenarioEvery, grpcPort, partitions, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new DemoSettings(
+            if (SharedOptions.LoadRules(parse.GetValue(rules)) is not { } pack)
+            {
+                return 1;
+            }
+
+            var settings = new DemoSettings(pack, 
                 parse.GetValue(duration), parse.GetValue(noSimulator), parse.GetValue(seed), parse.GetValue(json), parse.GetValue(rate),
                 parse.GetValue(residents), parse.GetValue(scenarioEvery), parse.GetValue(grpcPort), parse.GetValue(partitions));
             return await RunAsync(settings, cancellationToken);
@@ -40,7 +46,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private sealed record DemoSettings(int? Duration, bool NoSimulator, int Seed, bool Json, double Rate, int Residents, double ScenarioEvery, int GrpcPort, int Partitions);
+    private sealed record DemoSettings(RuleEngine.Rules.RulePackOptions Rules, int? Duration, bool NoSimulator, int Seed, bool Json, double Rate, int Residents, double ScenarioEvery, int GrpcPort, int Partitions);
 
     private static async Task<int> RunAsync(DemoSettings s, CancellationToken cancellationToken)
     {
@@ -67,6 +73,7 @@ internal static class DemoCommand
         var options = new NodeOptions
         {
             Kafka = kafka,
+            Rules = s.Rules,
             Stores = new FasterStoreOptions { Directory = dataDir },
             Server = new DispatchServerOptions { Port = s.GrpcPort },
         };

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FraudShield.AlertDispatch;
+using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Kafka;
@@ -23,9 +24,12 @@ internal static class RunCommand
         var certPassword = new Option<string?>("--tls-cert-password") { Description = "Password of --tls-cert." };
         var kafkaProperty = new Option<string[]>("--kafka-property", "-X") { Description = "Extra librdkafka property key=value (security.protocol, sasl.*, ssl.*).", AllowMultipleArgumentsPerToken = false };
 
+        var rules = SharedOptions.Rules();
+        var redis = new Option<string?>("--redis") { Description = "Redis configuration (host:port[,options]) for the case store shared by every dispatch process; default: in-process journal in --data." };
+        var secret = SharedOptions.TokenSecretFile();
         var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics };
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var extra = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -41,12 +45,19 @@ internal static class RunCommand
                 extra[pair[..eq]] = pair[(eq + 1)..];
             }
 
+            if (SharedOptions.LoadRules(parse.GetValue(rules)) is not { } pack)
+            {
+                return 1;
+            }
+
             var selected = parse.GetValue(role)!;
             var options = new NodeOptions
             {
                 Kafka = new KafkaOptions { BootstrapServers = parse.GetValue(bootstrap)!, ExtraProperties = extra },
                 RunEngine = selected is "engine" or "both",
                 RunDispatch = selected is "dispatch" or "both",
+                Rules = pack,
+                Redis = parse.GetValue(redis),
                 Stores = new FasterStoreOptions { Directory = parse.GetValue(data)?.FullName },
                 CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(checkpointInterval)),
                 Server = new DispatchServerOptions
@@ -55,6 +66,7 @@ internal static class RunCommand
                     Port = parse.GetValue(port),
                     CertificatePath = parse.GetValue(cert)?.FullName,
                     CertificatePassword = parse.GetValue(certPassword),
+                    Auth = new DispatchAuthOptions { TokenSecret = SharedOptions.ReadSecret(parse.GetValue(secret)) },
                 },
             };
             if (parse.GetValue(createTopics) is { } partitions)

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using FraudShield.AlertDispatch;
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Engine;
@@ -24,6 +25,10 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     private AlertHub? _hub;
     private AlertFeed? _feed;
     private DispatchServer? _server;
+    private ICaseStore? _caseStore;
+    private CaseService? _cases;
+    private EscalationService? _escalation;
+    private string? _caseFolder;
     private long _tableRejects;
 
     private FraudShieldNode(NodeOptions options, ILogger logger)
@@ -112,11 +117,27 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         if (Options.RunDispatch)
         {
             _hub = new AlertHub();
-            _feed = new AlertFeed(kafka, _hub, loggers.CreateLogger<AlertFeed>());
+
+            // Case state: Redis when configured (shared by every dispatch process), else a journal in the data folder.
+            if (Options.Redis is { } redis)
+            {
+                _caseStore = await RedisCaseStore.ConnectAsync(new RedisCaseStoreOptions { Configuration = redis }, cancellationToken);
+            }
+            else
+            {
+                _caseFolder = Options.Stores.Directory is { } data ? Path.Combine(data, "cases") : Path.Combine(Path.GetTempPath(), "fraudshield-cases-" + Guid.NewGuid().ToString("N"));
+                _caseStore = InProcessCaseStore.Open(_caseFolder);
+            }
+
+            _cases = new CaseService(_caseStore, _hub, new KafkaOutcomeSink(_producer), logger: loggers.CreateLogger<CaseService>());
+            _escalation = new EscalationService(_cases, loggers.CreateLogger<EscalationService>());
+            await _escalation.StartAsync(cancellationToken);
+            _feed = new AlertFeed(kafka, _cases, _hub, loggers.CreateLogger<AlertFeed>());
             _feed.Start();
             _server = await DispatchServer.StartAsync(
                 Options.Server,
                 _hub,
+                _cases,
                 services => services.AddSingleton(this),
                 endpoints => endpoints.MapGrpcService<EngineStatusService>(),
                 loggers,
@@ -132,6 +153,29 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         }
 
         _feed?.Dispose();
+        if (_escalation is not null)
+        {
+            await _escalation.DisposeAsync();
+        }
+
+        _cases?.Dispose();
+        if (_caseStore is not null)
+        {
+            await _caseStore.DisposeAsync();
+        }
+
+        if (Options.Stores.Directory is null && _caseFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_caseFolder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Temporary; the OS cleans it.
+            }
+        }
+
         _engine?.Dispose();
         foreach (var table in _tables)
         {

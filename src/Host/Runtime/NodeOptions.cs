@@ -26,6 +26,9 @@ internal sealed record NodeOptions
     /// <summary>How long the engine waits for the watchlist and register to load before it processes events.</summary>
     public TimeSpan TableBootstrapTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Redis configuration string for the shared case store; null keeps cases in-process (journal in the data folder).</summary>
+    public string? Redis { get; init; }
+
     /// <summary>Time between engine checkpoints; checkpoints are taken when <see cref="Stores"/> has a directory.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
