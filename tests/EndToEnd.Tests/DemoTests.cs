@@ -52,3 +52,40 @@ public sealed partial class DemoTests
     [GeneratedRegex(@"fraudshield demo: [\d.]+ s, (?<events>\d+) events \(\d+/s\), \d+ alerts, dead-lettered (?<dlq>\d+), event-to-screen latency p50 -?\d+ ms p99 -?\d+ ms")]
     private static partial Regex Summary();
 }
+
+/// <summary>No personal data in logs: a whole demo run, logging at Information, scanned for numbers and accounts.</summary>
+public sealed partial class LogPrivacyTests
+{
+    [Fact]
+    public async Task Demo_VerboseRunWithScenariosAndBadInput_LogsNoUnmaskedNumberOrAccount()
+    {
+        await using var demo = TestProcess.Start("dotnet", [HostProcess.Dll, "demo", "--json", "--verbose", "--grpc-port", "0", "--duration", "10", "--rate", "300", "--scenario-every", "2", "--residents", "500"]);
+        var alerts = 0;
+        try
+        {
+            while (true)
+            {
+                await demo.ReadLineAsync(TimeSpan.FromSeconds(60));
+                alerts++;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // End of output.
+        }
+
+        Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var log = demo.StandardError;
+        Assert.True(alerts > 0, "the run must have raised alerts for the scan to mean something");
+        Assert.Contains("info:", log, StringComparison.Ordinal);
+        Assert.DoesNotMatch(PhoneNumber(), log);
+        Assert.DoesNotMatch(Account(), log);
+    }
+
+    // Simulated residents are 86138xxxxxxxx, listed numbers 44207946xxxx, accounts 6217/6222 + 12 digits.
+    [GeneratedRegex(@"(?<![\d.:])(\+?86\s?1\d{10}|1[3-9]\d{9}|\+?44\s?20\s?7946\s?\d{4})(?!\d)")]
+    private static partial Regex PhoneNumber();
+
+    [GeneratedRegex(@"62(17|22)\d{12}")]
+    private static partial Regex Account();
+}

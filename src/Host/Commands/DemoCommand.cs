@@ -26,10 +26,11 @@ internal static class DemoCommand
         var grpcPort = new Option<int>("--grpc-port") { Description = "gRPC port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 50051 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions per topic of the embedded cluster.", DefaultValueFactory = _ => 4 };
         var rules = SharedOptions.Rules();
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level (to stderr)." };
 
         var command = new Command("demo", "Run everything embedded: a Kafka-protocol cluster, the rule engine, dispatch and a simulated city; alerts appear live.")
         {
-            duration, noSimulator, seed, json, rate, residents, scenarioEvery, grpcPort, partitions, rules,
+            duration, noSimulator, seed, json, rate, residents, scenarioEvery, grpcPort, partitions, rules, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,7 +39,7 @@ internal static class DemoCommand
                 return 1;
             }
 
-            var settings = new DemoSettings(pack, 
+            var settings = new DemoSettings(pack, parse.GetValue(verbose), 
                 parse.GetValue(duration), parse.GetValue(noSimulator), parse.GetValue(seed), parse.GetValue(json), parse.GetValue(rate),
                 parse.GetValue(residents), parse.GetValue(scenarioEvery), parse.GetValue(grpcPort), parse.GetValue(partitions));
             return await RunAsync(settings, cancellationToken);
@@ -46,11 +47,11 @@ internal static class DemoCommand
         return command;
     }
 
-    private sealed record DemoSettings(RuleEngine.Rules.RulePackOptions Rules, int? Duration, bool NoSimulator, int Seed, bool Json, double Rate, int Residents, double ScenarioEvery, int GrpcPort, int Partitions);
+    private sealed record DemoSettings(RuleEngine.Rules.RulePackOptions Rules, bool Verbose, int? Duration, bool NoSimulator, int Seed, bool Json, double Rate, int Residents, double ScenarioEvery, int GrpcPort, int Partitions);
 
     private static async Task<int> RunAsync(DemoSettings s, CancellationToken cancellationToken)
     {
-        using var loggers = Logging.Create(s.Json ? Microsoft.Extensions.Logging.LogLevel.Warning : Microsoft.Extensions.Logging.LogLevel.Error);
+        using var loggers = Logging.Create(s.Verbose ? Microsoft.Extensions.Logging.LogLevel.Information : s.Json ? Microsoft.Extensions.Logging.LogLevel.Warning : Microsoft.Extensions.Logging.LogLevel.Error);
         using var cluster = EmbeddedKafkaCluster.Start(3);
         cluster.CreateTopics(Topics.All, s.Partitions);
         var kafka = KafkaOptions.For(cluster.BootstrapServers);
