@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Internal;
 
@@ -80,7 +81,7 @@ public sealed class RegisterSession : IDisposable
         var family = new StringBuilder();
         foreach (var raw in record.FamilyMsisdns)
         {
-            if (PhoneNumber.TryNormalize(raw, parserOptions, out var n))
+            if (TryNormalizeRaw(raw, parserOptions, out var n))
             {
                 family.Append(family.Length == 0 ? "" : ",").Append(n);
             }
@@ -100,7 +101,7 @@ public sealed class RegisterSession : IDisposable
         };
         foreach (var raw in record.Msisdns)
         {
-            if (PhoneNumber.TryNormalize(raw, parserOptions, out var msisdn))
+            if (TryNormalizeRaw(raw, parserOptions, out var msisdn))
             {
                 info.Msisdn = info.Msisdn == 0 ? msisdn : info.Msisdn;
                 _session.Upsert((long)msisdn, info);
@@ -113,6 +114,38 @@ public sealed class RegisterSession : IDisposable
         }
 
         _owner.CountApplied();
+    }
+
+    // Register arrays hold raw JSON string contents with escapes kept: "\u002B8613800000001" is "+8613800000001"
+    // (System.Text.Json's default encoder writes '+' that way), so escaped numbers are unescaped before normalizing.
+    private static bool TryNormalizeRaw(ReadOnlySpan<byte> raw, ParserOptions options, out ulong msisdn)
+    {
+        const int MaxNumberText = 64;
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            return PhoneNumber.TryNormalize(raw, options, out msisdn);
+        }
+
+        msisdn = 0;
+        if (raw.Length > MaxNumberText)
+        {
+            return false;
+        }
+
+        Span<byte> quoted = stackalloc byte[MaxNumberText + 2];
+        quoted[0] = (byte)'"';
+        raw.CopyTo(quoted[1..]);
+        quoted[raw.Length + 1] = (byte)'"';
+        Span<byte> text = stackalloc byte[MaxNumberText];
+        try
+        {
+            var reader = new Utf8JsonReader(quoted[..(raw.Length + 2)]);
+            return reader.Read() && PhoneNumber.TryNormalize(text[..reader.CopyString(text)], options, out msisdn);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The resident holding number <paramref name="msisdn"/>.</summary>
