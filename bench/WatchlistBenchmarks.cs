@@ -136,7 +136,11 @@ public class WatchlistBenchmarks : IDisposable
 
     private static int Expect(int expected, int actual)
     {
-        WatchlistFixture.Check(actual == expected, $"{actual} hits in a batch, expected {expected}");
+        if (actual != expected)
+        {
+            WatchlistFixture.Fail($"{actual} hits in a batch, expected {expected}");
+        }
+
         return actual;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.State;
@@ -81,11 +82,15 @@ internal static class WatchlistFixture
         return probes;
     }
 
+    /// <summary>Throws when <paramref name="condition"/> is false. Pass a constant message on measured paths.</summary>
     public static void Check(bool condition, string message)
     {
         if (!condition)
         {
-            throw new InvalidOperationException("Benchmark validation failed: " + message);
+            Fail(message);
         }
     }
+
+    [DoesNotReturn]
+    public static void Fail(string message) => throw new InvalidOperationException("Benchmark validation failed: " + message);
 }
