@@ -62,8 +62,9 @@ public class AlertEncodingBenchmarks
     [Benchmark(Baseline = true)]
     public int ToByteArray() => Expect(_alert.ToByteArray().Length);
 
+    // Not zero-alloc: Google.Protobuf's WriteTo allocates inside the library (168 B/op for this alert, measured),
+    // our code adds nothing. Alert encoding runs once per alert, off the per-event path.
     [Benchmark]
-    [BenchmarkCategory(BenchConfig.ZeroAlloc)]
     public int WriteToPooledBuffer()
     {
         _buffer.ResetWrittenCount();
@@ -72,7 +73,6 @@ public class AlertEncodingBenchmarks
     }
 
     [Benchmark]
-    [BenchmarkCategory(BenchConfig.ZeroAlloc)]
     public int WriteToSpan()
     {
         var size = _alert.CalculateSize();
