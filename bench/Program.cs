@@ -1,3 +1,22 @@
 using BenchmarkDotNet.Running;
+using FraudShield.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "memory")
+{
+    return WatchlistMemoryReport.Run(args.Skip(1).Select(long.Parse).DefaultIfEmpty(1_000_000).ToArray());
+}
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig()).ToList();
+var violations = BenchConfig.AllocationBudgetViolations(summaries).ToList();
+foreach (var violation in violations)
+{
+    Console.Error.WriteLine("ALLOCATION BUDGET EXCEEDED: " + violation);
+}
+
+var failed = summaries.SelectMany(s => s.Reports).Where(r => !r.Success).Select(r => r.BenchmarkCase.DisplayInfo).ToList();
+foreach (var name in failed)
+{
+    Console.Error.WriteLine("BENCHMARK FAILED: " + name);
+}
+
+return violations.Count == 0 && failed.Count == 0 && summaries.All(s => !s.HasCriticalValidationErrors) ? 0 : 1;

@@ -39,7 +39,7 @@ public sealed class SeedScenarioTests
     public async Task SeedScenario_ViaKcat_ReachesVictimsStationOnly_AndBadEventGoesToDeadLetters()
     {
         await using var host = await HostProcess.StartDemoAsync();
-        using var python = PythonGrpc.Create(Console, "fraudshield/alerts/v1/alert.proto", "fraudshield/dispatch/v1/alert_stream.proto");
+        using var python = PythonGrpc.Create(Console);
         var target = $"{host.Grpc.Host}:{host.Grpc.Port}";
         await using var s07 = python.Start(target, "S07");
         await using var s03 = python.Start(target, "S03");

@@ -15,9 +15,12 @@ public sealed class PythonGrpc : IDisposable
         _script = script;
     }
 
-    /// <summary>Generates the Python message classes of <paramref name="protos"/> and writes <paramref name="script"/>.</summary>
-    public static PythonGrpc Create(string script, params string[] protos)
+    /// <summary>Generates the Python message classes of every proto of the project and writes <paramref name="script"/>.</summary>
+    public static PythonGrpc Create(string script)
     {
+        var protos = Directory.GetFiles(RepoPaths.Protos, "*.proto", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(RepoPaths.Protos, p).Replace('\\', '/'))
+            .ToArray();
         ExternalTools.RequirePythonGrpc();
         var folder = new TempDirectory("fraudshield-pygrpc");
         var (code, stderr) = ExternalTools.RunCapture(

@@ -16,6 +16,13 @@ public sealed record FasterStoreOptions
 
     /// <summary>Log page size, as a power of two bytes.</summary>
     public int PageSizeBits { get; init; } = 22;
+
+    /// <summary>
+    /// Keys the store is expected to hold. The <see cref="Watchlist"/> sizes its membership filter from it
+    /// (<see cref="BlockedBloomFilter.DefaultBitsPerEntry"/> bits each); beyond it the filter's false-positive rate
+    /// rises and lookups stay correct.
+    /// </summary>
+    public long ExpectedEntries { get; init; } = 1_000_000;
 }
 
 /// <summary>
@@ -75,6 +82,15 @@ public sealed class FasterStore<TValue> : IDisposable
 
     /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
     public void Purge(Guid token) => _kv.CheckpointManager.Purge(token);
+
+    /// <summary>Bytes of log written since the log began, in memory and on disk (records, including superseded versions).</summary>
+    internal long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
+
+    /// <summary>Bytes of the log held in memory: the pages between the head and the tail.</summary>
+    internal long InMemoryLogBytes => _kv.Log.TailAddress - _kv.Log.HeadAddress;
+
+    /// <summary>Bytes of the hash index: main buckets plus overflow buckets, 64 bytes each.</summary>
+    internal long IndexBytes => (_kv.IndexSize + _kv.OverflowBucketCount) * 64;
 
     /// <summary>A new session for the calling thread.</summary>
     public FasterSession<TValue> NewSession() => new(_kv.For(new SimpleFunctions<long, TValue>()).NewSession<SimpleFunctions<long, TValue>>());

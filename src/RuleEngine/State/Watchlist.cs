@@ -31,12 +31,30 @@ public struct WatchValue
 /// <summary>A watchlist hit handed to the rules.</summary>
 public readonly record struct WatchHit(WatchLevel Level, int Typology);
 
+/// <summary>What a watchlist occupies, in bytes, by part.</summary>
+/// <param name="LogBytes">FASTER log written (records of 48 bytes: 8 header, 8 key, 32 value), in memory or on disk.</param>
+/// <param name="InMemoryLogBytes">The part of the log held in memory.</param>
+/// <param name="IndexBytes">FASTER hash index, main and overflow buckets.</param>
+/// <param name="FilterBytes">The membership filter.</param>
+internal readonly record struct WatchlistMemory(long LogBytes, long InMemoryLogBytes, long IndexBytes, long FilterBytes)
+{
+    /// <summary>Log, index and filter together.</summary>
+    public long TotalBytes => LogBytes + IndexBytes + FilterBytes;
+}
+
 /// <summary>
 /// The watchlists (numbers, IMEIs, accounts, URLs, app packages, devices) in one FASTER store, keyed by a hash of
 /// (key type, key). Number keys are hashed from their E.164 value, so every spelling of a number finds the entry.
 /// Shared and read-mostly: the table loader writes through its own <see cref="WatchlistSession"/>, each engine
 /// thread reads through its own.
 /// </summary>
+/// <remarks>
+/// Most lookups miss (benign traffic), so a <see cref="BlockedBloomFilter"/> over the FASTER key sits in front of the
+/// store: a lookup reads FASTER only when the filter says the key is possibly present. Writers add the key to the
+/// filter before they upsert it, so a reader that misses in the filter ran before the upsert became visible. Removals
+/// leave the key's filter bits set; the resulting false positive reads FASTER, which finds nothing. The filter is
+/// sized from <see cref="FasterStoreOptions.ExpectedEntries"/>.
+/// </remarks>
 public sealed class Watchlist : IDisposable
 {
     private readonly FasterStore<WatchValue> _store;
@@ -45,7 +63,9 @@ public sealed class Watchlist : IDisposable
     /// <summary>Creates an empty watchlist store.</summary>
     public Watchlist(FasterStoreOptions options, StringTable strings)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _store = new FasterStore<WatchValue>("watchlist", options);
+        Filter = new BlockedBloomFilter(options.ExpectedEntries);
         Strings = strings;
     }
 
@@ -58,6 +78,12 @@ public sealed class Watchlist : IDisposable
     /// <summary>A session for the calling thread.</summary>
     public WatchlistSession NewSession() => new(this, _store.NewSession());
 
+    /// <summary>The membership filter in front of the store.</summary>
+    internal BlockedBloomFilter Filter { get; }
+
+    /// <summary>Bytes held by the store's log and index and by the filter.</summary>
+    internal WatchlistMemory Memory => new(_store.LogBytes, _store.InMemoryLogBytes, _store.IndexBytes, Filter.SizeBytes);
+
     internal void AdjustCount(long delta) => Interlocked.Add(ref _count, delta);
 
     /// <inheritdoc />
@@ -68,11 +94,13 @@ public sealed class Watchlist : IDisposable
 public sealed class WatchlistSession : IDisposable
 {
     private readonly Watchlist _owner;
+    private readonly BlockedBloomFilter _filter;
     private readonly FasterSession<WatchValue> _session;
 
     internal WatchlistSession(Watchlist owner, FasterSession<WatchValue> session)
     {
         _owner = owner;
+        _filter = owner.Filter;
         _session = session;
     }
 
@@ -93,6 +121,8 @@ public sealed class WatchlistSession : IDisposable
             _owner.AdjustCount(1);
         }
 
+        // Filter first: once the record is visible in FASTER, every reader's filter test passes.
+        _filter.Add((ulong)key);
         _session.Upsert(key, value);
     }
 
@@ -132,7 +162,31 @@ public sealed class WatchlistSession : IDisposable
         return Found(KeyHash.Of((byte)type, key), KeyHash.Check(key), nowMs, out hit);
     }
 
+    /// <summary>As <see cref="TryLookup(WatchKeyType, ulong, long, out WatchHit)"/>, bypassing the filter (benchmarks, tests).</summary>
+    internal bool TryLookupUnfiltered(WatchKeyType type, ulong number, long nowMs, out WatchHit hit)
+    {
+        hit = default;
+        if (number == 0)
+        {
+            return false;
+        }
+
+        var (key, check) = KeyOfNumber(type, number);
+        return FoundInStore(key, check, nowMs, out hit);
+    }
+
     private bool Found(long key, uint check, long nowMs, out WatchHit hit)
+    {
+        if (!_filter.MightContain((ulong)key))
+        {
+            hit = default;
+            return false;
+        }
+
+        return FoundInStore(key, check, nowMs, out hit);
+    }
+
+    private bool FoundInStore(long key, uint check, long nowMs, out WatchHit hit)
     {
         if (_session.TryRead(key, out var value) && value.Check == check && value.IsValidAt(nowMs))
         {

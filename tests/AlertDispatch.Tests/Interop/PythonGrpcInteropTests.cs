@@ -70,10 +70,10 @@ public sealed class PythonGrpcInteropTests
     [Fact]
     public async Task Subscribe_PythonStationClient_ReceivesOnlyItsStationAlertsInOrder()
     {
-        using var env = PythonPeer.Create();
+        using var env = PythonGrpc.Create(Script);
         using var hub = new AlertHub();
         await using var server = await DispatchServer.StartAsync(new DispatchServerOptions(), hub).WithTimeout();
-        await using var python = env.Start(server.Address, "station", "A", "3");
+        await using var python = Start(env, server.Address, "station", "A", "3");
 
         var subscribed = await python.ReadLineAsync();
         Assert.StartsWith("SUBSCRIBED 1.", subscribed, StringComparison.Ordinal);
@@ -99,10 +99,10 @@ public sealed class PythonGrpcInteropTests
     [Fact]
     public async Task Subscribe_PythonClientWithoutScope_GetsInvalidArgument()
     {
-        using var env = PythonPeer.Create();
+        using var env = PythonGrpc.Create(Script);
         using var hub = new AlertHub();
         await using var server = await DispatchServer.StartAsync(new DispatchServerOptions(), hub).WithTimeout();
-        await using var python = env.Start(server.Address, "none");
+        await using var python = Start(env, server.Address, "none");
 
         var line = await python.ReadLineAsync();
         Assert.StartsWith("STATUS INVALID_ARGUMENT ", line, StringComparison.Ordinal);
@@ -117,7 +117,7 @@ public sealed class PythonGrpcInteropTests
     [InlineData("valid", "S2", "PERMISSION_DENIED")]
     public async Task Subscribe_PythonClientDeniedPaths_GetsStatus(string token, string station, string expected)
     {
-        using var env = PythonPeer.Create();
+        using var env = PythonGrpc.Create(Script);
         await using var host = await DispatchTestHost.StartAsync(auth: true);
         var text = token switch
         {
@@ -127,7 +127,7 @@ public sealed class PythonGrpcInteropTests
                 .Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)),
             _ => host.Tokens.Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5)),
         };
-        await using var python = env.Start(host.Server.Address, "denied", text, station);
+        await using var python = Start(env, host.Server.Address, "denied", text, station);
 
         Assert.StartsWith($"STATUS {expected} ", await python.ReadLineAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await python.WaitForExitAsync());
@@ -136,10 +136,10 @@ public sealed class PythonGrpcInteropTests
     [Fact]
     public async Task SubscribeAndAck_PythonStationWithToken_SignsForItsAlert()
     {
-        using var env = PythonPeer.Create();
+        using var env = PythonGrpc.Create(Script);
         await using var host = await DispatchTestHost.StartAsync(auth: true);
         var token = host.Tokens.Issue(Security.DispatchRole.Station, "S1", TimeSpan.FromMinutes(5));
-        await using var python = env.Start(host.Server.Address, "auth-ack", token, "S1");
+        await using var python = Start(env, host.Server.Address, "auth-ack", token, "S1");
         Assert.Equal("SUBSCRIBED", await python.ReadLineAsync());
 
         await host.Cases.PublishAsync(TestAlerts.Make("py-1", station: "S1")).WithTimeout();
@@ -150,38 +150,6 @@ public sealed class PythonGrpcInteropTests
         Assert.Equal(Contracts.Alerts.V1.AlertStatus.Signed, (await host.Store.GetAsync("py-1").WithTimeout())!.Status);
     }
 
-    /// <summary>A temp folder with the generated message classes and the client script.</summary>
-    private sealed class PythonPeer : IDisposable
-    {
-        private readonly TempDirectory _folder;
-
-        private PythonPeer(TempDirectory folder)
-        {
-            _folder = folder;
-        }
-
-        public static PythonPeer Create()
-        {
-            ExternalTools.RequirePythonGrpc();
-            var folder = new TempDirectory("fraudshield-pygrpc");
-            var (code, stderr) = ExternalTools.RunCapture(
-                ExternalTools.DebianProtoc,
-                $"--proto_path={RepoPaths.Protos}",
-                $"--python_out={folder.Path}",
-                "fraudshield/alerts/v1/alert.proto",
-                "fraudshield/dispatch/v1/case.proto",
-                "fraudshield/dispatch/v1/alerts.proto",
-                "fraudshield/dispatch/v1/alert_stream.proto");
-            Assert.True(code == 0, $"protoc failed ({code}): {stderr}");
-            File.WriteAllText(Path.Combine(folder.Path, "subscribe.py"), Script);
-            return new PythonPeer(folder);
-        }
-
-        public TestProcess Start(Uri address, params string[] arguments) =>
-            TestProcess.Start(
-                ExternalTools.DebianPython,
-                [Path.Combine(_folder.Path, "subscribe.py"), _folder.Path, $"{address.Host}:{address.Port}", .. arguments]);
-
-        public void Dispose() => _folder.Dispose();
-    }
+    private static TestProcess Start(PythonGrpc peer, Uri address, params string[] arguments) =>
+        peer.Start([$"{address.Host}:{address.Port}", .. arguments]);
 }

@@ -1,0 +1,145 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FraudShield.RuleEngine.State;
+
+/// <summary>
+/// A split-block Bloom filter over 64-bit key hashes (the layout of Parquet's and Impala's SBBF): a membership test
+/// that answers "certainly absent" or "possibly present", placed in front of the watchlist's FASTER store so that the
+/// common case, a benign number or account that is not listed, costs one cache line instead of a FASTER read.
+/// Lookups and adds allocate nothing; any number of readers may run concurrently with one or more writers.
+/// </summary>
+/// <remarks>
+/// <para>Layout: an array of 256-bit (32-byte) blocks, aligned to 64 bytes so a block never straddles a cache line.
+/// The high 32 bits of the hash choose the block (multiply-shift range reduction, no power-of-two rounding); the low
+/// 32 bits, multiplied by eight odd salts, set one bit in each of the block's eight 32-bit words (k = 8). A lookup is
+/// one memory access and, on AVX2, four vector instructions.</para>
+/// <para>Why this design: most lookups miss, so the filter's cost is the miss path. A split-block filter touches one
+/// cache line per query (a classic Bloom filter with k = 8 touches up to eight), has no insertion failures and no
+/// rebuild (cuckoo and xor filters need one: xor filters are static, cuckoo inserts fail near capacity), and bits are
+/// only ever set, so concurrent writers need nothing more than <see cref="Interlocked.Or(ref uint, uint)"/> and readers
+/// need no synchronisation at all. The price is a higher false-positive rate per bit than an unblocked Bloom filter,
+/// which at 12 bits per entry is cheap: a false positive costs one FASTER read (~0.7 us at 10 M keys).</para>
+/// <para>Sizing: <see cref="DefaultBitsPerEntry"/> = 12 bits = 1.5 bytes per expected entry. False-positive rate,
+/// from the Poisson occupancy of blocks (each block holds on average 256 / bits-per-entry keys, and a non-member hits
+/// with probability (1 - (31/32)^j)^8 in a block of j keys): 0.54 % at capacity, 0.016 % at half of it, 9.9 % at twice
+/// it, 33 % at three times it. Beyond capacity the rate rises as above but correctness holds: a false positive falls
+/// through to the store. Removals are not supported: a removed key's bits stay set, so it costs a false positive until
+/// the filter is rebuilt (a new instance).</para>
+/// </remarks>
+public sealed class BlockedBloomFilter
+{
+    /// <summary>Bits per expected entry when none is given: 1.5 bytes, 0.54 % false positives at capacity.</summary>
+    public const int DefaultBitsPerEntry = 12;
+
+    private const int WordsPerBlock = 8;
+    private const int BlockBytes = WordsPerBlock * sizeof(uint);
+    private const int CacheLineBytes = 64;
+
+    private readonly uint[] _words;
+    private readonly int _offset;
+    private readonly ulong _blocks;
+
+    /// <summary>Creates an empty filter sized for <paramref name="expectedEntries"/> keys.</summary>
+    /// <param name="expectedEntries">Keys the filter is sized for; more may be added at a higher false-positive rate.</param>
+    /// <param name="bitsPerEntry">Filter bits per expected key (8 to 32).</param>
+    public BlockedBloomFilter(long expectedEntries, int bitsPerEntry = DefaultBitsPerEntry)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedEntries);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bitsPerEntry, 8);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bitsPerEntry, 32);
+        var blocks = Math.Max(1L, ((expectedEntries * bitsPerEntry) + (BlockBytes * 8) - 1) / (BlockBytes * 8));
+        var maxBlocks = (Array.MaxLength - (CacheLineBytes / sizeof(uint))) / WordsPerBlock;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blocks, maxBlocks, nameof(expectedEntries));
+
+        _blocks = (ulong)blocks;
+        ExpectedEntries = expectedEntries;
+
+        // The pinned object heap never moves the array, so the offset to the first cache-line boundary stays valid.
+        _words = GC.AllocateArray<uint>((int)(blocks * WordsPerBlock) + (CacheLineBytes / sizeof(uint)), pinned: true);
+        _offset = AlignmentOffset(_words);
+    }
+
+    /// <summary>The number of keys the filter was sized for.</summary>
+    public long ExpectedEntries { get; }
+
+    /// <summary>Bytes of filter bits (excluding the alignment slack of at most 60 bytes).</summary>
+    public long SizeBytes => (long)_blocks * BlockBytes;
+
+    /// <summary>Adds a key hash. Thread-safe; lookups running concurrently see the key once this returns.</summary>
+    public void Add(ulong hash)
+    {
+        ref var block = ref BlockOf(hash);
+        var low = (uint)hash;
+        for (var i = 0; i < WordsPerBlock; i++)
+        {
+            var bit = 1u << (int)((low * Salt(i)) >> 27);
+            ref var word = ref Unsafe.Add(ref block, i);
+            if ((Volatile.Read(ref word) & bit) == 0)
+            {
+                Interlocked.Or(ref word, bit);
+            }
+        }
+    }
+
+    /// <summary>False when the key hash was certainly never added; true when it possibly was.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MightContain(ulong hash)
+    {
+        ref var block = ref BlockOf(hash);
+        var low = (uint)hash;
+        if (Avx2.IsSupported)
+        {
+            // Bit index of each word = (low * salt) >> 27; the bits to test = 1 << index, per 32-bit lane.
+            var index = Vector256.ShiftRightLogical(Vector256.Create(low) * Salts256, 27);
+            var mask = Avx2.ShiftLeftLogicalVariable(Vector256<uint>.One, index);
+            var bits = Vector256.LoadUnsafe(ref block);
+            return Avx.TestC(bits, mask);
+        }
+
+        for (var i = 0; i < WordsPerBlock; i++)
+        {
+            var bit = 1u << (int)((low * Salt(i)) >> 27);
+            if ((Unsafe.Add(ref block, i) & bit) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly Vector256<uint> Salts256 =
+        Vector256.Create(0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du, 0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u);
+
+    // The eight odd multipliers of the Parquet split-block Bloom filter specification.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Salt(int i) => i switch
+    {
+        0 => 0x47b6137bu,
+        1 => 0x44974d91u,
+        2 => 0x8824ad5bu,
+        3 => 0xa2b7289du,
+        4 => 0x705495c7u,
+        5 => 0x2df1424bu,
+        6 => 0x9efc4947u,
+        _ => 0x5c6bfb31u,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref uint BlockOf(ulong hash)
+    {
+        // (high32 * blocks) >> 32 maps the high half of the hash uniformly onto [0, blocks).
+        var block = ((hash >> 32) * _blocks) >> 32;
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), (nint)_offset + ((nint)block * WordsPerBlock));
+    }
+
+    private static unsafe int AlignmentOffset(uint[] words)
+    {
+        var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(words));
+        var misalignment = (int)(address % CacheLineBytes);
+        return misalignment == 0 ? 0 : (CacheLineBytes - misalignment) / sizeof(uint);
+    }
+}
