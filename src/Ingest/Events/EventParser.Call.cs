@@ -17,28 +17,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is a valid call event.</returns>
     public bool TryParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
-    {
-        ev = default;
-        if (IsOversized(utf8.Length, out error))
-        {
-            return false;
-        }
-
-        try
-        {
-            return ParseCall(utf8, out ev, out error);
-        }
-        catch (JsonException)
-        {
-            ev = default;
-            return Malformed(out error);
-        }
-        catch (InvalidOperationException)
-        {
-            ev = default;
-            return Malformed(out error);
-        }
-    }
+        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out CallEvent e, out ParseError x) => p.ParseCall(b, out e, out x), out ev, out error);
 
     /// <summary>Parses a call event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>

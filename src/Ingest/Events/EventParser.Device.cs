@@ -16,28 +16,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
-    {
-        ev = default;
-        if (IsOversized(utf8.Length, out error))
-        {
-            return false;
-        }
-
-        try
-        {
-            return ParseDevice(utf8, out ev, out error);
-        }
-        catch (JsonException)
-        {
-            ev = default;
-            return Malformed(out error);
-        }
-        catch (InvalidOperationException)
-        {
-            ev = default;
-            return Malformed(out error);
-        }
-    }
+        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out DeviceEvent e, out ParseError x) => p.ParseDevice(b, out e, out x), out ev, out error);
 
     /// <summary>Parses a device event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>

@@ -45,6 +45,40 @@ public sealed partial class EventParser
         return true;
     }
 
+    /// <summary>The parse of one event kind over a whole message.</summary>
+    private delegate bool ParseBody<T>(EventParser parser, ReadOnlySpan<byte> utf8, out T ev, out ParseError error)
+        where T : allows ref struct;
+
+    /// <summary>
+    /// The one guard every event kind's span parse goes through: the size limit first, then the body; a reader error
+    /// on malformed input (bad JSON, depth over the limit) becomes <see cref="RejectReason.InvalidJson"/>, never an
+    /// exception out of a TryParse method. The bodies are static lambdas: no allocation per call.
+    /// </summary>
+    private bool Guarded<T>(ReadOnlySpan<byte> utf8, ParseBody<T> body, out T ev, out ParseError error)
+        where T : allows ref struct
+    {
+        ev = default!;
+        if (IsOversized(utf8.Length, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            return body(this, utf8, out ev, out error);
+        }
+        catch (JsonException)
+        {
+            ev = default!;
+            return Malformed(out error);
+        }
+        catch (InvalidOperationException)
+        {
+            ev = default!;
+            return Malformed(out error);
+        }
+    }
+
     private bool IsOversized(int length, out ParseError error)
     {
         if (length > _options.MaxEventBytes)
