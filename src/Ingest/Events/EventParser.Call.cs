@@ -25,15 +25,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is a valid call event.</returns>
     public bool TryParseCall(in ReadOnlySequence<byte> data, out CallEvent ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseCall(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseCall(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out CallEvent e, out ParseError x) => p.ParseCall(b, out e, out x), out ev, out error);
 
     private bool ParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
     {

@@ -24,15 +24,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseDevice(in ReadOnlySequence<byte> data, out DeviceEvent ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseDevice(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseDevice(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out DeviceEvent e, out ParseError x) => p.ParseDevice(b, out e, out x), out ev, out error);
 
     private bool ParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
     {

@@ -24,15 +24,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSms(in ReadOnlySequence<byte> data, out SmsEvent ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseSms(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseSms(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out SmsEvent e, out ParseError x) => p.ParseSms(b, out e, out x), out ev, out error);
 
     private bool ParseSms(ReadOnlySpan<byte> utf8, out SmsEvent ev, out ParseError error)
     {

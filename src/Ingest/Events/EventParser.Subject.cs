@@ -23,15 +23,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSubject(in ReadOnlySequence<byte> data, out SubjectRecord ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseSubject(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseSubject(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out SubjectRecord e, out ParseError x) => p.ParseSubject(b, out e, out x), out ev, out error);
 
     private bool ParseSubject(ReadOnlySpan<byte> utf8, out SubjectRecord ev, out ParseError error)
     {

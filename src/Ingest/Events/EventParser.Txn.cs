@@ -25,15 +25,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseTxn(in ReadOnlySequence<byte> data, out TxnEvent ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseTxn(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseTxn(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out TxnEvent e, out ParseError x) => p.ParseTxn(b, out e, out x), out ev, out error);
 
     private bool ParseTxn(ReadOnlySpan<byte> utf8, out TxnEvent ev, out ParseError error)
     {

@@ -23,15 +23,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseWatchlistEntry(in ReadOnlySequence<byte> data, out WatchlistEntry ev, out ParseError error)
-    {
-        if (data.IsSingleSegment)
-        {
-            return TryParseWatchlistEntry(data.FirstSpan, out ev, out error);
-        }
-
-        ev = default;
-        return TryLinearize(data, out var span, out error) && TryParseWatchlistEntry(span, out ev, out error);
-    }
+        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out WatchlistEntry e, out ParseError x) => p.ParseWatchlistEntry(b, out e, out x), out ev, out error);
 
     private bool ParseWatchlistEntry(ReadOnlySpan<byte> utf8, out WatchlistEntry ev, out ParseError error)
     {

@@ -79,6 +79,22 @@ public sealed partial class EventParser
         }
     }
 
+    /// <summary>
+    /// The same for a possibly multi-segment message: the single-segment fast path parses in place, the slow path
+    /// copies into this parser's scratch buffer first.
+    /// </summary>
+    private bool Guarded<T>(in ReadOnlySequence<byte> data, ParseBody<T> body, out T ev, out ParseError error)
+        where T : allows ref struct
+    {
+        if (data.IsSingleSegment)
+        {
+            return Guarded(data.FirstSpan, body, out ev, out error);
+        }
+
+        ev = default!;
+        return TryLinearize(data, out var span, out error) && Guarded(span, body, out ev, out error);
+    }
+
     private bool IsOversized(int length, out ParseError error)
     {
         if (length > _options.MaxEventBytes)
