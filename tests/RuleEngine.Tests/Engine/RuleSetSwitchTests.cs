@@ -160,6 +160,35 @@ public sealed class RuleSetSwitchTests : IDisposable
         Assert.Equal(3, result.Events);
     }
 
+    [Fact]
+    public void Backtest_KnownOutcomes_PrecisionOverKnownOnly()
+    {
+        // The same events in a plain engine give the alert ids (a hash of party and incident start).
+        string[] ids;
+        using (var engine = new EngineHarness(EngineHarness.DefaultPack))
+        {
+            engine.ListAccount(Mule);
+            for (var i = 0; i < 3; i++)
+            {
+                engine.Feed(FraudShield.Contracts.Topics.Txns, TransferJson($"t{i}", $"861380000000{i}", 500_000, T0 + i), T0 + i);
+            }
+
+            ids = [.. engine.Alerts.Select(a => a.AlertId)];
+        }
+
+        using var backtest = new Backtest(EngineHarness.DefaultPack, new RulePackOptions { EnabledRules = 0 }, stores: new FasterStoreOptions { IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
+        backtest.ApplyWatchlist(default, Encoding.UTF8.GetBytes($$"""{"key_type":"ACCOUNT","key":"{{Mule}}","level":"CONFIRMED","typology":"IMPERSONATE_AUTHORITY"}"""), false);
+        for (var i = 0; i < 3; i++)
+        {
+            backtest.Feed(EventTopic.Txns, Encoding.UTF8.GetBytes(TransferJson($"t{i}", $"861380000000{i}", 500_000, T0 + i)), T0 + i);
+        }
+
+        var r08 = backtest.Compare(new Dictionary<string, bool> { [ids[0]] = true, [ids[1]] = false, ["A-unrelated"] = true }).Rules.Single(r => r.Rule == "R08");
+        Assert.Equal(new Precision(2, 1), r08.DeployedPrecision);
+        Assert.Equal(0.5, r08.DeployedPrecision.Value);
+        Assert.Null(r08.CandidatePrecision.Value);
+    }
+
     public void Dispose() => _stores.Dispose();
 
     private static RuleDeployment Deployment(string yaml, long effectiveFromMs)
