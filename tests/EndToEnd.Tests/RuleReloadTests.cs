@@ -60,7 +60,7 @@ public sealed partial class RuleReloadTests
         Assert.Equal(AlertId(before), AlertId(aAfter));
         Assert.Equal((2, "L1"), (Version(aAfter), Severity(aAfter)));
         Assert.Equal((1, "L1"), (Version(bAfter), Severity(bAfter)));
-        Assert.Contains($"Rule set {version} active from event time {effective}", host.Process.StandardError, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => host.Process.StandardError.Contains($"Rule set {version} active from event time {effective}", StringComparison.Ordinal), "the switch to be logged", Timeout);
 
         // An invalid file is refused before anything is published: exit 1, file:line errors.
         var bad = Path.Combine(dir.Path, "bad.yaml");
