@@ -24,6 +24,9 @@ public static class Topics
     /// <summary>Dead letters: the original bytes with a reason header.</summary>
     public const string DeadLetter = "fs.dlq";
 
+    /// <summary>The deployed rule set (JSON, see <c>RuleDeployment</c>); compacted, key "active".</summary>
+    public const string Rules = "fs.rules";
+
     /// <summary>Acks and outcomes reported by consoles.</summary>
     public const string Outcomes = "fs.outcomes";
 
@@ -31,8 +34,8 @@ public static class Topics
     public static readonly string[] EventTopics = [Calls, Txns, Signals];
 
     /// <summary>The table topics every engine process reads whole.</summary>
-    public static readonly string[] TableTopics = [Watchlist, Registry];
+    public static readonly string[] TableTopics = [Watchlist, Registry, Rules];
 
     /// <summary>Every topic, for creating them on a new cluster.</summary>
-    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Alerts, DeadLetter, Outcomes];
+    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Rules, Alerts, DeadLetter, Outcomes];
 }

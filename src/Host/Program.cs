@@ -7,6 +7,7 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ConsoleCommand.Create());
 root.Subcommands.Add(WatchlistCommand.Create());
 root.Subcommands.Add(RulesCommand.Create());
+root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 return await root.Parse(args).InvokeAsync();

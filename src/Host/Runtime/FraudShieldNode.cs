@@ -4,6 +4,7 @@ using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.Rules;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,8 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     private EscalationService? _escalation;
     private string? _caseFolder;
     private long _tableRejects;
+    private long _ruleSetsRefused;
+    private readonly RuleSchedule _ruleSchedule = new();
 
     private FraudShieldNode(NodeOptions options, ILogger logger)
     {
@@ -49,6 +52,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     public long TableRejects => Interlocked.Read(ref _tableRejects);
 
     public IReadOnlyList<TableFollower> Tables => _tables;
+
+    /// <summary>fs.rules records refused (invalid rule set); the engine kept the set it ran.</summary>
+    public long RuleSetsRefused => Interlocked.Read(ref _ruleSetsRefused);
 
     public static async Task<FraudShieldNode> StartAsync(NodeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -93,6 +99,26 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
                 }
             }, tableLogger));
+            // Deployed rule sets: each valid one is scheduled for its effective event time; an invalid one is
+            // counted and logged, and the engine keeps the set it runs.
+            _tables.Add(TableFollower.Start(kafka, Topics.Rules, (_, value, tombstone, _) =>
+            {
+                if (tombstone)
+                {
+                    return;
+                }
+
+                if (RuleDeployment.TryDecode(value, out var deployment, out var errors))
+                {
+                    _ruleSchedule.Add(deployment!);
+                    Log.RuleSetReceived(_logger, deployment!.Version, deployment.EffectiveFromMs);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _ruleSetsRefused);
+                    Log.RuleSetRefused(_logger, errors.Count, string.Join(" | ", errors));
+                }
+            }, tableLogger));
             // Like a Kafka Streams global table: load the tables whole before the first event is judged.
             foreach (var table in _tables)
             {
@@ -107,7 +133,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             }
 
             var checkpoints = Options.Stores.Directory is { } data ? new EngineCheckpoints(Path.Combine(data, "checkpoints")) : null;
-            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval);
+            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval, schedule: _ruleSchedule);
             _engine.Start();
 
             // Ready means judging events: wait for the first partition assignment of the consumer group.
@@ -200,5 +226,11 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Table {Topic} not caught up at start ({Records} records applied); processing events anyway")]
         public static partial void TableBootstrapSlow(ILogger logger, string topic, long records);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Rule set {Version} received from fs.rules, effective from event time {EffectiveFromMs}")]
+        public static partial void RuleSetReceived(ILogger logger, string version, long effectiveFromMs);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Refused a rule set from fs.rules ({Count} errors); the engine keeps its rule set: {Errors}")]
+        public static partial void RuleSetRefused(ILogger logger, int count, string errors);
     }
 }

@@ -28,6 +28,9 @@ public sealed partial class EngineWorker : IDisposable
     private readonly EngineCheckpoints? _checkpoints;
     private readonly TimeSpan _checkpointInterval;
     private readonly TimeSpan _orderWait;
+    private readonly RuleSchedule? _schedule;
+    private readonly string _rulesVersion;
+    private RuleSetSwitch? _ruleSet;
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
@@ -58,8 +61,15 @@ public sealed partial class EngineWorker : IDisposable
     /// How long a record may wait for a silent input partition before it is judged out of timestamp order
     /// (default 20 ms; see <see cref="TimestampMerge"/>).
     /// </param>
-    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null)
+    /// <param name="schedule">
+    /// Rule sets deployed on fs.rules; each replaces <paramref name="rules"/> (or the previous set) for the events
+    /// whose Kafka timestamp is at or after its effective time. None when null.
+    /// </param>
+    /// <param name="rulesVersion">The version label of <paramref name="rules"/>, for logs and status.</param>
+    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null, RuleSchedule? schedule = null, string rulesVersion = "startup")
     {
+        _schedule = schedule;
+        _rulesVersion = rulesVersion ?? throw new ArgumentNullException(nameof(rulesVersion));
         _checkpoints = checkpoints;
         _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
         _orderWait = orderWait ?? TimeSpan.FromMilliseconds(20);
@@ -92,6 +102,12 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
     public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
 
+    /// <summary>The version of the rule set in force on the engine thread.</summary>
+    public string ActiveRulesVersion => Volatile.Read(ref _ruleSet)?.ActiveVersion ?? _rulesVersion;
+
+    /// <summary>Rule-set switches made since start.</summary>
+    public long RuleSwitches => Volatile.Read(ref _ruleSet)?.Switches ?? 0;
+
     /// <summary>Completes when the consumer first gets partitions assigned.</summary>
     public Task Assigned => _assigned.Task;
 
@@ -113,8 +129,9 @@ public sealed partial class EngineWorker : IDisposable
 
         using var values = new ReusableBufferDeserializer();
         using var keys = new ReusableBufferDeserializer();
-        using var core = new EngineCore(_stores, _rules, AlertSink, _parserOptions);
-        var dispatcher = new EventDispatcher(core, new EventParser(_parserOptions));
+        using var rules = new RuleSetSwitch(_stores, _rules, _rulesVersion, AlertSink, _parserOptions, _schedule, (set, at) => Log.RulesSwitched(_logger, set.Version, set.EffectiveFromMs, at));
+        Volatile.Write(ref _ruleSet, rules);
+        Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
@@ -166,7 +183,7 @@ public sealed partial class EngineWorker : IDisposable
                 while (merge.TryTake(now, out var record))
                 {
                     var (topic, partition) = merge.Describe(record.Source);
-                    Judge(dispatcher, topic, partition, in record);
+                    Judge(rules, topic, partition, in record);
                     consumer.StoreOffset(new TopicPartitionOffset(topic, partition, record.Offset + 1));
                     Advance(topic, partition, record.Offset + 1);
                     TimestampMerge.Release(ref record);
@@ -317,7 +334,7 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    private void Judge(EventDispatcher dispatcher, string topicName, int partition, in BufferedRecord record)
+    private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {
         Interlocked.Increment(ref _processed);
         ParseError error;
@@ -329,7 +346,7 @@ public sealed partial class EngineWorker : IDisposable
         {
             error = new ParseError(RejectReason.UnknownEventKind, string.Empty);
         }
-        else if (dispatcher.TryProcess(topic, record.Value, record.TimestampMs, out error))
+        else if (rules.TryProcess(topic, record.Value, record.TimestampMs, out error))
         {
             return;
         }
@@ -375,5 +392,11 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Checkpoint skipped: {Reason}")]
         public static partial void CheckpointSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Rule set {Version} active")]
+        public static partial void RulesActive(ILogger logger, string version);
+
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Rule set {Version} active from event time {EffectiveFromMs} (switched before the event at {TimestampMs})")]
+        public static partial void RulesSwitched(ILogger logger, string version, long effectiveFromMs, long timestampMs);
     }
 }
