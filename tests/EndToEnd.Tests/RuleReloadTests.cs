@@ -80,6 +80,7 @@ public sealed partial class RuleReloadTests
         Assert.Equal(0, status.EventsDeadLettered);
         Assert.Equal(4, status.EventsProcessed);
         Assert.Contains(status.Tables, t => t.Topic == Topics.Rules && t.RecordsApplied == 2);
+        Assert.Equal(version, status.RulesVersion);
     }
 
     [Fact]
