@@ -20,7 +20,23 @@ internal static class ConsoleCommand
         var station = new Option<string?>("--station") { Description = "Show this police station's alerts." };
         var grid = new Option<string?>("--grid") { Description = "Show this grid's alerts (a grid worker's view)." };
         var all = new Option<bool>("--all") { Description = "Show every alert (district centre, analysts)." };
-        var server = new Option<Uri>("--server") { Description = "The dispatch gRPC address.", DefaultValueFactory = _ => new Uri("http://127.0.0.1:50051") };
+        var server = new Option<Uri>("--server")
+        {
+            Description = "The dispatch gRPC address.",
+            DefaultValueFactory = _ => new Uri("http://127.0.0.1:50051"),
+            CustomParser = result =>
+            {
+                // System.CommandLine has no built-in Uri conversion: an explicit --server needs this parser.
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                {
+                    return uri;
+                }
+
+                result.AddError($"--server: '{text}' is not an http:// or https:// address.");
+                return null;
+            },
+        };
         var json = new Option<bool>("--json") { Description = "One JSON object per alert on stdout instead of the live table." };
         var duration = new Option<int?>("--duration") { Description = "Stop after this many seconds." };
         var token = new Option<string?>("--token") { Description = "Console token (fraudshield token issue), when the server requires one; or set FRAUDSHIELD_TOKEN." };
