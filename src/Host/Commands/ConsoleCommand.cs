@@ -84,7 +84,22 @@ internal static class ConsoleCommand
                 SubscribeRequest.ScopeOneofCase.GridId => $"grid {request.GridId}",
                 _ => "all stations",
             };
-            var presenter = new AlertPresenter(parse.GetValue(json), $"FraudShield console: {title}", () => $"server {address}");
+            // The live table's action keys use the same case RPCs as `console ack|status|outcome`, with the same token.
+            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN");
+            using var actionChannel = GrpcChannel.ForAddress(address);
+            var actions = new AlertStream.AlertStreamClient(actionChannel);
+            var presenter = new AlertPresenter(parse.GetValue(json), $"FraudShield console: {title}", () => $"server {address}", async (alertId, action, ct) =>
+            {
+                try
+                {
+                    var state = (await InvokeAsync(actions, HeadersFor(bearer), alertId, action, ct)).Case;
+                    return $"{state.AlertId}: {ProtoName(state.Status, "ALERT_STATUS_")}" + (state.Outcome == Outcome.Unspecified ? string.Empty : " " + ProtoName(state.Outcome, "OUTCOME_"));
+                }
+                catch (RpcException e)
+                {
+                    return $"{alertId}: {action} refused: {e.StatusCode}: {e.Status.Detail}";
+                }
+            });
             await presenter.RunAsync(client.SubscribeAsync(request, stop.Token), stop.Token);
             return 0;
         });
@@ -137,6 +152,35 @@ internal static class ConsoleCommand
         console.Subcommands.Add(report);
     }
 
+    private static Metadata? HeadersFor(string? bearer) =>
+        bearer is { Length: > 0 } ? new Metadata { { "authorization", "Bearer " + bearer } } : null;
+
+    // One key of the live table -> one case RPC (outcomes from keys carry no amounts; `console outcome` takes them).
+    private static async Task<CaseReply> InvokeAsync(AlertStream.AlertStreamClient client, Metadata? headers, string alertId, CaseAction action, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        return action switch
+        {
+            CaseAction.Ack => await client.AckAsync(new AckRequest { AlertId = alertId }, headers, deadline, cancellationToken),
+            CaseAction.Contacted or CaseAction.OnSite => await client.UpdateStatusAsync(
+                new UpdateStatusRequest { AlertId = alertId, Status = action == CaseAction.OnSite ? AlertStatus.OnSite : AlertStatus.Contacted }, headers, deadline, cancellationToken),
+            _ => await client.ReportOutcomeAsync(
+                new ReportOutcomeRequest
+                {
+                    AlertId = alertId,
+                    Outcome = action switch
+                    {
+                        CaseAction.Dissuaded => Outcome.Dissuaded,
+                        CaseAction.AlreadyDefrauded => Outcome.AlreadyDefrauded,
+                        _ => Outcome.FalsePositive,
+                    },
+                },
+                headers,
+                deadline,
+                cancellationToken),
+        };
+    }
+
     private static async Task<int> CallAsync(
         ParseResult parse,
         Option<Uri> server,
@@ -146,8 +190,7 @@ internal static class ConsoleCommand
         CancellationToken cancellationToken)
     {
         var address = parse.GetValue(server)!;
-        var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN");
-        var headers = bearer is { Length: > 0 } ? new Metadata { { "authorization", "Bearer " + bearer } } : null;
+        var headers = HeadersFor(parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN"));
         using var channel = GrpcChannel.ForAddress(address);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(30));
