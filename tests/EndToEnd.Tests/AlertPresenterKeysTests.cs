@@ -14,7 +14,10 @@ public sealed class AlertPresenterKeysTests
     {
         var alert = new Alert
         {
-            AlertId = id, Version = 1, Severity = Severity.L2, Typology = "IMPERSONATE_AUTHORITY",
+            AlertId = id,
+            Version = 1,
+            Severity = Severity.L2,
+            Typology = "IMPERSONATE_AUTHORITY",
             Subject = new Subject { MsisdnMasked = "861******8000" },
             Home = new Jurisdiction { StationId = station, GridId = station + "-G01", Source = JurisdictionSource.Address },
         };

@@ -210,8 +210,13 @@ internal static class WatchlistCommand
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(new
                 {
-                    proposal_id = p.Id, key_type = p.KeyType, key = p.Key, level = p.Level, typology = p.Typology,
-                    outcome = p.Outcome, alert_ids = p.AlertIds,
+                    proposal_id = p.Id,
+                    key_type = p.KeyType,
+                    key = p.Key,
+                    level = p.Level,
+                    typology = p.Typology,
+                    outcome = p.Outcome,
+                    alert_ids = p.AlertIds,
                 }));
             }
 
