@@ -18,6 +18,9 @@ public static class Topics
     /// <summary>The resident register (subject -> station, beat, grid); compacted, keyed by person id.</summary>
     public const string Registry = "fs.registry";
 
+    /// <summary>Serving cells (cell id -> station, grid, area); compacted, keyed by cell id.</summary>
+    public const string Cells = "fs.cells";
+
     /// <summary>Alerts, protobuf-encoded, keyed by home station.</summary>
     public const string Alerts = "fs.alerts";
 
@@ -34,8 +37,8 @@ public static class Topics
     public static readonly string[] EventTopics = [Calls, Txns, Signals];
 
     /// <summary>The table topics every engine process reads whole.</summary>
-    public static readonly string[] TableTopics = [Watchlist, Registry, Rules];
+    public static readonly string[] TableTopics = [Watchlist, Registry, Cells, Rules];
 
     /// <summary>Every topic, for creating them on a new cluster.</summary>
-    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Rules, Alerts, DeadLetter, Outcomes];
+    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Cells, Rules, Alerts, DeadLetter, Outcomes];
 }

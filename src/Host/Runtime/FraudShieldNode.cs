@@ -80,8 +80,10 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             _stores = new EngineStores(Options.Stores);
             var watchApplier = new TableApplier(_stores, Options.Parser);
             var registerApplier = new TableApplier(_stores, Options.Parser);
+            var cellApplier = new TableApplier(_stores, Options.Parser);
             _appliers.Add(watchApplier);
             _appliers.Add(registerApplier);
+            _appliers.Add(cellApplier);
             var tableLogger = loggers.CreateLogger<TableFollower>();
             _tables.Add(TableFollower.Start(kafka, Topics.Watchlist, (key, value, tombstone, _) =>
             {
@@ -97,6 +99,14 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 {
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
+                }
+            }, tableLogger));
+            _tables.Add(TableFollower.Start(kafka, Topics.Cells, (key, value, tombstone, _) =>
+            {
+                if (!cellApplier.ApplyCell(key, value, tombstone, out var error))
+                {
+                    Interlocked.Increment(ref _tableRejects);
+                    Log.TableRecordRejected(_logger, Topics.Cells, error.Reason.ToString(), error.Field);
                 }
             }, tableLogger));
             // Deployed rule sets: each valid one is scheduled for its effective event time; an invalid one is

@@ -10,6 +10,11 @@ namespace FraudShield.RuleEngine.Engine;
 
 public sealed partial class EngineCore
 {
+    // The counterpart of the event being judged, set by OnCall for the alert it may emit (0 when none): the number
+    // that called the party, or the number the party called back. Presented: the displayed number when it differs.
+    private ulong _counterpart;
+    private ulong _counterpartPresented;
+
     // Composition (the rule file's table; DOMAIN.md: R01+R06 -> L2, R01+R07 -> L1): every entry whose rules are all
     // in the incident raises it to at least the entry's level.
     private int Compose(uint mask, int severity)
@@ -131,6 +136,26 @@ public sealed partial class EngineCore
         }
 
         alert.Evidence.Facts["event_time_ms"] = eventTimeMs.ToString(CultureInfo.InvariantCulture);
+
+        // The counterpart, for watchlist proposals from the case's outcome: this call's, else the cited suspicious call's.
+        var counterpart = _counterpart;
+        var presented = _counterpartPresented;
+        if (counterpart == 0 && firing.CitesSuspiciousCall && state.SuspiciousCaller != 0)
+        {
+            counterpart = state.SuspiciousCaller;
+            presented = state.SuspiciousPresented;
+        }
+
+        if (counterpart != 0)
+        {
+            alert.Evidence.Facts["counterpart_msisdn"] = counterpart.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (presented != 0 && presented != counterpart)
+        {
+            alert.Evidence.Facts["counterpart_presented_msisdn"] = presented.ToString(CultureInfo.InvariantCulture);
+        }
+
         for (var i = 0; i < firing.Count; i++)
         {
             var hit = firing[i];
@@ -165,7 +190,26 @@ public sealed partial class EngineCore
             alert.Home = new Jurisdiction { StationId = _rules.CityCentreStation, Source = JurisdictionSource.HomeArea };
         }
 
+        alert.Current = CurrentJurisdiction(in state, eventTimeMs, alert.Home.StationId);
         return alert;
+    }
+
+    // The current jurisdiction (DOMAIN.md "Jurisdiction"): the station of the serving cell of the party's latest call,
+    // when that call is recent (CellTable.MaxAge before the alert's event time, or later) and the cell maps to another
+    // station than home. Null when the cell is unknown, stale, or at home: the home station then acts.
+    private Jurisdiction? CurrentJurisdiction(in PartyState state, long eventTimeMs, string homeStation)
+    {
+        var cells = _stores.Cells;
+        if (state.ServingCell == 0 || eventTimeMs - state.ServingCellMs > (long)cells.MaxAge.TotalMilliseconds
+            || !cells.TryGet(state.ServingCell, out var cell))
+        {
+            return null;
+        }
+
+        var station = _stores.Strings[cell.Station];
+        return station.Length == 0 || station == homeStation
+            ? null
+            : new Jurisdiction { StationId = station, GridId = _stores.Strings[cell.Grid], Source = JurisdictionSource.Cell };
     }
 
     private static void AddValue(RuleHit hit, string? name, long value)

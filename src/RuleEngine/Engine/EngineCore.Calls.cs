@@ -21,7 +21,7 @@ public sealed partial class EngineCore
 
         var startMs = call.StartMs;
         var endMs = call.EndMs ?? (call.AnswerMs ?? startMs) + (call.DurationS * 1000L);
-        _parties.TryRead((long)party, out var state);
+        var known = _parties.TryRead((long)party, out var state);
         var firing = default(Firing);
         var touched = false;
 
@@ -41,9 +41,26 @@ public sealed partial class EngineCore
             touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
         }
 
+        // Jurisdiction: the latest serving cell of a party the engine already tracks (or starts tracking now). Parties
+        // without state are not created for it: every resident would get a record for their routine calls.
+        if ((known || touched || firing.Count > 0) && !call.CellId.IsEmpty && endMs >= state.ServingCellMs)
+        {
+            var cell = CellTable.KeyOf(call.CellId);
+            touched |= cell != state.ServingCell || endMs != state.ServingCellMs;
+            state.ServingCell = cell;
+            state.ServingCellMs = endMs;
+        }
+
         if (firing.Count > 0)
         {
+            // The counterpart for the alert's evidence: the caller of an inbound call; the number dialled by the party,
+            // except a bank hotline (R05), whose counterpart is the suspicious caller being checked.
+            _counterpart = !outbound ? call.Calling
+                : Array.BinarySearch(_hotlines, call.Called) >= 0 ? state.SuspiciousCaller : call.Called;
+            _counterpartPresented = !outbound && call.Presented != call.Calling ? call.Presented : 0;
             EmitIncident(ref state, party, endMs, sourceTimestampMs, call.EventId, ref firing);
+            _counterpart = 0;
+            _counterpartPresented = 0;
             touched = true;
         }
 

@@ -3,7 +3,7 @@ using FraudShield.RuleEngine.State;
 namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>
-/// Every FASTER store of one engine process: the shared tables (watchlist, register) and the per-party state
+/// Every FASTER store of one engine process: the shared tables (watchlist, register, cells) and the per-party state
 /// (party records, first-seen payer->payee pairs). Created once; engine threads and table loaders open sessions on it.
 /// </summary>
 public sealed class EngineStores : IDisposable
@@ -15,6 +15,7 @@ public sealed class EngineStores : IDisposable
         Strings = new StringTable();
         Watchlist = new Watchlist(options, Strings);
         Register = new Register(options with { IndexBuckets = Math.Max(1L << 12, options.IndexBuckets / 2) }, Strings);
+        Cells = new CellTable(Strings);
         Parties = new FasterStore<PartyState>("parties", options);
         Pairs = new FasterStore<long>("pairs", options);
     }
@@ -27,6 +28,9 @@ public sealed class EngineStores : IDisposable
 
     /// <summary>The resident register.</summary>
     public Register Register { get; }
+
+    /// <summary>Serving cells (cell id -> station, grid), for the current jurisdiction of an alert.</summary>
+    public CellTable Cells { get; }
 
     /// <summary>Per-party state, keyed by E.164 number (or account hash for parties without a number).</summary>
     public FasterStore<PartyState> Parties { get; }

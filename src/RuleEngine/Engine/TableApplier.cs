@@ -4,9 +4,9 @@ using FraudShield.RuleEngine.State;
 namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>
-/// Applies records of the compacted table topics (fs.watchlist, fs.registry) to the stores, through its own
+/// Applies records of the compacted table topics (fs.watchlist, fs.registry, fs.cells) to the stores, through its own
 /// sessions: one applier per loader thread. A watchlist tombstone (null value) removes the entry named by the
-/// record key, "KEY_TYPE:key" (e.g. "ACCOUNT:6222880000000001").
+/// record key, "KEY_TYPE:key" (e.g. "ACCOUNT:6222880000000001"); a cells tombstone removes the cell whose id is the key.
 /// </summary>
 public sealed class TableApplier : IDisposable
 {
@@ -14,6 +14,7 @@ public sealed class TableApplier : IDisposable
     private readonly ParserOptions _parserOptions;
     private readonly WatchlistSession _watch;
     private readonly RegisterSession _register;
+    private readonly CellTable _cells;
 
     /// <summary>Opens sessions on <paramref name="stores"/> for the calling thread.</summary>
     public TableApplier(EngineStores stores, ParserOptions? parserOptions = null)
@@ -23,6 +24,7 @@ public sealed class TableApplier : IDisposable
         _parser = new EventParser(_parserOptions);
         _watch = stores.Watchlist.NewSession();
         _register = stores.Register.NewSession();
+        _cells = stores.Cells;
     }
 
     /// <summary>Applies one fs.watchlist record; false with the reason for bad input.</summary>
@@ -57,6 +59,31 @@ public sealed class TableApplier : IDisposable
         }
 
         _register.Upsert(in subject, _parserOptions);
+        return true;
+    }
+
+    /// <summary>Applies one fs.cells record (key: the cell id); false with the reason for bad input.</summary>
+    public bool ApplyCell(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool tombstone, out ParseError error)
+    {
+        if (tombstone)
+        {
+            if (key.IsEmpty)
+            {
+                error = new ParseError(RejectReason.MissingField, "key");
+                return false;
+            }
+
+            _cells.Remove(key);
+            error = default;
+            return true;
+        }
+
+        if (!CellRecord.TryParse(value, out var cell, out error))
+        {
+            return false;
+        }
+
+        _cells.Upsert(cell);
         return true;
     }
 

@@ -72,6 +72,13 @@ public struct PartyState
     /// <summary>Per-sequence flags, see <see cref="SequenceMarks"/>.</summary>
     public SequenceMarks Flags;
 
+    // Single bytes of later groups sit here, in what would otherwise be alignment padding (keeps the struct at 320 bytes).
+    /// <summary>R11: length of the current chain of escalating transfers.</summary>
+    public byte TopupCount;
+
+    /// <summary>Severity of the open incident, 1 (L1) to 4 (L4); only rises (falls numerically).</summary>
+    public byte IncidentSeverity;
+
     /// <summary>Event time R06 last fired (R07's window also opens there); 0 when never.</summary>
     public long ScreenShareMs;
 
@@ -95,9 +102,6 @@ public struct PartyState
     /// <summary>Sum of the chain.</summary>
     public long TopupSumMinor;
 
-    /// <summary>Length of the chain.</summary>
-    public byte TopupCount;
-
     // R12: the latest small inbound transfer from a stranger.
     /// <summary>Its time; 0 when none (or consumed by a firing).</summary>
     public long RebateMs;
@@ -116,24 +120,21 @@ public struct PartyState
     public long IncidentHotMs;
 
     // Payer history (R07): max outgoing transfer over 90 days as three 30-day buckets.
-    /// <summary>Index (ms / 30 days) of bucket 0.</summary>
-    public int MaxBucketEpoch;
-
     /// <summary>Max outgoing amount in bucket epoch, epoch-1 and epoch-2.</summary>
     public long MaxOut0, MaxOut1, MaxOut2;
 
+    /// <summary>Index (ms / 30 days) of bucket 0 (paired with <see cref="IncidentVersion"/> to avoid padding).</summary>
+    public int MaxBucketEpoch;
+
     // The open incident (one per party within the incident window).
+    /// <summary>Version of the last emitted alert of the incident.</summary>
+    public int IncidentVersion;
+
     /// <summary>Event time the open incident started; 0 when none.</summary>
     public long IncidentStartMs;
 
     /// <summary>Deterministic id of the open incident's alert.</summary>
     public long IncidentId;
-
-    /// <summary>Version of the last emitted alert of the incident.</summary>
-    public int IncidentVersion;
-
-    /// <summary>Severity of the incident, 1 (L1) to 4 (L4); only rises (falls numerically).</summary>
-    public byte IncidentSeverity;
 
     /// <summary>Typology reference of the incident.</summary>
     public int IncidentTypology;
@@ -143,6 +144,13 @@ public struct PartyState
 
     /// <summary>Amount at risk so far (minor units).</summary>
     public long IncidentAmountMinor;
+
+    // Jurisdiction: the serving cell of the party's latest call, resolved against the cell table when an alert is built.
+    /// <summary><see cref="CellTable.KeyOf"/> of the latest call's <c>cell_id</c>; 0 when none.</summary>
+    public ulong ServingCell;
+
+    /// <summary>Event time of that call (its end); 0 when none.</summary>
+    public long ServingCellMs;
 
     /// <summary>The 90-day max outgoing amount as of <paramref name="nowMs"/>.</summary>
     public readonly long Max90Days(long nowMs)
