@@ -163,6 +163,8 @@ internal static class BenchReport
             b.Append("## Figures (measured window)\n\n| figure | value |\n|---|---|\n");
             b.Append(Inv, $"| offered rate | {m.OfferedRate:F0} events/s |\n| throughput (judged by the engine) | {m.Throughput:F0} events/s ({m.Events:N0} events in {m.Seconds:F1} s) |\n");
             b.Append(Inv, $"| alerts measured | {m.Alerts} |\n| latency event -> console p50 / p99 / p99.9 / max | {m.P50Ms:F2} / {m.P99Ms:F2} / {m.P999Ms:F2} / {m.MaxMs:F2} ms |\n");
+            b.Append(Inv, $"| of which scheduled -> engine emitted (Kafka in, timestamp merge, rules) p50 / p99 | {m.EngineSegmentMs.P50:F2} / {m.EngineSegmentMs.P99:F2} ms (engine clock in whole ms) |\n");
+            b.Append(Inv, $"| of which engine emitted -> console (fs.alerts, dispatch, gRPC) p50 / p99 | {m.DispatchSegmentMs.P50:F2} / {m.DispatchSegmentMs.P99:F2} ms |\n");
             b.Append(Inv, $"| process CPU | {m.CpuSeconds:F2} s ({m.CpuSeconds / Math.Max(m.Seconds, 1e-9):P0} of one core; includes the embedded brokers, the load generator and the subscriber) |\n");
             b.Append(Inv, $"| engine thread CPU | {(m.EngineCpuSeconds is { } e ? string.Create(Inv, $"{e:F2} s ({e * 1e6 / Math.Max(m.Events, 1):F1} us/event)") : "n/a")} |\n");
             b.Append(Inv, $"| GC | gen0 {m.Gen0}, gen1 {m.Gen1}, gen2 {m.Gen2}; pauses {m.GcPauseMs:F1} ms in total |\n");

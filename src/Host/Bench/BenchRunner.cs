@@ -78,6 +78,12 @@ internal sealed record StepResult
 
     public double CpuSeconds { get; init; }
 
+    /// <summary>p50 / p99 of scheduled time -> engine emitted the alert (Kafka in, merge, rules, in ms).</summary>
+    public (double P50, double P99) EngineSegmentMs { get; init; }
+
+    /// <summary>p50 / p99 of engine emitted -> console receipt (fs.alerts, dispatch, gRPC, in ms).</summary>
+    public (double P50, double P99) DispatchSegmentMs { get; init; }
+
     public double? EngineCpuSeconds { get; init; }
 
     public int Gen0 { get; init; }
@@ -148,9 +154,11 @@ internal sealed class BenchRunner
     private readonly BenchSettings _settings;
     private readonly ILoggerFactory _loggers;
     private readonly TextWriter _progress;
+    private readonly AllocationSampler? _sampler;
 
-    public BenchRunner(BenchSettings settings, ILoggerFactory loggers, TextWriter progress)
+    public BenchRunner(BenchSettings settings, ILoggerFactory loggers, TextWriter progress, AllocationSampler? sampler = null)
     {
+        _sampler = sampler;
         _settings = settings;
         _loggers = loggers;
         _progress = progress;
@@ -195,9 +203,13 @@ internal sealed class BenchRunner
         var boundariesMs = new double[steps.Count + 1];
         var histograms = new LatencyHistogram[steps.Count];
         var alertsPerStep = new long[steps.Count];
+        var engineSegments = new LatencyHistogram[steps.Count];
+        var dispatchSegments = new LatencyHistogram[steps.Count];
         for (var i = 0; i < steps.Count; i++)
         {
             histograms[i] = new LatencyHistogram();
+            engineSegments[i] = new LatencyHistogram();
+            dispatchSegments[i] = new LatencyHistogram();
             boundariesMs[i + 1] = boundariesMs[i] + steps[i].Duration.TotalMilliseconds;
         }
 
@@ -208,7 +220,7 @@ internal sealed class BenchRunner
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
             double startMs = 0;
-            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, histograms, alertsPerStep, stopSubscribers.Token), CancellationToken.None)).ToList();
+            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, alertsPerStep), stopSubscribers.Token), CancellationToken.None)).ToList();
 
             // Wait until every subscriber's stream is open (resume token known) before offering load.
             var openBy = Stopwatch.StartNew();
@@ -224,6 +236,11 @@ internal sealed class BenchRunner
             var engineThread = EngineThreadCpu.Find();
             for (var i = 0; i < steps.Count; i++)
             {
+                if (i == (!s.FindMax && s.Warmup > 0 ? 1 : 0))
+                {
+                    _sampler?.Reset();
+                }
+
                 var before = Snapshot.Take(engine, generator, engineThread);
                 var lagAtStart = Lag();
                 long lagMax = lagAtStart;
@@ -263,6 +280,8 @@ internal sealed class BenchRunner
                     P999Ms = h.ValueAtPercentile(99.9) / 1000,
                     MaxMs = h.Max / 1000.0,
                     CpuSeconds = (after.ProcessCpu - before.ProcessCpu).TotalSeconds,
+                    EngineSegmentMs = (engineSegments[i].ValueAtPercentile(50) / 1000, engineSegments[i].ValueAtPercentile(99) / 1000),
+                    DispatchSegmentMs = (dispatchSegments[i].ValueAtPercentile(50) / 1000, dispatchSegments[i].ValueAtPercentile(99) / 1000),
                     EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
@@ -277,7 +296,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms, lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event"));
                 _progress.Flush();
 
                 if (s.FindMax && (step.LagGrows || Budget.Missed(s.Budgets, step).Count > 0))
@@ -319,7 +338,7 @@ internal sealed class BenchRunner
         }
         else if (measuredSteps.Count > 0)
         {
-            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList());
+            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList(), engineSegments.Skip(warmupSteps).ToList(), dispatchSegments.Skip(warmupSteps).ToList());
         }
 
         BaselineResult? baseline = null;
@@ -356,13 +375,22 @@ internal sealed class BenchRunner
         };
     }
 
-    private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms)
+    private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms, List<LatencyHistogram> engine, List<LatencyHistogram> dispatch)
     {
-        var h = new LatencyHistogram();
-        foreach (var x in histograms)
+        static LatencyHistogram Sum(List<LatencyHistogram> parts)
         {
-            h.Add(x);
+            var sum = new LatencyHistogram();
+            foreach (var x in parts)
+            {
+                sum.Add(x);
+            }
+
+            return sum;
         }
+
+        var h = Sum(histograms);
+        var e = Sum(engine);
+        var d = Sum(dispatch);
 
         var events = steps.Sum(x => x.Events);
         var seconds = steps.Sum(x => x.Seconds);
@@ -378,6 +406,8 @@ internal sealed class BenchRunner
             P999Ms = h.ValueAtPercentile(99.9) / 1000,
             MaxMs = h.Max / 1000.0,
             CpuSeconds = steps.Sum(x => x.CpuSeconds),
+            EngineSegmentMs = (e.ValueAtPercentile(50) / 1000, e.ValueAtPercentile(99) / 1000),
+            DispatchSegmentMs = (d.ValueAtPercentile(50) / 1000, d.ValueAtPercentile(99) / 1000),
             EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
             Gen0 = steps.Sum(x => x.Gen0),
             Gen1 = steps.Sum(x => x.Gen1),
@@ -427,7 +457,9 @@ internal sealed class BenchRunner
         return steps;
     }
 
-    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, LatencyHistogram[] histograms, long[] alerts, CancellationToken cancellationToken)
+    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, long[] Alerts);
+
+    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
     {
         try
         {
@@ -449,13 +481,15 @@ internal sealed class BenchRunner
 
                 var step = Array.BinarySearch(boundariesMs, scheduledMs);
                 step = step >= 0 ? step : ~step - 1;
-                if (step < 0 || step >= histograms.Length)
+                if (step < 0 || step >= h.EndToEnd.Length)
                 {
                     continue;
                 }
 
-                histograms[step].Record((long)((receivedUnixMs - alert.SourceEventMs) * 1000));
-                Interlocked.Increment(ref alerts[step]);
+                h.EndToEnd[step].Record((long)((receivedUnixMs - alert.SourceEventMs) * 1000));
+                h.Engine[step].Record((alert.EmittedMs - alert.SourceEventMs) * 1000);
+                h.Dispatch[step].Record((long)((receivedUnixMs - alert.EmittedMs) * 1000));
+                Interlocked.Increment(ref h.Alerts[step]);
             }
         }
         catch (OperationCanceledException)

@@ -34,12 +34,13 @@ internal static class BenchCommand
         var reportDir = new Option<string?>("--report-dir") { Description = "Where reports go (default: bench/results of the enclosing repository, else ./bench-results)." };
         var noReport = new Option<bool>("--no-report") { Description = "Write no report files." };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
+        var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var rules = SharedOptions.Rules();
 
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, allocSample, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -85,7 +86,15 @@ internal static class BenchCommand
             };
 
             using var loggers = Logging.Create(Microsoft.Extensions.Logging.LogLevel.Warning);
-            var result = await new BenchRunner(settings, loggers, Console.Error).RunAsync(cancellationToken);
+            using var sampler = parse.GetValue(allocSample) ? new AllocationSampler() : null;
+            var result = await new BenchRunner(settings, loggers, Console.Error, sampler).RunAsync(cancellationToken);
+            if (sampler is not null)
+            {
+                foreach (var (type, share) in sampler.Top(25))
+                {
+                    Console.Error.WriteLine(FormattableString.Invariant($"bench: allocated {share,7:P1} {type}"));
+                }
+            }
             var missed = result.Measured is { } m ? Budget.Missed(budgets, m) : budgets;
             if (parse.GetValue(json))
             {
