@@ -85,7 +85,7 @@ internal static class BenchReport
                 w.WriteNumber("p999_ms", Math.Round(s.P999Ms, 3));
                 w.WriteNumber("max_ms", Math.Round(s.MaxMs, 3));
                 w.WriteNumber("lag_end", s.LagAtEnd);
-                w.WriteBoolean("lag_grows", s.LagGrows);
+                w.WriteBoolean("sustained", s.Sustained);
                 w.WriteEndObject();
             }
 
@@ -116,7 +116,7 @@ internal static class BenchReport
         b.Append(Inv, $"# Load bench `{s.Name}`, {r.Started:yyyy-MM-dd HH:mm} UTC\n\n");
         b.Append("## Settings\n");
         b.Append(Inv, $"- Command: `fraudshield bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(2))}`\n");
-        b.Append(Inv, $"- Mode: {(s.FindMax ? $"find-max: {s.FindMaxStart:F0}/s x{s.FindMaxFactor} per step of {s.StepSeconds:F0} s until the consumer lag grows or a budget breaks" : s.RampTo is { } to ? $"ramp {s.Rate:F0} -> {to:F0}/s over {s.Duration:F0} s in {s.RampSteps} steps after a {s.Warmup:F0} s warm-up" : $"fixed {s.Rate:F0} events/s for {s.Duration:F0} s after a {s.Warmup:F0} s warm-up (not measured)")}\n");
+        b.Append(Inv, $"- Mode: {(s.FindMax ? $"find-max: {s.FindMaxStart:F0}/s x{s.FindMaxFactor} per step of {s.StepSeconds:F0} s until a step is not sustained (judged < 95 % of offered, lag above 0.5 s of load, or lag growing past 0.2 s of load) or a budget breaks" : s.RampTo is { } to ? $"ramp {s.Rate:F0} -> {to:F0}/s over {s.Duration:F0} s in {s.RampSteps} steps after a {s.Warmup:F0} s warm-up" : $"fixed {s.Rate:F0} events/s for {s.Duration:F0} s after a {s.Warmup:F0} s warm-up (not measured)")}\n");
         b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations)\n");
         b.Append("- Load: open loop, one generator thread paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); every message's Kafka timestamp is its *scheduled* send time, the alert carries it as `source_event_ms`, so latency = console receipt - scheduled time (coordinated omission corrected). ");
         b.Append("Measured events are the injected seed scenarios (call, then the transfer 20 ms later), one per ~N benign events (N = max rate / 5, at most 1,000); every alert received is recorded. Benign events come from a pre-generated pool that is cycled.\n");
@@ -155,7 +155,7 @@ internal static class BenchReport
         b.Append('\n');
         if (r.MaxSustainableRate is { } max)
         {
-            b.Append(Inv, $"**Max sustainable rate: {max:F0} events/s** (highest step whose consumer lag did not grow{(s.Budgets.Count > 0 ? " and which met every budget" : string.Empty)}); half of it: {max / 2:F0} events/s.\n\n");
+            b.Append(Inv, $"**Max sustainable rate: {max:F0} events/s** (highest step that was sustained{(s.Budgets.Count > 0 ? " and which met every budget" : string.Empty)}); half of it: {max / 2:F0} events/s.\n\n");
         }
 
         if (m is not null)
@@ -182,7 +182,7 @@ internal static class BenchReport
         b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | B/event (excl. generator) |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|\n");
         foreach (var x in r.Steps)
         {
-            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.LagGrows ? " grows" : string.Empty)} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} |\n");
+            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} |\n");
         }
 
         if (!s.FindMax && s.Warmup > 0)
