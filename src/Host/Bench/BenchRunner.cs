@@ -50,6 +50,9 @@ internal sealed record BenchSettings
 
     public bool Baseline { get; init; } = true;
 
+    /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     public required RuleEngine.Rules.RulePackOptions Rules { get; init; }
 
     public IReadOnlyList<Budget> Budgets { get; init; } = [];
@@ -204,6 +207,7 @@ internal sealed class BenchRunner
             Stores = new FasterStoreOptions { Directory = dataDir },
             Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
             EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),
+            CheckpointInterval = s.CheckpointInterval,
         };
 
         // One histogram per step (index 0 is the warm-up when there is one); alerts are filed by their scheduled time.
