@@ -1,6 +1,6 @@
-// An HDR-style latency histogram, written here because no HdrHistogram package is installable in this build
-// environment (the offline package feed has none). It is one self-contained file on purpose, so it can be replaced by
-// the real package without touching its callers.
+// An HDR-style latency histogram, written here because the HdrHistogram package is not served to this project
+// (shared/DEPENDENCIES.md lists it under "Not served": write the small piece yourself, in one place, tested). It is one
+// self-contained file on purpose, so it can be replaced by the real package without touching its callers.
 //
 // Layout (log-linear, like HdrHistogram): values are whole microseconds. Values below 256 µs have one exact bucket
 // each. Above that, every power-of-two range [2^e, 2^(e+1)) is split into 128 equal linear sub-buckets of width
