@@ -39,7 +39,7 @@ internal static class DemoCommand
                 return 1;
             }
 
-            var settings = new DemoSettings(pack, parse.GetValue(verbose), 
+            var settings = new DemoSettings(pack, parse.GetValue(verbose),
                 parse.GetValue(duration), parse.GetValue(noSimulator), parse.GetValue(seed), parse.GetValue(json), parse.GetValue(rate),
                 parse.GetValue(residents), parse.GetValue(scenarioEvery), parse.GetValue(grpcPort), parse.GetValue(partitions));
             return await RunAsync(settings, cancellationToken);

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace FraudShield.Host.Bench;
+
+/// <summary>Writes a bench result as one JSON object, a dated Markdown report with the targets, and an SVG chart.</summary>
+internal static class BenchReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The figures as one JSON object (one line).</summary>
+    public static string Json(BenchResult r, IReadOnlyList<Budget> missed)
+    {
+        var m = r.Measured;
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Settings.Name);
+            w.WriteString("mode", r.Settings.FindMax ? "find-max" : r.Settings.RampTo is null ? "fixed" : "ramp");
+            w.WriteNumber("rate", Math.Round(m?.OfferedRate ?? 0, 1));
+            w.WriteNumber("throughput", Math.Round(m?.Throughput ?? 0, 1));
+            w.WriteNumber("events", m?.Events ?? 0);
+            w.WriteNumber("seconds", Math.Round(m?.Seconds ?? 0, 3));
+            w.WriteNumber("alerts", m?.Alerts ?? 0);
+            w.WriteNumber("p50_ms", Math.Round(m?.P50Ms ?? 0, 3));
+            w.WriteNumber("p99_ms", Math.Round(m?.P99Ms ?? 0, 3));
+            w.WriteNumber("p999_ms", Math.Round(m?.P999Ms ?? 0, 3));
+            w.WriteNumber("max_ms", Math.Round(m?.MaxMs ?? 0, 3));
+            w.WriteNumber("cpu_s", Math.Round(m?.CpuSeconds ?? 0, 3));
+            if (m?.EngineCpuSeconds is { } engineCpu)
+            {
+                w.WriteNumber("engine_cpu_s", Math.Round(engineCpu, 3));
+            }
+            else
+            {
+                w.WriteNull("engine_cpu_s");
+            }
+
+            w.WriteNumber("gc_gen0", m?.Gen0 ?? 0);
+            w.WriteNumber("gc_gen1", m?.Gen1 ?? 0);
+            w.WriteNumber("gc_gen2", m?.Gen2 ?? 0);
+            w.WriteNumber("gc_pause_ms", Math.Round(m?.GcPauseMs ?? 0, 3));
+            w.WriteNumber("alloc_bytes_per_event", Math.Round(m?.AllocatedBytesPerEvent ?? 0, 1));
+            w.WriteNumber("alloc_bytes_per_event_excl_generator", Math.Round(m?.AllocatedBytesPerEventExcludingGenerator ?? 0, 1));
+            w.WriteNumber("lag_max", m?.LagMax ?? 0);
+            w.WriteNumber("lag_end", m?.LagAtEnd ?? 0);
+            if (r.Baseline is { } b)
+            {
+                w.WriteNumber("bare_consume_ratio", Math.Round(b.Ratio, 3));
+                w.WriteNumber("bare_consume_rate", Math.Round(b.BareRate, 1));
+                w.WriteNumber("fraudshield_consume_rate", Math.Round(b.FraudShieldRate, 1));
+                w.WriteNumber("baseline_messages", b.Messages);
+            }
+            else
+            {
+                w.WriteNull("bare_consume_ratio");
+            }
+
+            if (r.MaxSustainableRate is { } max)
+            {
+                w.WriteNumber("max_rate", max);
+            }
+
+            w.WriteNumber("dead_lettered", r.DeadLettered);
+            w.WriteBoolean("budget_met", missed.Count == 0);
+            w.WriteStartArray("budgets_missed");
+            foreach (var budget in missed)
+            {
+                w.WriteStringValue(budget.Metric);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("steps");
+            foreach (var s in r.Steps)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("rate", s.OfferedRate);
+                w.WriteNumber("throughput", Math.Round(s.Throughput, 1));
+                w.WriteNumber("alerts", s.Alerts);
+                w.WriteNumber("p50_ms", Math.Round(s.P50Ms, 3));
+                w.WriteNumber("p99_ms", Math.Round(s.P99Ms, 3));
+                w.WriteNumber("p999_ms", Math.Round(s.P999Ms, 3));
+                w.WriteNumber("max_ms", Math.Round(s.MaxMs, 3));
+                w.WriteNumber("lag_end", s.LagAtEnd);
+                w.WriteBoolean("sustained", s.Sustained);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Writes &lt;dir&gt;/&lt;date&gt;-&lt;name&gt;.md and .svg; returns the Markdown path.</summary>
+    public static string Write(BenchResult r, IReadOnlyList<Budget> missed, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var stem = $"{r.Started:yyyy-MM-dd}-{r.Settings.Name}";
+        var svgName = stem + ".svg";
+        File.WriteAllText(Path.Combine(directory, svgName), Svg(r));
+        var path = Path.Combine(directory, stem + ".md");
+        File.WriteAllText(path, Markdown(r, missed, svgName));
+        return path;
+    }
+
+    private static string Markdown(BenchResult r, IReadOnlyList<Budget> missed, string svgName)
+    {
+        var s = r.Settings;
+        var m = r.Measured;
+        var b = new StringBuilder();
+        b.Append(Inv, $"# Load bench `{s.Name}`, {r.Started:yyyy-MM-dd HH:mm} UTC\n\n");
+        b.Append("## Settings\n");
+        b.Append(Inv, $"- Command: `fraudshield bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(2))}`\n");
+        b.Append(Inv, $"- Mode: {(s.FindMax ? $"find-max: {s.FindMaxStart:F0}/s x{s.FindMaxFactor} per step of {s.StepSeconds:F0} s until a step is not sustained (judged < 95 % of offered, lag above 1 s of load, or lag growing past 0.2 s of load) or a budget breaks" : s.RampTo is { } to ? $"ramp {s.Rate:F0} -> {to:F0}/s over {s.Duration:F0} s in {s.RampSteps} steps after a {s.Warmup:F0} s warm-up" : $"fixed {s.Rate:F0} events/s for {s.Duration:F0} s after a {s.Warmup:F0} s warm-up (not measured)")}\n");
+        b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations); engine checkpoint every {s.CheckpointInterval.TotalSeconds:0.#} s\n");
+        b.Append("- Load: open loop, one generator thread paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); every message's Kafka timestamp is its *scheduled* send time, the alert carries it as `source_event_ms`, so latency = console receipt - scheduled time (coordinated omission corrected). ");
+        b.Append("Measured events are the injected seed scenarios (call, then the transfer 20 ms later), one per ~N benign events (N = max rate / 5, at most 1,000); every alert received is recorded. Benign events come from a pre-generated pool that is cycled.\n");
+        b.Append(Inv, $"- Histogram: log-linear (`src/Host/Bench/LatencyHistogram.cs`), relative precision {LatencyHistogram.RelativePrecision:P2} (exact below 256 us); max is exact.\n");
+        b.Append("- Mock cluster retention: it keeps only a bounded tail per partition (~48 k messages of 200 B); runs spread load over 12 partitions and the bare-consume baseline counts the messages actually retained (low..high watermark) and both consumers read exactly those.\n\n");
+
+        b.Append("## Machine\n");
+        b.Append(Machine()).Append('\n');
+
+        b.Append("## Targets\n\n| target | measured | verdict |\n|---|---|---|\n");
+        if (r.Baseline is { } bl)
+        {
+            b.Append(Inv, $"| end to end through Kafka >= 0.8x a bare Confluent.Kafka consume loop, same topics, same run | FraudShield {bl.FraudShieldRate:N0} msg/s vs bare {bl.BareRate:N0} msg/s over the same {bl.Messages:N0} retained messages = **{bl.Ratio:F2}x** | {(bl.Ratio >= 0.8 ? "**MET**" : "**MISSED**")} |\n");
+        }
+        else
+        {
+            b.Append(Inv, $"| end to end through Kafka >= 0.8x bare consume | {r.BaselineNote} | not measured |\n");
+        }
+
+        if (m is not null)
+        {
+            var atHalf = s.FindMax ? " (this is the find-max step, not half of the max)" : string.Empty;
+            b.Append(Inv, $"| p50 <= 5 ms at half the max sustainable rate | {m.P50Ms:F2} ms at {m.OfferedRate:F0}/s{atHalf} | {Verdict(m.P50Ms <= 5, m)} |\n");
+            b.Append(Inv, $"| p99 <= 20 ms | {m.P99Ms:F2} ms | {Verdict(m.P99Ms <= 20, m)} |\n");
+            b.Append(Inv, $"| p99.9 <= 50 ms | {m.P999Ms:F2} ms (n = {m.Alerts} alerts) | {Verdict(m.P999Ms <= 50, m)} |\n");
+            b.Append(Inv, $"| allocation <= 16 B/event (GC.GetTotalAllocatedBytes / events) | {m.AllocatedBytesPerEvent:F1} B/event for the whole process; {m.AllocatedBytesPerEventExcludingGenerator:F1} B/event without the load generator's own thread | {(m.AllocatedBytesPerEventExcludingGenerator <= 16 ? "**MET**" : "**MISSED**")} |\n");
+            b.Append(Inv, $"| no Gen2 in steady state | {m.Gen2} Gen2 (gen0 {m.Gen0}, gen1 {m.Gen1}) during the measured {m.Seconds:F1} s | {(m.Gen2 == 0 ? "**MET**" : "**MISSED**")} |\n");
+        }
+
+        foreach (var budget in s.Budgets)
+        {
+            var ok = m is not null && !missed.Contains(budget);
+            b.Append(Inv, $"| budget {budget.Metric} <= {budget.LimitMs:0.###} ms | {(m is null ? "-" : budget.Describe(m))} | {(ok ? "**MET**" : "**MISSED**")} |\n");
+        }
+
+        b.Append('\n');
+        if (r.MaxSustainableRate is { } max)
+        {
+            b.Append(Inv, $"**Max sustainable rate: {max:F0} events/s** (highest step that was sustained{(s.Budgets.Count > 0 ? " and which met every budget" : string.Empty)}); half of it: {max / 2:F0} events/s.\n\n");
+        }
+
+        if (m is not null)
+        {
+            b.Append("## Figures (measured window)\n\n| figure | value |\n|---|---|\n");
+            b.Append(Inv, $"| offered rate | {m.OfferedRate:F0} events/s |\n| throughput (judged by the engine) | {m.Throughput:F0} events/s ({m.Events:N0} events in {m.Seconds:F1} s) |\n");
+            b.Append(Inv, $"| alerts measured | {m.Alerts} |\n| latency event -> console p50 / p99 / p99.9 / max | {m.P50Ms:F2} / {m.P99Ms:F2} / {m.P999Ms:F2} / {m.MaxMs:F2} ms |\n");
+            b.Append(Inv, $"| of which scheduled -> engine emitted (Kafka in, timestamp merge, rules) p50 / p99 | {m.EngineSegmentMs.P50:F2} / {m.EngineSegmentMs.P99:F2} ms (engine clock in whole ms) |\n");
+            b.Append(Inv, $"| of which engine emitted -> console (fs.alerts, dispatch, gRPC) p50 / p99 | {m.DispatchSegmentMs.P50:F2} / {m.DispatchSegmentMs.P99:F2} ms |\n");
+            b.Append(Inv, $"| process CPU | {m.CpuSeconds:F2} s ({m.CpuSeconds / Math.Max(m.Seconds, 1e-9):P0} of one core; includes the embedded brokers, the load generator and the subscriber) |\n");
+            b.Append(Inv, $"| engine thread CPU | {(m.EngineCpuSeconds is { } e ? string.Create(Inv, $"{e:F2} s ({e * 1e6 / Math.Max(m.Events, 1):F1} us/event)") : "n/a")} |\n");
+            b.Append(Inv, $"| GC | gen0 {m.Gen0}, gen1 {m.Gen1}, gen2 {m.Gen2}; pauses {m.GcPauseMs:F1} ms in total |\n");
+            b.Append(Inv, $"| allocation | {m.AllocatedBytesPerEvent:F1} B/event (process), {m.AllocatedBytesPerEventExcludingGenerator:F1} B/event (without the generator thread) |\n");
+            b.Append(Inv, $"| consumer lag (produced - judged) | start {m.LagAtStart}, end {m.LagAtEnd}, max {m.LagMax} |\n");
+            b.Append(Inv, $"| producer queue-full waits | {m.QueueFullWaits} |\n| dead-lettered | {r.DeadLettered} |\n");
+            if (r.Baseline is { } bb)
+            {
+                b.Append(Inv, $"| bare-consume baseline | {bb.Messages:N0} messages: FraudShield (fresh engine, new group, from the beginning) {bb.FraudShieldSeconds:F2} s, bare Confluent.Kafka loop {bb.BareSeconds:F2} s |\n");
+            }
+
+            b.Append('\n');
+        }
+
+        b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | B/event (excl. generator) |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|\n");
+        foreach (var x in r.Steps)
+        {
+            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} |\n");
+        }
+
+        if (!s.FindMax && s.Warmup > 0)
+        {
+            b.Append("\nThe first row is the warm-up (not in the figures above).\n");
+        }
+
+        b.Append(Inv, $"\n![latency percentiles against offered rate]({svgName})\n");
+        return b.ToString();
+    }
+
+    private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";
+
+    /// <summary>Model, cores and memory from lscpu and /proc/meminfo.</summary>
+    private static string Machine()
+    {
+        var b = new StringBuilder();
+        try
+        {
+            using var lscpu = Process.Start(new ProcessStartInfo("lscpu") { RedirectStandardOutput = true, UseShellExecute = false });
+            var text = lscpu?.StandardOutput.ReadToEnd() ?? string.Empty;
+            lscpu?.WaitForExit(5000);
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith("Model name:", StringComparison.Ordinal) || line.StartsWith("CPU(s):", StringComparison.Ordinal)
+                    || line.StartsWith("Thread(s) per core:", StringComparison.Ordinal) || line.StartsWith("Hypervisor vendor:", StringComparison.Ordinal))
+                {
+                    b.Append("- `lscpu` ").Append(string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries))).Append('\n');
+                }
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            b.Append("- lscpu not available\n");
+        }
+
+        try
+        {
+            var mem = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            if (mem is not null && long.TryParse(mem.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], NumberStyles.Integer, Inv, out var kb))
+            {
+                b.Append(Inv, $"- Memory: {kb / 1024.0 / 1024.0:F1} GiB\n");
+            }
+
+            var load = File.ReadAllText("/proc/loadavg").Split(' ');
+            b.Append(Inv, $"- Load average at the end: {load[0]} {load[1]} {load[2]} (the cores are shared)\n");
+        }
+        catch (IOException)
+        {
+            // Not Linux.
+        }
+
+        b.Append(Inv, $"- {Environment.OSVersion}, .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {Environment.ProcessorCount} processors visible\n");
+        return b.ToString();
+    }
+
+    /// <summary>Latency percentiles (ms, log scale) against offered rate, one polyline per percentile.</summary>
+    internal static string Svg(BenchResult r)
+    {
+        const double W = 720, H = 420, L = 70, R = 150, T = 40, B = 50;
+        var steps = r.Steps.Where(x => x.Alerts > 0).OrderBy(x => x.OfferedRate).ToList();
+        var series = new (string Name, string Color, Func<StepResult, double> Value)[]
+        {
+            ("p50", "#1f77b4", x => x.P50Ms), ("p99", "#ff7f0e", x => x.P99Ms), ("p99.9", "#d62728", x => x.P999Ms), ("max", "#7f7f7f", x => x.MaxMs),
+        };
+        var b = new StringBuilder();
+        b.Append(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        b.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        b.Append(Inv, $"<text x=\"{L}\" y=\"22\" font-size=\"14\">fraudshield bench {Escape(r.Settings.Name)}: event -&gt; console latency vs offered rate</text>\n");
+        if (steps.Count == 0)
+        {
+            b.Append(Inv, $"<text x=\"{L}\" y=\"{H / 2}\">no alerts measured</text>\n</svg>\n");
+            return b.ToString();
+        }
+
+        var xMin = steps.Min(x => x.OfferedRate);
+        var xMax = steps.Max(x => x.OfferedRate);
+        if (xMax - xMin < 1)
+        {
+            xMin = Math.Max(0, xMin * 0.5);
+            xMax = xMax * 1.5;
+        }
+
+        var values = steps.SelectMany(x => series.Select(s => Math.Max(s.Value(x), 0.01))).ToList();
+        var yMin = Math.Pow(10, Math.Floor(Math.Log10(values.Min())));
+        var yMax = Math.Pow(10, Math.Ceiling(Math.Log10(values.Max())));
+        if (yMax <= yMin)
+        {
+            yMax = yMin * 10;
+        }
+
+        double X(double v) => L + ((v - xMin) / (xMax - xMin) * (W - L - R));
+        double Y(double v) => H - B - ((Math.Log10(Math.Max(v, yMin)) - Math.Log10(yMin)) / (Math.Log10(yMax) - Math.Log10(yMin)) * (H - T - B));
+
+        b.Append(Inv, $"<line x1=\"{L}\" y1=\"{H - B}\" x2=\"{W - R}\" y2=\"{H - B}\" stroke=\"black\"/>\n<line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{H - B}\" stroke=\"black\"/>\n");
+        for (var d = yMin; d <= yMax * 1.0001; d *= 10)
+        {
+            b.Append(Inv, $"<line x1=\"{L}\" y1=\"{Y(d):F1}\" x2=\"{W - R}\" y2=\"{Y(d):F1}\" stroke=\"#ddd\"/><text x=\"{L - 6}\" y=\"{Y(d) + 4:F1}\" text-anchor=\"end\">{d:0.##} ms</text>\n");
+        }
+
+        for (var i = 0; i <= 5; i++)
+        {
+            var v = xMin + ((xMax - xMin) * i / 5);
+            b.Append(Inv, $"<text x=\"{X(v):F1}\" y=\"{H - B + 18}\" text-anchor=\"middle\">{v:N0}</text>\n");
+        }
+
+        b.Append(Inv, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 10}\" text-anchor=\"middle\">offered rate (events/s)</text>\n");
+        foreach (var (target, label) in new[] { (5.0, "p50 target 5 ms"), (20.0, "p99 target 20 ms"), (50.0, "p99.9 target 50 ms") })
+        {
+            if (target >= yMin && target <= yMax)
+            {
+                b.Append(Inv, $"<line x1=\"{L}\" y1=\"{Y(target):F1}\" x2=\"{W - R}\" y2=\"{Y(target):F1}\" stroke=\"#2ca02c\" stroke-dasharray=\"4 4\"/><text x=\"{W - R + 4}\" y=\"{Y(target) + 4:F1}\" fill=\"#2ca02c\">{label}</text>\n");
+            }
+        }
+
+        var legendY = T + 10;
+        foreach (var (name, color, value) in series)
+        {
+            var points = string.Join(' ', steps.Select(x => string.Create(Inv, $"{X(x.OfferedRate):F1},{Y(value(x)):F1}")));
+            b.Append(Inv, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{points}\"/>\n");
+            foreach (var x in steps)
+            {
+                b.Append(Inv, $"<circle cx=\"{X(x.OfferedRate):F1}\" cy=\"{Y(value(x)):F1}\" r=\"3\" fill=\"{color}\"/>\n");
+            }
+
+            b.Append(Inv, $"<line x1=\"{W - R + 10}\" y1=\"{legendY + 60}\" x2=\"{W - R + 30}\" y2=\"{legendY + 60}\" stroke=\"{color}\" stroke-width=\"2\"/><text x=\"{W - R + 36}\" y=\"{legendY + 64}\">{name}</text>\n");
+            legendY += 18;
+        }
+
+        b.Append("</svg>\n");
+        return b.ToString();
+    }
+
+    private static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+}

@@ -1,0 +1,692 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using FraudShield.AlertDispatch;
+using FraudShield.Contracts;
+using FraudShield.Contracts.Dispatch.V1;
+using FraudShield.Host.Runtime;
+using FraudShield.Ingest.Kafka;
+using FraudShield.Ingest.Simulation;
+using FraudShield.RuleEngine.State;
+using Microsoft.Extensions.Logging;
+
+namespace FraudShield.Host.Bench;
+
+/// <summary>What to run.</summary>
+internal sealed record BenchSettings
+{
+    public required string Name { get; init; }
+
+    public double Rate { get; init; } = 2000;
+
+    public double Duration { get; init; } = 10;
+
+    public double Warmup { get; init; } = 2;
+
+    public bool FindMax { get; init; }
+
+    public double FindMaxStart { get; init; } = 1000;
+
+    public double FindMaxFactor { get; init; } = 1.5;
+
+    public double StepSeconds { get; init; } = 8;
+
+    /// <summary>Ramp from <see cref="Rate"/> to this rate in <see cref="RampSteps"/> equal steps over the duration; null = fixed rate.</summary>
+    public double? RampTo { get; init; }
+
+    public int RampSteps { get; init; } = 5;
+
+    public string? Bootstrap { get; init; }
+
+    public int Partitions { get; init; } = 12;
+
+    public int Residents { get; init; } = 5_000;
+
+    public int Seed { get; init; } = 1;
+
+    public int Subscribers { get; init; } = 1;
+
+    public int? ScenarioEvery { get; init; }
+
+    public bool Baseline { get; init; } = true;
+
+    /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public required RuleEngine.Rules.RulePackOptions Rules { get; init; }
+
+    public IReadOnlyList<Budget> Budgets { get; init; } = [];
+}
+
+/// <summary>The figures of one measured step.</summary>
+internal sealed record StepResult
+{
+    public double OfferedRate { get; init; }
+
+    public double Seconds { get; init; }
+
+    public long Events { get; init; }
+
+    public double Throughput { get; init; }
+
+    public long Alerts { get; init; }
+
+    public double P50Ms { get; init; }
+
+    public double P99Ms { get; init; }
+
+    public double P999Ms { get; init; }
+
+    public double MaxMs { get; init; }
+
+    public double CpuSeconds { get; init; }
+
+    /// <summary>p50 / p99 of scheduled time -> engine emitted the alert (Kafka in, merge, rules, in ms).</summary>
+    public (double P50, double P99) EngineSegmentMs { get; init; }
+
+    /// <summary>p50 / p99 of engine emitted -> console receipt (fs.alerts, dispatch, gRPC, in ms).</summary>
+    public (double P50, double P99) DispatchSegmentMs { get; init; }
+
+    public double? EngineCpuSeconds { get; init; }
+
+    public int Gen0 { get; init; }
+
+    public int Gen1 { get; init; }
+
+    public int Gen2 { get; init; }
+
+    public double GcPauseMs { get; init; }
+
+    public double AllocatedBytesPerEvent { get; init; }
+
+    public double AllocatedBytesPerEventExcludingGenerator { get; init; }
+
+    public long LagAtStart { get; init; }
+
+    public long LagAtEnd { get; init; }
+
+    public long LagMax { get; init; }
+
+    public long QueueFullWaits { get; init; }
+
+    /// <summary>
+    /// The engine kept up: it judged at least 95 % of the offered rate, the lag never exceeded one second of load
+    /// (a shared 2-core box stalls for about that long now and then), and it did not end the step higher than it
+    /// started and above 0.2 s of load.
+    /// </summary>
+    public bool Sustained =>
+        Throughput >= 0.95 * OfferedRate
+        && LagMax <= Math.Max(2_000, OfferedRate)
+        && !(LagAtEnd > Math.Max(1_000, OfferedRate * 0.2) && LagAtEnd > LagAtStart);
+}
+
+/// <summary>The bare-consume comparison over the same retained topic data.</summary>
+internal sealed record BaselineResult(long Messages, double FraudShieldSeconds, double BareSeconds)
+{
+    public double FraudShieldRate => Messages / Math.Max(FraudShieldSeconds, 1e-9);
+
+    public double BareRate => Messages / Math.Max(BareSeconds, 1e-9);
+
+    public double Ratio => FraudShieldRate / Math.Max(BareRate, 1e-9);
+}
+
+/// <summary>Everything one bench run measured.</summary>
+internal sealed record BenchResult
+{
+    public required BenchSettings Settings { get; init; }
+
+    public required IReadOnlyList<StepResult> Steps { get; init; }
+
+    public StepResult? Measured { get; init; }
+
+    public double? MaxSustainableRate { get; init; }
+
+    public BaselineResult? Baseline { get; init; }
+
+    public string? BaselineNote { get; init; }
+
+    public long EventsProduced { get; init; }
+
+    public long DeadLettered { get; init; }
+
+    public string Bootstrap { get; init; } = string.Empty;
+
+    public DateTimeOffset Started { get; init; }
+}
+
+/// <summary>
+/// Runs a bench: the cluster (embedded unless a bootstrap is given), one <see cref="FraudShieldNode"/> (engine and
+/// dispatch), real gRPC subscribers recording alert latency into per-step <see cref="LatencyHistogram"/>s, the
+/// open-loop <see cref="LoadGenerator"/>, per-step GC/CPU/lag figures, then the bare-consume baseline.
+/// </summary>
+internal sealed class BenchRunner
+{
+    private readonly BenchSettings _settings;
+    private readonly ILoggerFactory _loggers;
+    private readonly TextWriter _progress;
+    private readonly AllocationSampler? _sampler;
+
+    public BenchRunner(BenchSettings settings, ILoggerFactory loggers, TextWriter progress, AllocationSampler? sampler = null)
+    {
+        _sampler = sampler;
+        _settings = settings;
+        _loggers = loggers;
+        _progress = progress;
+    }
+
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var s = _settings;
+        var started = DateTimeOffset.UtcNow;
+        using var cluster = s.Bootstrap is null ? EmbeddedKafkaCluster.Start(3) : null;
+        var bootstrap = s.Bootstrap ?? cluster!.BootstrapServers;
+        var kafka = KafkaOptions.For(bootstrap);
+        if (cluster is not null)
+        {
+            cluster.CreateTopics(Topics.All, s.Partitions);
+        }
+        else
+        {
+            await TopicAdmin.EnsureTopicsAsync(kafka, Topics.All.Select(t => (t, s.Partitions, t is Topics.Watchlist or Topics.Registry)), cancellationToken: cancellationToken);
+        }
+
+        var steps = Schedule(s);
+        var clock = new BenchClock();
+        var city = new CitySimulator(new CityOptions { Residents = s.Residents }, s.Seed);
+        var maxRate = steps.Max(x => x.Rate);
+        var scenarioEvery = s.ScenarioEvery ?? (int)Math.Clamp(maxRate / 5, 1, 1000);
+        var totalEvents = LoadGenerator.DueBy(steps, steps.Sum(x => x.Duration.TotalSeconds));
+        using var generator = new LoadGenerator(kafka, city, clock, steps, scenarioEvery, (int)Math.Clamp(totalEvents, 1, 200_000));
+        generator.PublishTables();
+
+        var dataDir = Path.Combine(Path.GetTempPath(), "fraudshield-bench-" + Guid.NewGuid().ToString("N"));
+        var options = new NodeOptions
+        {
+            Kafka = kafka,
+            Rules = s.Rules,
+            Stores = new FasterStoreOptions { Directory = dataDir },
+            Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
+            EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),
+            CheckpointInterval = s.CheckpointInterval,
+        };
+
+        // One histogram per step (index 0 is the warm-up when there is one); alerts are filed by their scheduled time.
+        var boundariesMs = new double[steps.Count + 1];
+        var histograms = new LatencyHistogram[steps.Count];
+        var alertsPerStep = new long[steps.Count];
+        var engineSegments = new LatencyHistogram[steps.Count];
+        var dispatchSegments = new LatencyHistogram[steps.Count];
+        for (var i = 0; i < steps.Count; i++)
+        {
+            histograms[i] = new LatencyHistogram();
+            engineSegments[i] = new LatencyHistogram();
+            dispatchSegments[i] = new LatencyHistogram();
+            boundariesMs[i + 1] = boundariesMs[i] + steps[i].Duration.TotalMilliseconds;
+        }
+
+        var results = new List<StepResult>();
+        long deadLettered;
+        await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
+        {
+            using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
+            double startMs = 0;
+            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, alertsPerStep), stopSubscribers.Token), CancellationToken.None)).ToList();
+
+            // Wait until every subscriber's stream is open (resume token known) before offering load.
+            var openBy = Stopwatch.StartNew();
+            while (clients.Any(c => c.LastResumeToken is null) && openBy.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(10, cancellationToken);
+            }
+
+            var engine = node.Engine!;
+            Volatile.Write(ref startMs, clock.ElapsedMs);
+            generator.Start();
+            long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed - engine.EventsDeadLettered);
+            var engineThread = EngineThreadCpu.Find();
+            for (var i = 0; i < steps.Count; i++)
+            {
+                if (i == (!s.FindMax && s.Warmup > 0 ? 1 : 0))
+                {
+                    _sampler?.Reset();
+                }
+
+                var before = Snapshot.Take(engine, generator, engineThread);
+                var lagAtStart = Lag();
+                long lagMax = lagAtStart;
+                var stepEndMs = startMs + boundariesMs[i + 1];
+                while (clock.ElapsedMs < stepEndMs)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(stepEndMs - clock.ElapsedMs, 1, 200)), cancellationToken);
+                    lagMax = Math.Max(lagMax, Lag());
+                }
+
+                var after = Snapshot.Take(engine, generator, engineThread);
+                var lagAtEnd = Lag();
+
+                // Alerts of this step whose events were scheduled near its end arrive shortly after; give them a moment.
+                if (i == steps.Count - 1)
+                {
+                    var drain = Stopwatch.StartNew();
+                    while ((Lag() > 0 || !generator.Finished) && drain.Elapsed < TimeSpan.FromSeconds(20))
+                    {
+                        await Task.Delay(20, cancellationToken);
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                var h = histograms[i];
+                var events = after.Processed - before.Processed;
+                var seconds = after.Seconds - before.Seconds;
+                var step = new StepResult
+                {
+                    OfferedRate = steps[i].Rate,
+                    Seconds = seconds,
+                    Events = events,
+                    Throughput = events / Math.Max(seconds, 1e-9),
+                    Alerts = Interlocked.Read(ref alertsPerStep[i]),
+                    P50Ms = h.ValueAtPercentile(50) / 1000,
+                    P99Ms = h.ValueAtPercentile(99) / 1000,
+                    P999Ms = h.ValueAtPercentile(99.9) / 1000,
+                    MaxMs = h.Max / 1000.0,
+                    CpuSeconds = (after.ProcessCpu - before.ProcessCpu).TotalSeconds,
+                    EngineSegmentMs = (engineSegments[i].ValueAtPercentile(50) / 1000, engineSegments[i].ValueAtPercentile(99) / 1000),
+                    DispatchSegmentMs = (dispatchSegments[i].ValueAtPercentile(50) / 1000, dispatchSegments[i].ValueAtPercentile(99) / 1000),
+                    EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
+                    Gen0 = after.Gen0 - before.Gen0,
+                    Gen1 = after.Gen1 - before.Gen1,
+                    Gen2 = after.Gen2 - before.Gen2,
+                    GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
+                    AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
+                    AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
+                    LagAtStart = lagAtStart,
+                    LagAtEnd = lagAtEnd,
+                    LagMax = lagMax,
+                    QueueFullWaits = after.QueueFullWaits - before.QueueFullWaits,
+                };
+                results.Add(step);
+                _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event"));
+                _progress.Flush();
+
+                if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
+                {
+                    break;
+                }
+            }
+
+            deadLettered = engine.EventsDeadLettered;
+            generator.Dispose();
+            await stopSubscribers.CancelAsync();
+            foreach (var subscriber in subscribers)
+            {
+                try
+                {
+                    await subscriber.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped.
+                }
+            }
+
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        var warmupSteps = !s.FindMax && s.Warmup > 0 ? 1 : 0;
+        var measuredSteps = results.Skip(warmupSteps).ToList();
+        StepResult? measured = null;
+        double? maxSustainable = null;
+        if (s.FindMax)
+        {
+            var passing = measuredSteps.Where(x => x.Sustained && Budget.Missed(s.Budgets, x).Count == 0).ToList();
+            maxSustainable = passing.Count > 0 ? passing.Max(x => x.OfferedRate) : 0;
+            measured = passing.Count > 0 ? passing.MaxBy(x => x.OfferedRate) : measuredSteps.FirstOrDefault();
+        }
+        else if (measuredSteps.Count > 0)
+        {
+            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList(), engineSegments.Skip(warmupSteps).ToList(), dispatchSegments.Skip(warmupSteps).ToList());
+        }
+
+        BaselineResult? baseline = null;
+        string? note = null;
+        if (s.Baseline && !s.FindMax)
+        {
+            try
+            {
+                baseline = await MeasureBaselineAsync(kafka, options, cancellationToken);
+            }
+            catch (Exception e) when (e is KafkaException or TimeoutException or InvalidOperationException)
+            {
+                note = "baseline failed: " + e.Message;
+            }
+        }
+        else
+        {
+            note = s.FindMax ? "not measured in --find-max runs (the topic tail holds many steps); see the fixed-rate run" : "skipped (--no-baseline)";
+        }
+
+        TryDelete(dataDir);
+        return new BenchResult
+        {
+            Settings = s,
+            Steps = results,
+            Measured = measured,
+            MaxSustainableRate = maxSustainable,
+            Baseline = baseline,
+            BaselineNote = note,
+            EventsProduced = generator.Sent,
+            DeadLettered = deadLettered,
+            Bootstrap = bootstrap,
+            Started = started,
+        };
+    }
+
+    private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms, List<LatencyHistogram> engine, List<LatencyHistogram> dispatch)
+    {
+        static LatencyHistogram Sum(List<LatencyHistogram> parts)
+        {
+            var sum = new LatencyHistogram();
+            foreach (var x in parts)
+            {
+                sum.Add(x);
+            }
+
+            return sum;
+        }
+
+        var h = Sum(histograms);
+        var e = Sum(engine);
+        var d = Sum(dispatch);
+
+        var events = steps.Sum(x => x.Events);
+        var seconds = steps.Sum(x => x.Seconds);
+        return new StepResult
+        {
+            OfferedRate = steps.Sum(x => x.OfferedRate * x.Seconds) / Math.Max(seconds, 1e-9),
+            Seconds = seconds,
+            Events = events,
+            Throughput = events / Math.Max(seconds, 1e-9),
+            Alerts = steps.Sum(x => x.Alerts),
+            P50Ms = h.ValueAtPercentile(50) / 1000,
+            P99Ms = h.ValueAtPercentile(99) / 1000,
+            P999Ms = h.ValueAtPercentile(99.9) / 1000,
+            MaxMs = h.Max / 1000.0,
+            CpuSeconds = steps.Sum(x => x.CpuSeconds),
+            EngineSegmentMs = (e.ValueAtPercentile(50) / 1000, e.ValueAtPercentile(99) / 1000),
+            DispatchSegmentMs = (d.ValueAtPercentile(50) / 1000, d.ValueAtPercentile(99) / 1000),
+            EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
+            Gen0 = steps.Sum(x => x.Gen0),
+            Gen1 = steps.Sum(x => x.Gen1),
+            Gen2 = steps.Sum(x => x.Gen2),
+            GcPauseMs = steps.Sum(x => x.GcPauseMs),
+            AllocatedBytesPerEvent = steps.Sum(x => x.AllocatedBytesPerEvent * x.Events) / Math.Max(events, 1),
+            AllocatedBytesPerEventExcludingGenerator = steps.Sum(x => x.AllocatedBytesPerEventExcludingGenerator * x.Events) / Math.Max(events, 1),
+            LagAtStart = steps[0].LagAtStart,
+            LagAtEnd = steps[^1].LagAtEnd,
+            LagMax = steps.Max(x => x.LagMax),
+            QueueFullWaits = steps.Sum(x => x.QueueFullWaits),
+        };
+    }
+
+    /// <summary>The load schedule: warm-up then the fixed rate, a ramp, or the find-max staircase.</summary>
+    internal static List<LoadStep> Schedule(BenchSettings s)
+    {
+        var steps = new List<LoadStep>();
+        if (s.FindMax)
+        {
+            for (var rate = s.FindMaxStart; steps.Count < 16; rate *= s.FindMaxFactor)
+            {
+                steps.Add(new LoadStep(Math.Round(rate), TimeSpan.FromSeconds(s.StepSeconds)));
+            }
+
+            return steps;
+        }
+
+        if (s.Warmup > 0)
+        {
+            steps.Add(new LoadStep(s.Rate, TimeSpan.FromSeconds(s.Warmup)));
+        }
+
+        if (s.RampTo is { } to)
+        {
+            var n = Math.Max(2, s.RampSteps);
+            for (var i = 0; i < n; i++)
+            {
+                steps.Add(new LoadStep(s.Rate + ((to - s.Rate) * i / (n - 1)), TimeSpan.FromSeconds(s.Duration / n)));
+            }
+        }
+        else
+        {
+            steps.Add(new LoadStep(s.Rate, TimeSpan.FromSeconds(s.Duration)));
+        }
+
+        return steps;
+    }
+
+    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, long[] Alerts);
+
+    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var delivery in client.SubscribeAsync(new SubscribeRequest { All = true }, cancellationToken))
+            {
+                var receivedUnixMs = clock.NowUnixMs;
+                var alert = delivery.Alert;
+                if (alert is null)
+                {
+                    continue;
+                }
+
+                // The step is the one whose schedule holds the event's scheduled time.
+                var scheduledMs = alert.SourceEventMs - clock.AnchorUnixMs - startMs();
+                if (scheduledMs < 0)
+                {
+                    continue;
+                }
+
+                var step = Array.BinarySearch(boundariesMs, scheduledMs);
+                step = step >= 0 ? step : ~step - 1;
+                if (step < 0 || step >= h.EndToEnd.Length)
+                {
+                    continue;
+                }
+
+                h.EndToEnd[step].Record((long)((receivedUnixMs - alert.SourceEventMs) * 1000));
+                h.Engine[step].Record((alert.EmittedMs - alert.SourceEventMs) * 1000);
+                h.Dispatch[step].Record((long)((receivedUnixMs - alert.EmittedMs) * 1000));
+                Interlocked.Increment(ref h.Alerts[step]);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
+    }
+
+    /// <summary>
+    /// FraudShield's catch-up throughput and a bare Confluent.Kafka consume loop's, over the same retained messages of
+    /// the event topics, each from the beginning in a new consumer group, one after the other.
+    /// </summary>
+    private async Task<BaselineResult> MeasureBaselineAsync(KafkaOptions kafka, NodeOptions live, CancellationToken cancellationToken)
+    {
+        long messages = 0;
+        using (var admin = new ConsumerBuilder<byte[], byte[]>(kafka.CreateConsumerConfig("fraudshield-bench-watermarks")).Build())
+        {
+            using var meta = new AdminClientBuilder(kafka.CreateAdminConfig()).Build();
+            var metadata = meta.GetMetadata(TimeSpan.FromSeconds(10));
+            foreach (var topic in metadata.Topics.Where(t => Topics.EventTopics.Contains(t.Topic)))
+            {
+                foreach (var p in topic.Partitions)
+                {
+                    var w = admin.QueryWatermarkOffsets(new TopicPartition(topic.Topic, p.PartitionId), TimeSpan.FromSeconds(10));
+                    messages += w.High.Value - w.Low.Value;
+                }
+            }
+        }
+
+        _progress.WriteLine($"bench: baseline over {messages} retained messages of {string.Join(", ", Topics.EventTopics)}");
+
+        // FraudShield: a fresh engine (new group, empty state) catching up from the beginning.
+        var dataDir = Path.Combine(Path.GetTempPath(), "fraudshield-bench-replay-" + Guid.NewGuid().ToString("N"));
+        double fsSeconds;
+        var options = live with
+        {
+            RunDispatch = false,
+            Stores = new FasterStoreOptions { Directory = dataDir },
+            EngineGroup = "fraudshield-bench-replay-" + Guid.NewGuid().ToString("N"),
+        };
+        await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
+        {
+            var engine = node.Engine!;
+            var deadline = Stopwatch.StartNew();
+            while (engine.EventsProcessed + engine.EventsDeadLettered == 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Thread.SpinWait(100);
+            }
+
+            var clock = Stopwatch.StartNew();
+            while (engine.EventsProcessed + engine.EventsDeadLettered < messages && deadline.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                await Task.Delay(1, cancellationToken);
+            }
+
+            fsSeconds = clock.Elapsed.TotalSeconds;
+            if (engine.EventsProcessed + engine.EventsDeadLettered < messages)
+            {
+                throw new TimeoutException($"the replay engine judged {engine.EventsProcessed + engine.EventsDeadLettered} of {messages} messages in 120 s");
+            }
+        }
+
+        TryDelete(dataDir);
+
+        // Bare: one thread, Consume per message, the same client settings, nothing else.
+        var bareSeconds = await Task.Factory.StartNew(() =>
+        {
+            var config = kafka.CreateConsumerConfig("fraudshield-bench-bare-" + Guid.NewGuid().ToString("N"));
+            config.EnableAutoCommit = false;
+            using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+            consumer.Subscribe(Topics.EventTopics);
+            long read = 0;
+            Stopwatch? clock = null;
+            var deadline = Stopwatch.StartNew();
+            while (read < messages && deadline.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (result?.Message is null)
+                {
+                    continue;
+                }
+
+                clock ??= Stopwatch.StartNew();
+                read++;
+            }
+
+            consumer.Close();
+            if (read < messages)
+            {
+                throw new TimeoutException($"the bare consumer read {read} of {messages} messages in 120 s");
+            }
+
+            return clock!.Elapsed.TotalSeconds;
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        return new BaselineResult(messages, fsSeconds, bareSeconds);
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Temporary data; the OS cleans it.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits)
+    {
+        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
+        {
+            using var process = Process.GetCurrentProcess();
+            return new Snapshot(
+                Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
+                engine.EventsProcessed + engine.EventsDeadLettered,
+                process.TotalProcessorTime,
+                engineThread?.Seconds(),
+                GC.CollectionCount(0),
+                GC.CollectionCount(1),
+                GC.CollectionCount(2),
+                GC.GetTotalPauseDuration(),
+                GC.GetTotalAllocatedBytes(precise: true),
+                generator.AllocatedBytes,
+                generator.QueueFullWaits);
+        }
+    }
+}
+
+/// <summary>
+/// CPU time of the engine's consume thread, read from /proc/self/task/*/stat on Linux (the thread is named
+/// "fraudshield-engine", which Linux shows truncated to 15 characters as its comm).
+/// </summary>
+internal sealed class EngineThreadCpu
+{
+    private readonly string _stat;
+
+    private EngineThreadCpu(string stat)
+    {
+        _stat = stat;
+    }
+
+    public static EngineThreadCpu? Find()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/task"))
+        {
+            return null;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == "fraudshield-eng")
+                {
+                    return new EngineThreadCpu(Path.Combine(task, "stat"));
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>User plus system seconds of the thread (clock ticks of 1/100 s).</summary>
+    public double? Seconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText(_stat);
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After "pid (comm) ", field 3 is state; utime and stime are fields 14 and 15 of the whole line.
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}

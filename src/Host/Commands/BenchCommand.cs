@@ -1,0 +1,148 @@
+using System.CommandLine;
+using FraudShield.Host.Bench;
+using FraudShield.Host.Runtime;
+
+namespace FraudShield.Host.Commands;
+
+/// <summary>
+/// `fraudshield bench`: open-loop load through Kafka at a fixed rate, a ramp, or a staircase that finds the max
+/// sustainable rate; latency measured at real gRPC subscribers; GC, CPU, lag and a bare-consume baseline; a dated
+/// report with an SVG chart in bench/results.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var rate = new Option<double>("--rate") { Description = "Offered benign events per second (fixed rate, or the start of a ramp).", DefaultValueFactory = _ => 2000 };
+        var duration = new Option<double>("--duration") { Description = "Measured seconds (after the warm-up).", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds at the rate before measuring (not reported).", DefaultValueFactory = _ => 2 };
+        var rampTo = new Option<double?>("--ramp-to") { Description = "Ramp from --rate to this rate over --duration, in --ramp-steps steps." };
+        var rampSteps = new Option<int>("--ramp-steps") { Description = "Steps of a ramp.", DefaultValueFactory = _ => 5 };
+        var findMax = new Option<bool>("--find-max") { Description = "Step the rate up (x --step-factor every --step-seconds from --start-rate) until the consumer lag grows or a budget breaks; report the max sustainable rate." };
+        var startRate = new Option<double>("--start-rate") { Description = "First rate of --find-max.", DefaultValueFactory = _ => 1000 };
+        var stepFactor = new Option<double>("--step-factor") { Description = "Rate factor between --find-max steps.", DefaultValueFactory = _ => 1.5 };
+        var stepSeconds = new Option<double>("--step-seconds") { Description = "Seconds per --find-max step.", DefaultValueFactory = _ => 8 };
+        var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2.", AllowMultipleArgumentsPerToken = false };
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on stdout." };
+        var bootstrap = new Option<string?>("--bootstrap") { Description = "A real Kafka cluster (its event topics should be fresh); default: an embedded mock cluster." };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions per topic (the mock cluster keeps ~48 k messages per partition).", DefaultValueFactory = _ => 12 };
+        var subscribers = new Option<int>("--subscribers") { Description = "gRPC subscribers (all stations) measuring latency.", DefaultValueFactory = _ => 1 };
+        var scenarioEvery = new Option<int?>("--scenario-every") { Description = "One seed scenario per this many benign events (default: rate/5, at most 1,000)." };
+        var residents = new Option<int>("--residents") { Description = "Residents of the simulated city.", DefaultValueFactory = _ => 5_000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the simulated city.", DefaultValueFactory = _ => 1 };
+        var name = new Option<string?>("--name") { Description = "Report name: bench/results/<date>-<name>.md (default: rate-<N> or find-max)." };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Where reports go (default: bench/results of the enclosing repository, else ./bench-results)." };
+        var noReport = new Option<bool>("--no-report") { Description = "Write no report files." };
+        var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
+        var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
+        var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
+        var rules = SharedOptions.Rules();
+
+        var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
+        {
+            rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, allocSample, checkpointInterval, rules,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (SharedOptions.LoadRules(parse.GetValue(rules)) is not { } pack)
+            {
+                return 1;
+            }
+
+            if (Budget.Parse(parse.GetValue(budget) ?? [], out var error) is not { } budgets)
+            {
+                Console.Error.WriteLine(error);
+                return 1;
+            }
+
+            if (parse.GetValue(rate) <= 0 || parse.GetValue(duration) <= 0 || parse.GetValue(subscribers) < 1 || parse.GetValue(partitions) < 1)
+            {
+                Console.Error.WriteLine("--rate, --duration, --subscribers and --partitions must be positive");
+                return 1;
+            }
+
+            var isFindMax = parse.GetValue(findMax);
+            var settings = new BenchSettings
+            {
+                Name = parse.GetValue(name) ?? (isFindMax ? "find-max" : FormattableString.Invariant($"rate-{parse.GetValue(rate):F0}")),
+                Rate = parse.GetValue(rate),
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                RampTo = parse.GetValue(rampTo),
+                RampSteps = parse.GetValue(rampSteps),
+                FindMax = isFindMax,
+                FindMaxStart = parse.GetValue(startRate),
+                FindMaxFactor = Math.Max(1.05, parse.GetValue(stepFactor)),
+                StepSeconds = parse.GetValue(stepSeconds),
+                Bootstrap = parse.GetValue(bootstrap),
+                Partitions = parse.GetValue(partitions),
+                Subscribers = parse.GetValue(subscribers),
+                ScenarioEvery = parse.GetValue(scenarioEvery),
+                Residents = parse.GetValue(residents),
+                Seed = parse.GetValue(seed),
+                Baseline = !parse.GetValue(noBaseline),
+                CheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(checkpointInterval))),
+                Rules = pack,
+                Budgets = budgets,
+            };
+
+            using var loggers = Logging.Create(Microsoft.Extensions.Logging.LogLevel.Warning);
+            using var sampler = parse.GetValue(allocSample) ? new AllocationSampler() : null;
+            var result = await new BenchRunner(settings, loggers, Console.Error, sampler).RunAsync(cancellationToken);
+            if (sampler is not null)
+            {
+                foreach (var (type, share) in sampler.Top(25))
+                {
+                    Console.Error.WriteLine(FormattableString.Invariant($"bench: allocated {share,7:P1} {type}"));
+                }
+            }
+            var missed = result.Measured is { } m ? Budget.Missed(budgets, m) : budgets;
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(BenchReport.Json(result, missed));
+                Console.Out.Flush();
+            }
+
+            if (!parse.GetValue(noReport))
+            {
+                var path = BenchReport.Write(result, missed, parse.GetValue(reportDir) ?? DefaultReportDirectory());
+                Console.Error.WriteLine($"bench: report {path}");
+            }
+
+            var summary = result.Measured;
+            Console.Error.WriteLine(summary is null
+                ? "bench: nothing measured"
+                : FormattableString.Invariant($"bench: {summary.OfferedRate:F0}/s offered, {summary.Throughput:F0}/s judged, {summary.Alerts} alerts, p50 {summary.P50Ms:F2} ms p99 {summary.P99Ms:F2} ms p99.9 {summary.P999Ms:F2} ms max {summary.MaxMs:F2} ms{(result.MaxSustainableRate is { } max ? FormattableString.Invariant($", max sustainable {max:F0}/s") : string.Empty)}{(result.Baseline is { } b ? FormattableString.Invariant($", {b.Ratio:F2}x bare consume") : string.Empty)}"));
+            if (missed.Count > 0)
+            {
+                foreach (var miss in missed)
+                {
+                    Console.Error.WriteLine(summary is null ? $"bench: budget missed: {miss.Metric} (nothing measured)" : $"bench: budget missed: {miss.Describe(summary)}");
+                }
+
+                return 2;
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>bench/results of the repository enclosing the working directory (or the binary), else ./bench-results.</summary>
+    private static string DefaultReportDirectory()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "FraudShield.sln")))
+                {
+                    return Path.Combine(dir.FullName, "bench", "results");
+                }
+            }
+        }
+
+        return Path.Combine(Environment.CurrentDirectory, "bench-results");
+    }
+}

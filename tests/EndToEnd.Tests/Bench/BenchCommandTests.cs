@@ -1,0 +1,57 @@
+using System.Text.Json;
+using FraudShield.Tests.Shared;
+
+namespace FraudShield.EndToEnd.Tests.Bench;
+
+/// <summary>`fraudshield bench` as a process: a short run's JSON figures, and a budget that must fail the run.</summary>
+public sealed class BenchCommandTests
+{
+    [Fact]
+    public async Task Bench_ShortFixedRateJson_PrintsAllFiguresWithPlausibleValues()
+    {
+        using var reports = new TempDirectory("fraudshield-bench-test");
+        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "2000", "--duration", "5", "--json", "--report-dir", reports.Path]);
+
+        var line = await bench.ReadLineAsync(TimeSpan.FromSeconds(180));
+        Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var json = JsonDocument.Parse(line).RootElement;
+
+        foreach (var field in new[] { "rate", "events", "p50_ms", "p99_ms", "p999_ms", "max_ms", "cpu_s", "gc_gen0", "gc_gen1", "gc_gen2", "gc_pause_ms", "alloc_bytes_per_event", "bare_consume_ratio", "throughput", "alerts", "lag_max" })
+        {
+            Assert.True(json.TryGetProperty(field, out _), $"missing {field}: {line}");
+        }
+
+        Assert.Equal(2000, json.GetProperty("rate").GetDouble());
+        Assert.InRange(json.GetProperty("events").GetInt64(), 2000 * 5 * 0.8, 2000 * 5 * 1.2);
+        Assert.InRange(json.GetProperty("throughput").GetDouble(), 1500, 2500);
+        Assert.True(json.GetProperty("alerts").GetInt64() >= 10, line);
+        var p50 = json.GetProperty("p50_ms").GetDouble();
+        var p99 = json.GetProperty("p99_ms").GetDouble();
+        var p999 = json.GetProperty("p999_ms").GetDouble();
+        var max = json.GetProperty("max_ms").GetDouble();
+        Assert.True(p50 > 0 && p50 <= p99 && p99 <= p999 && p999 <= max && max < 30_000, line);
+        Assert.InRange(json.GetProperty("cpu_s").GetDouble(), 0.01, 5 * Environment.ProcessorCount);
+        Assert.True(json.GetProperty("gc_gen0").GetInt32() >= 0 && json.GetProperty("gc_gen2").GetInt32() >= 0, line);
+        Assert.True(json.GetProperty("alloc_bytes_per_event").GetDouble() >= 0, line);
+        Assert.InRange(json.GetProperty("bare_consume_ratio").GetDouble(), 0.01, 10);
+        Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
+
+        var report = Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.md"));
+        var text = await File.ReadAllTextAsync(report);
+        Assert.Contains("p99 <= 20 ms", text, StringComparison.Ordinal);
+        Assert.Matches("MET|MISSED", text);
+        Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.svg"));
+    }
+
+    [Fact]
+    public async Task Bench_UnreachableP99Budget_ExitsNonZeroNamingTheBudget()
+    {
+        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "1000", "--duration", "3", "--warmup", "0", "--no-baseline", "--no-report", "--budget", "p99=0.001ms"]);
+
+        var code = await bench.WaitForExitAsync(TimeSpan.FromSeconds(180));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("budget missed: p99", bench.StandardError, StringComparison.Ordinal);
+        Assert.Contains("budget 0.001 ms", bench.StandardError, StringComparison.Ordinal);
+    }
+}
