@@ -374,3 +374,38 @@ public sealed class RegisterTests
         Assert.Equal("S05", Assert.Single(engine.Alerts).Home.StationId);
     }
 }
+
+public sealed class EvidenceFactTests
+{
+    [Fact]
+    public void TransferToListedAccount_AlertCarriesPayeeAccount_NextCallAlertDoesNot()
+    {
+        using var engine = new EngineHarness();
+        engine.ListAccount("6222880000000001");
+        engine.ListNumber("+8617000000001");
+        engine.Transfer("t1", "8613800000051", "6222880000000001", EngineHarness.T0, 2_000_000);
+        engine.Call("c1", "+8617000000001", "8613800000052", EngineHarness.T0 + 1000, 120, origin: "DOMESTIC");
+
+        Assert.Equal("6222880000000001", engine.Alerts[0].Evidence.Facts["payee_account"]);
+        Assert.False(engine.Alerts[1].Evidence.Facts.ContainsKey("payee_account"));
+        Assert.Equal("8617000000001", engine.Alerts[1].Evidence.Facts["counterpart_msisdn"]);
+        Assert.False(engine.Alerts[0].Evidence.Facts.ContainsKey("counterpart_msisdn"));
+    }
+}
+
+public sealed class EvidenceFactOrderTests
+{
+    [Fact]
+    public void CallAlertThenTransferAlert_TransferDoesNotCarryTheCallsCounterpart()
+    {
+        using var engine = new EngineHarness();
+        engine.ListAccount("6222880000000001");
+        engine.ListNumber("+8617000000001");
+        engine.Call("c1", "+8617000000001", "8613800000052", EngineHarness.T0, 120, origin: "DOMESTIC");
+        engine.Transfer("t1", "8613800000051", "6222880000000001", EngineHarness.T0 + 1000, 2_000_000);
+
+        Assert.Equal("8617000000001", engine.Alerts[0].Evidence.Facts["counterpart_msisdn"]);
+        Assert.False(engine.Alerts[1].Evidence.Facts.ContainsKey("counterpart_msisdn"));
+        Assert.Equal("6222880000000001", engine.Alerts[1].Evidence.Facts["payee_account"]);
+    }
+}

@@ -15,6 +15,17 @@ public sealed partial class EngineCore
     private ulong _counterpart;
     private ulong _counterpartPresented;
 
+    // The payee account of the transaction being judged, set by OnTxn only when it emits (null otherwise).
+    private string? _payeeAccount;
+
+    // Every On<Kind> sets the counterpart of its event first, so an alert never carries a previous event's.
+    private void SetCounterpart(ulong number, ulong presented)
+    {
+        _counterpart = number;
+        _counterpartPresented = presented;
+        _payeeAccount = null;
+    }
+
     // Composition (the rule file's table; DOMAIN.md: R01+R06 -> L2, R01+R07 -> L1): every entry whose rules are all
     // in the incident raises it to at least the entry's level.
     private int Compose(uint mask, int severity)
@@ -154,6 +165,11 @@ public sealed partial class EngineCore
         if (presented != 0 && presented != counterpart)
         {
             alert.Evidence.Facts["counterpart_presented_msisdn"] = presented.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (_payeeAccount is { Length: > 0 })
+        {
+            alert.Evidence.Facts["payee_account"] = _payeeAccount;
         }
 
         for (var i = 0; i < firing.Count; i++)

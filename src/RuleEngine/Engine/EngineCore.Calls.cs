@@ -55,12 +55,11 @@ public sealed partial class EngineCore
         {
             // The counterpart for the alert's evidence: the caller of an inbound call; the number dialled by the party,
             // except a bank hotline (R05), whose counterpart is the suspicious caller being checked.
-            _counterpart = !outbound ? call.Calling
-                : Array.BinarySearch(_hotlines, call.Called) >= 0 ? state.SuspiciousCaller : call.Called;
-            _counterpartPresented = !outbound && call.Presented != call.Calling ? call.Presented : 0;
+            SetCounterpart(
+                !outbound ? call.Calling : Array.BinarySearch(_hotlines, call.Called) >= 0 ? state.SuspiciousCaller : call.Called,
+                !outbound && call.Presented != call.Calling ? call.Presented : 0);
             EmitIncident(ref state, party, endMs, sourceTimestampMs, call.EventId, ref firing);
-            _counterpart = 0;
-            _counterpartPresented = 0;
+            SetCounterpart(0, 0);
             touched = true;
         }
 

@@ -12,6 +12,7 @@ public sealed partial class EngineCore
     public void OnSms(in SmsEvent sms, long sourceTimestampMs)
     {
         EventsProcessed++;
+        SetCounterpart(sms.Sender, 0);
         var party = sms.Receiver;
         var listed = _watch.TryLookup(WatchKeyType.Msisdn, sms.Sender, sms.TsMs, out var hit);
         if (!listed)
@@ -53,6 +54,7 @@ public sealed partial class EngineCore
     public void OnDevice(in DeviceEvent device, long sourceTimestampMs)
     {
         EventsProcessed++;
+        SetCounterpart(0, 0);
         var party = device.Msisdn;
         var typeBit = 1u << (int)device.Type;
         var install = device.Type == DeviceEventType.Install;

@@ -19,6 +19,7 @@ public sealed partial class EngineCore
     public void OnTxn(in TxnEvent txn, long sourceTimestampMs)
     {
         EventsProcessed++;
+        SetCounterpart(0, 0);
         if (txn.Type is TxnType.Deposit)
         {
             return;
@@ -97,7 +98,10 @@ public sealed partial class EngineCore
         if (firing.Count > 0)
         {
             firing.AmountMinor = txn.AmountMinor;
+            // Cold path (an alert is built): the payee account, for watchlist proposals from the case's outcome.
+            _payeeAccount = System.Text.Encoding.UTF8.GetString(txn.PayeeAccount);
             EmitIncident(ref state, party != 0 ? party : (ulong)partyKey, t, sourceTimestampMs, txn.TxnId, ref firing);
+            SetCounterpart(0, 0);
         }
 
         if (firing.CitesRebate)
