@@ -76,6 +76,7 @@ internal static class DemoCommand
             Kafka = kafka,
             Rules = s.Rules,
             Stores = new FasterStoreOptions { Directory = dataDir },
+            Checkpoints = false, // the demo's state is temporary: nothing to recover, no checkpoint pauses
             Server = new DispatchServerOptions { Port = s.GrpcPort },
         };
         await using var node = await FraudShieldNode.StartAsync(options, loggers, stop.Token);

@@ -142,7 +142,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 }
             }
 
-            var checkpoints = Options.Stores.Directory is { } data ? new EngineCheckpoints(Path.Combine(data, "checkpoints")) : null;
+            var checkpoints = Options.Checkpoints && Options.Stores.Directory is { } data ? new EngineCheckpoints(Path.Combine(data, "checkpoints")) : null;
             _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval, schedule: _ruleSchedule);
             _engine.Start();
 

@@ -29,6 +29,9 @@ internal sealed record NodeOptions
     /// <summary>Redis configuration string for the shared case store; null keeps cases in-process (journal in the data folder).</summary>
     public string? Redis { get; init; }
 
+    /// <summary>Whether the engine checkpoints (it also needs <see cref="Stores"/> to have a directory).</summary>
+    public bool Checkpoints { get; init; } = true;
+
     /// <summary>Time between engine checkpoints; checkpoints are taken when <see cref="Stores"/> has a directory.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
