@@ -25,11 +25,15 @@ public sealed class BrokerFaultTests
     private const int Partitions = 4;
     private const int Victims = 12;
 
-    /// <summary>How soon after a broker is back (or a leader moved) the alerts of events produced meanwhile must arrive.</summary>
-    private static readonly TimeSpan Resume = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// How soon after a broker is back (or a leader moved) the alerts of events produced meanwhile must arrive. Typically
+    /// a few seconds; the bound covers the worst case measured: a produce request in flight when the broker went down
+    /// holds its partition (idempotent producer) until librdkafka's request.timeout.ms (30 s) expires it.
+    /// </summary>
+    private static readonly TimeSpan Resume = TimeSpan.FromSeconds(45);
 
     [Fact]
-    public async Task BrokerDownAndUp_LeadersMoved_EveryAlertArrivesOnce_ProcessingResumesWithinSeconds()
+    public async Task BrokerDownAndUp_LeadersMoved_EveryAlertArrivesOnce_ProcessingResumesWithinBound()
     {
         using var cluster = EmbeddedKafkaCluster.Start(3);
         cluster.CreateTopics(Topics.All, Partitions);
@@ -96,7 +100,7 @@ public sealed class BrokerFaultTests
         await InFlightDuringOutageAsync(producing);
         var up = Stopwatch.StartNew();
         cluster.SetBrokerUp(1);
-        await Task.WhenAll(producing).WithTimeout();
+        await Task.WhenAll(producing).WithTimeout(Resume);
         await Poll.UntilAsync(() => Complete(received, 6), "victims 3-5 after broker 1 came back", Resume);
         var afterUp = up.Elapsed;
 
@@ -120,7 +124,7 @@ public sealed class BrokerFaultTests
         await InFlightDuringOutageAsync(producing);
         var up2 = Stopwatch.StartNew();
         cluster.SetBrokerUp(2);
-        await Task.WhenAll(producing).WithTimeout();
+        await Task.WhenAll(producing).WithTimeout(Resume);
         await Poll.UntilAsync(() => Complete(received, 12), "victims 9-11 after broker 2 came back", Resume);
         var afterUp2 = up2.Elapsed;
 

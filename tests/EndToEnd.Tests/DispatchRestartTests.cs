@@ -84,6 +84,9 @@ public sealed partial class DispatchRestartTests
 
         try
         {
+            // A subscription without a token starts live: wait until it stands (its start token arrived) before producing.
+            await WaitAsync(() => client.LastResumeToken is not null, "the console's subscription");
+
             // Victims 0-3 while the dispatch is up: each call's alert (version 1), then the transfer's (version 2).
             for (var i = 0; i < 4; i++)
             {
