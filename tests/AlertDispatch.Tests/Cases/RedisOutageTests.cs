@@ -123,6 +123,16 @@ public sealed class RedisOutageTests : IAsyncLifetime, IDisposable
         }).WithTimeout();
     }
 
+    [Fact]
+    public async Task DisposeAsync_WhileRedisIsDown_CompletesWithoutThrowing()
+    {
+        await _redis.KillAsync();
+        await Assert.ThrowsAsync<CaseStoreUnavailableException>(() => _store.GetAsync("a1").AsTask()).WithTimeout();
+
+        // A dispatch shutting down during an outage must get past its case store to stop the rest.
+        await _store.DisposeAsync().WithTimeout();
+    }
+
     /// <summary>Waits until the store's connection is back (StackExchange.Redis reconnects on its own).</summary>
     private async Task WaitForStoreAsync()
     {
