@@ -227,6 +227,20 @@ public sealed class AlertHub : IDisposable
     public string FormatResumeToken(long sequence) => ResumeTokenCodec.Format(_epoch, sequence);
 
     /// <summary>
+    /// The resume token that replays everything this hub still retains, oldest first. It is what a client whose token
+    /// was refused as expired resumes with: after a dispatch restart the retention holds every alert the new process
+    /// re-read from fs.alerts, so the client gets them all again (duplicates of what it had; de-duplicate by id and
+    /// version) instead of only the alerts published after it resubscribed.
+    /// </summary>
+    public string FormatOldestResumeToken()
+    {
+        lock (_gate)
+        {
+            return ResumeTokenCodec.Format(_epoch, OldestRetainedLocked() - 1);
+        }
+    }
+
+    /// <summary>
     /// Ends every subscription (each ends with <see cref="DisconnectReason.ShuttingDown"/> after its buffered alerts)
     /// and refuses further publishes and subscriptions.
     /// </summary>

@@ -16,7 +16,9 @@ namespace FraudShield.AlertDispatch;
 /// <remarks>
 /// The first resume position comes from the <see cref="DispatchMetadata.ResumeTokenKey"/> response header, so even a
 /// call that fails before its first alert resumes without a gap. Refusals (INVALID_ARGUMENT, OUT_OF_RANGE,
-/// PERMISSION_DENIED, ...) are not retried: they are thrown as <see cref="RpcException"/>.
+/// PERMISSION_DENIED, ...) are not retried: they are thrown as <see cref="RpcException"/>; except OUT_OF_RANGE with
+/// <see cref="AlertStreamClientOptions.ReplayRetainedOnExpiredToken"/>, which resumes with the replay token the
+/// refusal carries (after a dispatch restart: every alert again, duplicates included).
 /// </remarks>
 public sealed class AlertStreamClient : IDisposable
 {
@@ -85,7 +87,7 @@ public sealed class AlertStreamClient : IDisposable
                     token ??= responseHeaders.GetValue(DispatchMetadata.ResumeTokenKey);
                     LastResumeToken = token;
                 }
-                catch (RpcException ex) when (IsTransient(ex, cancellationToken))
+                catch (RpcException ex) when (IsTransient(ex, cancellationToken) || IsReplayable(ex))
                 {
                     failure = ex;
                 }
@@ -97,7 +99,7 @@ public sealed class AlertStreamClient : IDisposable
                     {
                         received = await call.ResponseStream.MoveNext(cancellationToken);
                     }
-                    catch (RpcException ex) when (IsTransient(ex, cancellationToken))
+                    catch (RpcException ex) when (IsTransient(ex, cancellationToken) || IsReplayable(ex))
                     {
                         failure = ex;
                         break;
@@ -116,6 +118,16 @@ public sealed class AlertStreamClient : IDisposable
                     failures = 0;
                     yield return delivery;
                 }
+            }
+
+            if (IsReplayable(failure))
+            {
+                // The position is gone (a restarted dispatch, or past the retention): replay what is retained.
+                token = failure.Trailers.GetValue(DispatchMetadata.ResumeTokenKey);
+                LastResumeToken = token;
+                DispatchLog.ClientReplaying(_logger, _channel.Target);
+                Interlocked.Increment(ref _reconnects);
+                continue;
             }
 
             failures++;
@@ -143,6 +155,11 @@ public sealed class AlertStreamClient : IDisposable
     private static bool IsTransient(RpcException ex, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested
         && ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Aborted;
+
+    private bool IsReplayable(RpcException ex) =>
+        _options.ReplayRetainedOnExpiredToken
+        && ex.StatusCode == StatusCode.OutOfRange
+        && !string.IsNullOrEmpty(ex.Trailers.GetValue(DispatchMetadata.ResumeTokenKey));
 
     private TimeSpan ReconnectDelay(int failures)
     {

@@ -16,6 +16,15 @@ public sealed class AlertStreamClientOptions
     public int? MaxConsecutiveFailures { get; set; }
 
     /// <summary>
+    /// When the server refuses the resume token with OUT_OF_RANGE (it was issued by an earlier dispatch process, or is
+    /// older than the retention), resume with the replay token the refusal carries instead of throwing: the client
+    /// then receives everything the dispatch retains, which after a dispatch restart is every alert it re-read from
+    /// fs.alerts. Alerts received before are delivered again (de-duplicate by alert id and version). Default false:
+    /// the refusal is thrown.
+    /// </summary>
+    public bool ReplayRetainedOnExpiredToken { get; set; }
+
+    /// <summary>
     /// Bearer token sent as <c>authorization: Bearer &lt;token&gt;</c> on every call (from
     /// <see cref="Security.TokenIssuer"/>); null sends none (a server without a token secret).
     /// </summary>

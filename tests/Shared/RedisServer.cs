@@ -54,6 +54,12 @@ public sealed class RedisServer : IAsyncDisposable
         await LaunchAsync();
     }
 
+    /// <summary>Kills the server (SIGKILL, like a crash) and leaves it down until <see cref="StartAgainAsync"/>.</summary>
+    public Task KillAsync() => StopAsync();
+
+    /// <summary>Starts a server killed with <see cref="KillAsync"/> again on the same port and folder, and waits for PING.</summary>
+    public Task StartAgainAsync() => LaunchAsync();
+
     /// <summary>Stops the server and deletes its folder.</summary>
     public async ValueTask DisposeAsync()
     {

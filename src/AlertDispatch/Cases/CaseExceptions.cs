@@ -41,3 +41,28 @@ public sealed class CaseStateException : Exception
     {
     }
 }
+
+/// <summary>
+/// The case store cannot be reached (e.g. Redis is down or restarting): nothing was stored by the failed step, or,
+/// when the connection broke while a write was in flight, the write is applied whole or not at all (gRPC UNAVAILABLE;
+/// retrying is safe: a step that did apply is then refused as already done).
+/// </summary>
+public sealed class CaseStoreUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CaseStoreUnavailableException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public CaseStoreUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public CaseStoreUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

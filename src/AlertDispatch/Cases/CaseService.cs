@@ -24,6 +24,7 @@ public sealed class CaseService : IDisposable
     private readonly CaseOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly List<(Alert Alert, long OpenedMs)> _pending = [];
     private long _escalations;
 
     /// <summary>Creates the service and starts following the store's changes.</summary>
@@ -59,9 +60,23 @@ public sealed class CaseService : IDisposable
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Alerts published while the case store was unreachable whose cases are not opened yet.</summary>
+    public int PendingOpens
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Opens (or updates) the alert's case, then publishes the alert to the hub. Returns the hub's answer (false for
-    /// a version already published).
+    /// a version already published). When the store is unreachable the alert is still published (no alert waits for
+    /// the case store) and its case is opened by the next escalation pass that reaches the store, with the deadline
+    /// counted from now, so it escalates as if the store had never been away.
     /// </summary>
     public async Task<bool> PublishAsync(Alert alert, CancellationToken cancellationToken = default)
     {
@@ -69,7 +84,33 @@ public sealed class CaseService : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(alert.AlertId, nameof(alert));
         alert = AlertMasking.EnsureMasked(alert);
         var now = NowMs;
-        await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+        bool queued;
+        lock (_pending)
+        {
+            // Behind earlier pending opens, a case change must wait its turn to keep each case's versions in order.
+            queued = _pending.Count > 0;
+            if (queued)
+            {
+                _pending.Add((alert, now));
+            }
+        }
+
+        if (!queued)
+        {
+            try
+            {
+                await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+            }
+            catch (CaseStoreUnavailableException ex)
+            {
+                DispatchLog.CaseOpenDeferred(_logger, alert.AlertId, ex);
+                lock (_pending)
+                {
+                    _pending.Add((alert, now));
+                }
+            }
+        }
+
         return _hub.Publish(alert);
     }
 
@@ -116,8 +157,10 @@ public sealed class CaseService : IDisposable
     /// One escalation pass: every case whose deadline passed moves up one tier. Returns how many this call escalated
     /// (with several processes sharing a store, each escalation is counted by exactly one of them).
     /// </summary>
+    /// <exception cref="CaseStoreUnavailableException">The store is unreachable; the pass changed nothing it reports, the next one retries.</exception>
     public async Task<int> EscalateDueAsync(CancellationToken cancellationToken = default)
     {
+        await OpenPendingAsync(cancellationToken);
         var now = NowMs;
         var due = await _store.GetDueAsync(now, _options.EscalationBatchSize, cancellationToken);
         var escalated = 0;
@@ -148,6 +191,31 @@ public sealed class CaseService : IDisposable
 
     /// <summary>Stops following the store's changes.</summary>
     public void Dispose() => _store.Changed -= OnChanged;
+
+    /// <summary>Opens the cases of alerts published while the store was unreachable, oldest first; stops at the first failure.</summary>
+    private async Task OpenPendingAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Alert alert;
+            long openedMs;
+            lock (_pending)
+            {
+                if (_pending.Count == 0)
+                {
+                    return;
+                }
+
+                (alert, openedMs) = _pending[0];
+            }
+
+            await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, openedMs, _options), cancellationToken);
+            lock (_pending)
+            {
+                _pending.RemoveAt(0);
+            }
+        }
+    }
 
     private static string Actor(DispatchCaller caller, string operatorId)
     {

@@ -66,6 +66,10 @@ public sealed class RedisCaseStore : ICaseStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAttempts, 1, nameof(options));
         var configuration = ConfigurationOptions.Parse(options.Configuration);
         configuration.AbortOnConnectFail = true;
+
+        // While Redis is unreachable a command fails at once instead of waiting in a backlog for the reconnect: a
+        // console's Ack gets UNAVAILABLE immediately and the alert feed is never held up by the case store.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken);
         try
         {
@@ -83,8 +87,15 @@ public sealed class RedisCaseStore : ICaseStore
     public async ValueTask<CaseState?> GetAsync(string alertId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alertId);
-        var raw = await _db.StringGetAsync(CaseKey(alertId)).WaitAsync(cancellationToken);
-        return raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
+        try
+        {
+            var raw = await _db.StringGetAsync(CaseKey(alertId)).WaitAsync(cancellationToken);
+            return raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
     }
 
     /// <inheritdoc />
@@ -92,6 +103,46 @@ public sealed class RedisCaseStore : ICaseStore
     {
         ArgumentException.ThrowIfNullOrEmpty(alertId);
         ArgumentNullException.ThrowIfNull(transition);
+        try
+        {
+            return await UpdateCoreAsync(alertId, transition, cancellationToken);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        try
+        {
+            return await GetDueCoreAsync(nowMs, max, cancellationToken);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        try
+        {
+            return await QueryCoreAsync(query, cancellationToken);
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    private async ValueTask<CaseUpdate> UpdateCoreAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken)
+    {
         var key = CaseKey(alertId);
         for (var attempt = 0; attempt < _maxAttempts; attempt++)
         {
@@ -126,10 +177,8 @@ public sealed class RedisCaseStore : ICaseStore
         throw new TimeoutException($"Alert {alertId}: the case changed concurrently {_maxAttempts} times in a row; try again.");
     }
 
-    /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default)
+    private async ValueTask<IReadOnlyList<string>> GetDueCoreAsync(long nowMs, int max, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         var ids = await _db.SortedSetRangeByScoreAsync(_due, double.NegativeInfinity, nowMs, Exclude.None, Order.Ascending, 0, max)
             .WaitAsync(cancellationToken);
         var result = new List<string>(ids.Length);
@@ -141,10 +190,8 @@ public sealed class RedisCaseStore : ICaseStore
         return result;
     }
 
-    /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default)
+    private async ValueTask<IReadOnlyList<CaseState>> QueryCoreAsync(CaseQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
         var limit = query.EffectiveLimit;
         var result = new List<CaseState>(Math.Min(limit, 256));
         double from = query.FromMs == 0 ? double.NegativeInfinity : query.FromMs;
@@ -217,6 +264,11 @@ public sealed class RedisCaseStore : ICaseStore
     }
 
     private RedisKey CaseKey(string alertId) => _prefix + "case:" + alertId;
+
+    private static bool IsUnavailable(Exception ex) => ex is RedisConnectionException or RedisTimeoutException;
+
+    private static CaseStoreUnavailableException Unavailable(Exception ex) =>
+        new("Redis is unreachable: " + ex.GetType().Name, ex);
 
     private void OnChange(ChannelMessage message)
     {

@@ -16,8 +16,10 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// <remarks>
 /// Status codes: no scope or an empty id, or a malformed resume token → <see cref="StatusCode.InvalidArgument"/>;
 /// a token older than the retention or from an earlier dispatch process → <see cref="StatusCode.OutOfRange"/>
-/// (the alerts after it are gone, so the call refuses instead of silently skipping them; subscribe without a token
-/// to continue live); the subscriber fell behind → <see cref="StatusCode.ResourceExhausted"/>; the dispatch is
+/// (the alerts after it are gone, so the call refuses instead of silently skipping them; its
+/// <see cref="DispatchMetadata.ResumeTokenKey"/> trailer replays everything this process retains, which after a
+/// dispatch restart is every alert re-read from fs.alerts; subscribe without a token to continue live only); the
+/// subscriber fell behind → <see cref="StatusCode.ResourceExhausted"/>; the dispatch is
 /// shutting down → <see cref="StatusCode.Unavailable"/>. The last two carry the resume token in the
 /// <see cref="DispatchMetadata.ResumeTokenKey"/> trailer. Anything else → <see cref="StatusCode.Unknown"/> with no detail.
 /// With authentication on, a caller may subscribe only to its own station or grid (centre and analysts to any)
@@ -161,7 +163,12 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         }
         catch (ResumeTokenExpiredException ex)
         {
-            throw Refuse(StatusCode.OutOfRange, ex.Message + " Subscribe without a resume token to continue with live alerts.");
+            // The trailer lets the client replay what this process retains (after a dispatch restart: every alert
+            // re-read from fs.alerts) instead of continuing live and missing what was re-read before it resubscribed.
+            DispatchLog.SubscribeRefused(_logger, StatusCode.OutOfRange, ex.Message);
+            throw new RpcException(
+                new Status(StatusCode.OutOfRange, ex.Message + " Resume with the fs-resume-token trailer to replay every retained alert, or subscribe without a token to continue live."),
+                new Metadata { { DispatchMetadata.ResumeTokenKey, _hub.FormatOldestResumeToken() } });
         }
         catch (Exception ex)
         {

@@ -39,6 +39,7 @@ internal static class CallErrors
         CaseNotFoundException => new Status(StatusCode.NotFound, ex.Message),
         CaseStateException => new Status(StatusCode.FailedPrecondition, ex.Message),
         CaseAccessDeniedException => new Status(StatusCode.PermissionDenied, ex.Message),
+        CaseStoreUnavailableException => new Status(StatusCode.Unavailable, "The case store is unreachable; nothing was changed by this call or it applied whole. Retry."),
         ArgumentException => new Status(StatusCode.InvalidArgument, ex.Message),
         TimeoutException => new Status(StatusCode.Aborted, ex.Message),
         OperationCanceledException => new Status(StatusCode.Cancelled, "The call was cancelled."),

@@ -43,4 +43,10 @@ internal static partial class DispatchLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Marking alert {AlertId} delivered failed.")]
     public static partial void MarkDeliveredFailed(ILogger logger, string alertId, Exception exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "The case store is unreachable; the case of alert {AlertId} opens on the next escalation pass that reaches it.")]
+    public static partial void CaseOpenDeferred(ILogger logger, string alertId, Exception exception);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Alert stream to {Address}: the resume position is no longer retained (dispatch restarted?); replaying every retained alert.")]
+    public static partial void ClientReplaying(ILogger logger, string address);
 }

@@ -113,6 +113,69 @@ public sealed class AlertStreamClientTests
         await Assert.ThrowsAsync<ArgumentException>(() => DispatchServer.StartAsync(new DispatchServerOptions { Host = "0.0.0.0" }, hub)).WithTimeout();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SubscribeAsync_NewDispatchProcessOnSamePort_ReplaysItsRetentionWithOption_ElseOutOfRange(bool replay)
+    {
+        // Two hubs stand for two dispatch processes: the second re-read the same alerts (and one more) before the
+        // client came back, as a restarted dispatch re-reads fs.alerts.
+        using var oldHub = new AlertHub();
+        using var newHub = new AlertHub();
+        var first = await DispatchServer.StartAsync(new DispatchServerOptions(), oldHub).WithTimeout();
+        DispatchServer? second = null;
+        using var client = new AlertStreamClient(first.Address, new AlertStreamClientOptions
+        {
+            InitialReconnectDelay = FastRetry.InitialReconnectDelay,
+            MaxReconnectDelay = FastRetry.MaxReconnectDelay,
+            ReplayRetainedOnExpiredToken = replay,
+        });
+        using var cts = new CancellationTokenSource();
+        var pump = Pump(client, new SubscribeRequest { StationId = "S1" }, cts.Token, out var received);
+        try
+        {
+            await Poll.UntilAsync(() => oldHub.SubscriberCount == 1 && client.LastResumeToken is not null, "the client to subscribe");
+            oldHub.Publish(TestAlerts.Make("a1"));
+            Assert.Equal(["a1"], await ReadIdsAsync(received, 1));
+
+            var port = first.Address.Port;
+            await first.DisposeAsync().WithTimeout();
+            newHub.Publish(TestAlerts.Make("a1"));
+            newHub.Publish(TestAlerts.Make("x1", station: "S2"));
+            newHub.Publish(TestAlerts.Make("a2"));
+            second = await DispatchServer.StartAsync(new DispatchServerOptions { Port = port }, newHub).WithTimeout();
+
+            if (replay)
+            {
+                Assert.Equal(["a1", "a2"], await ReadIdsAsync(received, 2));
+                newHub.Publish(TestAlerts.Make("a3"));
+                Assert.Equal(["a3"], await ReadIdsAsync(received, 1));
+            }
+            else
+            {
+                var ex = await Assert.ThrowsAsync<RpcException>(() => pump).WithTimeout();
+                Assert.Equal(StatusCode.OutOfRange, ex.StatusCode);
+                Assert.Equal(newHub.FormatResumeToken(0), ex.Trailers.GetValue(AlertDispatch.Grpc.DispatchMetadata.ResumeTokenKey));
+            }
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            try
+            {
+                await pump.WithTimeout();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcException)
+            {
+            }
+
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+        }
+    }
+
     private static Task Pump(AlertStreamClient client, SubscribeRequest request, CancellationToken cancellationToken, out ChannelReader<AlertDelivery> received)
     {
         var channel = Channel.CreateUnbounded<AlertDelivery>();

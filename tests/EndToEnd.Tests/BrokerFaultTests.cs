@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using FraudShield.AlertDispatch;
+using FraudShield.Contracts;
+using FraudShield.Host.Runtime;
+using FraudShield.Ingest.Kafka;
+using FraudShield.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace FraudShield.EndToEnd.Tests;
+
+/// <summary>
+/// Broker faults under a running node (engine and dispatch in this process, <see cref="FraudShieldNode"/>) on an
+/// embedded 3-broker cluster: scenarios stream in while a broker is down and after it comes back, and after every
+/// partition leader has moved. Every victim's two alert versions reach a subscriber exactly once, and processing
+/// resumes after the broker's return (usually within seconds; see <see cref="Resume"/> for the stalls seen).
+/// </summary>
+public sealed class BrokerFaultTests
+{
+    private const string Fraudster = "442079460001";
+    private const string Mule = "6222880000000042";
+    private const int Partitions = 4;
+    private const int Victims = 12;
+
+    /// <summary>
+    /// How long after a broker is back (or a leader moved) the alerts of events produced meanwhile may take. Alone the
+    /// whole test takes 6-15 s. Under load two stalls were seen: produce requests undelivered 25 s after the broker's
+    /// return, and 86 s when the engine's consumer was fenced by the group coordinator ("Unknown member") and waited in
+    /// wait-incr-unassign-to-complete before it was given its partitions back. Both are open (docs/reliability.md);
+    /// this bound proves recovery without loss, not recovery within seconds.
+    /// </summary>
+    private static readonly TimeSpan Resume = TimeSpan.FromSeconds(120);
+
+    private readonly ITestOutputHelper _output;
+
+    public BrokerFaultTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task BrokerDownAndUp_LeadersMoved_EveryAlertArrivesOnce_ProcessingResumes()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(3);
+        cluster.CreateTopics(Topics.All, Partitions);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        var victims = Enumerable.Range(0, Victims).Select(i => (8613800200000L + i).ToString(CultureInfo.InvariantCulture)).ToArray();
+        for (var i = 0; i < Victims; i++)
+        {
+            await ProduceAsync(producer, Topics.Registry, $"P-{i}", Events.Subject($"P-{i}", "+" + victims[i], $"S0{(i % 8) + 1}", $"S0{(i % 8) + 1}-G01"));
+        }
+
+        await ProduceAsync(producer, Topics.Watchlist, "MSISDN:+" + Fraudster, Events.ListedNumber(Fraudster));
+        await ProduceAsync(producer, Topics.Watchlist, "ACCOUNT:" + Mule, Events.ListedAccount(Mule));
+
+        var options = new NodeOptions
+        {
+            Kafka = kafka,
+            Rules = SharedOptions.LoadRules(null) ?? throw new InvalidOperationException("The default rules did not load."),
+            Server = new DispatchServerOptions { Port = 0 },
+        };
+        await using var node = await FraudShieldNode.StartAsync(options, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(TimeSpan.FromSeconds(90));
+        var received = new ConcurrentQueue<(string Id, int Version)>();
+        using var stop = new CancellationTokenSource();
+        using var subscription = node.Hub!.Subscribe(AlertScope.All);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var entry in subscription.ReadAllAsync(stop.Token))
+                {
+                    if (entry.Escalation is null)
+                    {
+                        received.Enqueue((entry.Alert.AlertId, entry.Alert.Version));
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var next = 0;
+        List<Task> Stream(int count)
+        {
+            var tasks = new List<Task>();
+            for (var k = 0; k < count; k++, next++)
+            {
+                var i = next;
+                tasks.Add(ProduceAsync(producer, Topics.Calls, victims[i], Events.OverseasCall($"cdr-{i}", "+" + Fraudster, "+" + victims[i], now + (i * 1000))));
+                tasks.Add(ProduceAsync(producer, Topics.Txns, victims[i], Events.Transfer($"txn-{i}", victims[i], Mule, now + (i * 1000) + 60_000)));
+            }
+
+            return tasks;
+        }
+
+        // Healthy: 3 victims, each an L2 on the call and an L1 on the transfer.
+        await Task.WhenAll(Stream(3)).WithTimeout();
+        await Poll.UntilAsync(() => Complete(received, 3), "the first 3 victims' 2 alert versions", TimeSpan.FromSeconds(60));
+
+        // Broker 1 down: events for its partitions wait in the producer (idempotent, retried); then it comes back.
+        cluster.SetBrokerDown(1);
+        var producing = Stream(3);
+        await InFlightDuringOutageAsync(producing);
+        var up = Stopwatch.StartNew();
+        cluster.SetBrokerUp(1);
+        await Task.WhenAll(producing).WithTimeout(Resume);
+        await Poll.UntilAsync(() => Complete(received, 6), "victims 3-5 after broker 1 came back", Resume);
+        var afterUp = up.Elapsed;
+
+        // Every partition leader moves to the next broker; the engine, the feed and the producer follow.
+        foreach (var topic in Topics.All)
+        {
+            for (var p = 0; p < Partitions; p++)
+            {
+                cluster.SetPartitionLeader(topic, p, ((p + 1) % 3) + 1);
+            }
+        }
+
+        var moved = Stopwatch.StartNew();
+        await Task.WhenAll(Stream(3)).WithTimeout();
+        await Poll.UntilAsync(() => Complete(received, 9), "victims 6-8 after the leaders moved", Resume);
+        var afterMove = moved.Elapsed;
+
+        // A second broker goes down and comes back while leaders sit elsewhere than at start.
+        cluster.SetBrokerDown(2);
+        producing = Stream(3);
+        await InFlightDuringOutageAsync(producing);
+        var up2 = Stopwatch.StartNew();
+        cluster.SetBrokerUp(2);
+        await Task.WhenAll(producing).WithTimeout(Resume);
+        await Poll.UntilAsync(() => Complete(received, 12), "victims 9-11 after broker 2 came back", Resume);
+        var afterUp2 = up2.Elapsed;
+
+        await stop.CancelAsync();
+        await reader.WithTimeout();
+        var deliveries = received.ToList();
+        Assert.True(Victims * 2 == deliveries.Count, $"{deliveries.Count} deliveries: {string.Join(", ", deliveries)}");
+        Assert.Equal(deliveries.Count, deliveries.Distinct().Count());
+        Assert.Equal(Victims, deliveries.Select(d => d.Id).Distinct().Count());
+        _output.WriteLine($"resumed after broker 1 up {afterUp}, leaders moved {afterMove}, broker 2 up {afterUp2}");
+        Assert.True(afterUp < Resume && afterMove < Resume && afterUp2 < Resume, $"resumed after {afterUp}, {afterMove}, {afterUp2}");
+    }
+
+    /// <summary>
+    /// Waits until the outage holds records back: some of the batch delivered (partitions on live brokers) while the
+    /// rest waits for the down broker; bounded, since a batch whose partitions all sit on the down broker waits whole.
+    /// </summary>
+    private static async Task InFlightDuringOutageAsync(List<Task> producing)
+    {
+        try
+        {
+            await Poll.UntilAsync(() => producing.Any(t => t.IsCompleted) && producing.Any(t => !t.IsCompleted), "part of the batch to be delivered while the rest waits", TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException) when (producing.All(t => !t.IsCompleted))
+        {
+        }
+
+        Assert.Contains(producing, t => !t.IsCompleted);
+    }
+
+    // Every victim so far has both versions: alert ids are opaque, so count incidents with versions 1 and 2.
+    private static bool Complete(ConcurrentQueue<(string Id, int Version)> received, int victims)
+    {
+        var byId = received.GroupBy(r => r.Id).Count(g => g.Any(r => r.Version == 1) && g.Any(r => r.Version == 2));
+        return byId >= victims;
+    }
+
+    private static Task<DeliveryResult<byte[], byte[]>> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string value) =>
+        producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(value) });
+}
