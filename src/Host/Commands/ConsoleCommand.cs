@@ -77,7 +77,7 @@ internal static class ConsoleCommand
             }
 
             var address = parse.GetValue(server)!;
-            using var client = new AlertStreamClient(address, new AlertStreamClientOptions { BearerToken = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN") });
+            using var client = new AlertStreamClient(address, new AlertStreamClientOptions { BearerToken = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("FRAUDSHIELD_TOKEN"), ReplayRetainedOnExpiredToken = true });
             var title = request.ScopeCase switch
             {
                 SubscribeRequest.ScopeOneofCase.StationId => $"station {request.StationId}",
