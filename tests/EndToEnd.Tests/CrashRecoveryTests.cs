@@ -44,6 +44,9 @@ public sealed partial class CrashRecoveryTests
             }
         });
 
+        // A subscription without a token starts live: the scenarios go in only once the stream is open.
+        await Poll.UntilAsync(() => client.LastResumeToken is not null, "the subscription to open", TimeSpan.FromSeconds(30));
+
         const string fraudster = "442079460001";
         const string mule = "6222880000000042";
         var victims = Enumerable.Range(0, Victims).Select(i => (8613800100000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();

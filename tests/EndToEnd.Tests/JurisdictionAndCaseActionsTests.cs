@@ -44,6 +44,9 @@ public sealed class JurisdictionAndCaseActionsTests
         try
         {
             var next = stream.MoveNextAsync().AsTask();
+
+            // A subscription without a token starts live: produce only once the server has opened the stream.
+            await Poll.UntilAsync(() => client.LastResumeToken is not null, "the subscription to open", TimeSpan.FromSeconds(30));
             produce();
             Assert.True(await next.WithTimeout(TimeSpan.FromSeconds(30)), "the alert stream ended");
             return stream.Current.Alert;
