@@ -73,8 +73,21 @@ public sealed class RedisCaseStore : ICaseStore
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken);
         try
         {
-            var changes = await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.KeyPrefix + "changes")).WaitAsync(cancellationToken);
-            return new RedisCaseStore(connection, changes, options);
+            // The subscription rides its own connection, which can still be opening when ConnectAsync returns;
+            // with fail-fast commands that shows as "no connection available": retry briefly.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (true)
+            {
+                try
+                {
+                    var changes = await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.KeyPrefix + "changes")).WaitAsync(cancellationToken);
+                    return new RedisCaseStore(connection, changes, options);
+                }
+                catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50, cancellationToken);
+                }
+            }
         }
         catch
         {
