@@ -30,7 +30,7 @@ public sealed class KafkaOptions
     /// <summary>
     /// Producer settings for alerts, dead letters and ingest: no loss and no duplicates from retries
     /// (<c>acks=all</c>, idempotence on, which also keeps per-partition order across retries) with a small
-    /// <c>linger.ms</c> of 2 so batches form under load without adding visible latency when idle.
+    /// <c>linger.ms</c> of 1 so batches form under load while an idle alert waits at most 1 ms.
     /// </summary>
     /// <returns>A new config; callers may adjust it before building a producer.</returns>
     public ProducerConfig CreateProducerConfig()
@@ -41,7 +41,7 @@ public sealed class KafkaOptions
             ClientId = ClientId,
             Acks = Acks.All,
             EnableIdempotence = true,
-            LingerMs = 2,
+            LingerMs = 1,
             // Small frames go out at once instead of waiting for Nagle's timer.
             SocketNagleDisable = true,
             // Delivery is bounded; a message not acknowledged within 2 minutes is reported as failed.
@@ -55,7 +55,8 @@ public sealed class KafkaOptions
     /// Consumer settings for a consumer group member: offsets are stored by the application after its verdict
     /// (<c>enable.auto.offset.store=false</c>) and committed in the background (auto commit on), so a restart
     /// resumes after the last processed event and never skips one; a new group starts at the earliest offset;
-    /// <c>fetch.wait.max.ms=10</c> bounds the broker's wait for a fetch to fill, keeping end-to-end latency low;
+    /// <c>fetch.wait.max.ms=2</c> bounds the broker's wait for a fetch to fill (measured: demo p50 27 ms at 10, 12 ms at 2,
+    /// 8 ms with linger.ms 1; the price is more fetch requests when idle: an idle demo process uses about a third of a core);
     /// the cooperative-sticky assignor keeps partitions in place during rebalances, so adding a process does not
     /// stop every other member.
     /// </summary>
@@ -73,7 +74,7 @@ public sealed class KafkaOptions
             EnableAutoCommit = true,
             AutoCommitIntervalMs = 1_000,
             AutoOffsetReset = AutoOffsetReset.Earliest,
-            FetchWaitMaxMs = 10,
+            FetchWaitMaxMs = 2,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             SocketNagleDisable = true,
             EnablePartitionEof = false,
