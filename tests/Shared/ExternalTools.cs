@@ -88,26 +88,7 @@ public static class ExternalTools
     /// <summary>Runs a tool to completion (60 s bound) and returns its exit code and stderr.</summary>
     public static (int ExitCode, string StandardError) RunCapture(string fileName, params string[] arguments)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} did not finish within 60 s.");
-        }
-
-        return (process.ExitCode, stderr.Result);
+        var (code, _, stderr) = RunWithInput(fileName, string.Empty, arguments);
+        return (code, stderr);
     }
 }
