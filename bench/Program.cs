@@ -6,6 +6,11 @@ if (args.Length > 0 && args[0] == "memory")
     return WatchlistMemoryReport.Run(args.Skip(1).Select(long.Parse).DefaultIfEmpty(1_000_000).ToArray());
 }
 
+if (args.Length > 0 && args[0] == "recovery")
+{
+    return RecoveryReport.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig()).ToList();
 var violations = BenchConfig.AllocationBudgetViolations(summaries).ToList();
 foreach (var violation in violations)
