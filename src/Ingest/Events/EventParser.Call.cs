@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -43,7 +42,7 @@ public sealed partial class EventParser
         long startMs = 0, answerMs = 0, endMs = 0;
         int durationS = 0;
         bool answered = false, roaming = false;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(CallRequired, CallFields.Names);
 
         int field;
         while ((field = JsonRead.NextField<CallFields>(ref reader)) != -2)
@@ -54,14 +53,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, CallFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -86,23 +83,15 @@ public sealed partial class EventParser
                 CallFields.CellId => JsonRead.String(ref reader, out cellId),
                 _ => JsonRead.Bool(ref reader, out roaming),
             };
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, CallFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = CallRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, CallFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ev = new CallEvent
@@ -114,8 +103,8 @@ public sealed partial class EventParser
             Called = called,
             Direction = direction,
             StartMs = startMs,
-            AnswerMs = (present & (1u << CallFields.AnswerMs)) != 0 ? answerMs : null,
-            EndMs = (present & (1u << CallFields.EndMs)) != 0 ? endMs : null,
+            AnswerMs = fields.Has(CallFields.AnswerMs) ? answerMs : null,
+            EndMs = fields.Has(CallFields.EndMs) ? endMs : null,
             DurationS = durationS,
             Answered = answered,
             Origin = origin,

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -41,7 +40,7 @@ public sealed partial class EventParser
         DeviceEventType type = default;
         AppCategory appCategory = default;
         bool onCall = false;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(DeviceRequired, DeviceFields.Names);
 
         int field;
         while ((field = JsonRead.NextField<DeviceFields>(ref reader)) != -2)
@@ -52,14 +51,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, DeviceFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -75,23 +72,15 @@ public sealed partial class EventParser
                 DeviceFields.AppCategory => EnumRead.AppCategory(ref reader, out appCategory),
                 _ => JsonRead.Bool(ref reader, out onCall),
             };
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, DeviceFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = DeviceRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, DeviceFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ev = new DeviceEvent

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -40,7 +39,7 @@ public sealed partial class EventParser
         long tsMs = 0;
         SenderClass senderClass = default;
         StringArray keywordFlags = default, urlDomains = default;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(SmsRequired, SmsFields.Names);
 
         int field;
         while ((field = JsonRead.NextField<SmsFields>(ref reader)) != -2)
@@ -51,14 +50,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, SmsFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -73,23 +70,15 @@ public sealed partial class EventParser
                 SmsFields.KeywordFlags => JsonRead.StringArray(utf8, ref reader, null, out keywordFlags),
                 _ => JsonRead.StringArray(utf8, ref reader, null, out urlDomains),
             };
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, SmsFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = SmsRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, SmsFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ev = new SmsEvent

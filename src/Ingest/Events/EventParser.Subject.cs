@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -39,7 +38,7 @@ public sealed partial class EventParser
         StringArray msisdns = default, accounts = default, familyMsisdns = default;
         int birthYear = 0;
         SubjectFlags flags = default;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(SubjectRequired, SubjectFields.Names);
 
         int field;
         while ((field = JsonRead.NextField<SubjectFields>(ref reader)) != -2)
@@ -50,14 +49,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, SubjectFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -81,23 +78,15 @@ public sealed partial class EventParser
                 r = RejectReason.InvalidValue;
             }
 
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, SubjectFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = SubjectRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, SubjectFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ev = new SubjectRecord
@@ -105,7 +94,7 @@ public sealed partial class EventParser
             PersonId = personId,
             Msisdns = msisdns,
             Accounts = accounts,
-            BirthYear = (present & (1u << SubjectFields.BirthYear)) != 0 ? birthYear : null,
+            BirthYear = fields.Has(SubjectFields.BirthYear) ? birthYear : null,
             Flags = flags,
             AddressId = addressId,
             StationId = stationId,

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -43,7 +42,7 @@ public sealed partial class EventParser
         ulong payerMsisdn = 0;
         TxnType type = default;
         PayeeKind payeeKind = default;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(TxnRequired, TxnFields.Names);
 
         // One loop walks the top level and the payer/payee objects: scope says which object the reader is in.
         const int Top = 0, InPayer = 1, InPayee = 2;
@@ -73,14 +72,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, TxnFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -89,12 +86,11 @@ public sealed partial class EventParser
             switch (field)
             {
                 case TxnFields.Payer or TxnFields.Payee:
-                    if (reader.TokenType != JsonTokenType.StartObject)
+                    if (!fields.Accept(field, reader.TokenType == JsonTokenType.StartObject ? RejectReason.None : RejectReason.WrongType, out error))
                     {
-                        return Fail(RejectReason.WrongType, TxnFields.Names[field], out error);
+                        return false;
                     }
 
-                    present |= bit;
                     scope = field == TxnFields.Payer ? InPayer : InPayee;
                     continue;
                 case TxnFields.TxnId: r = JsonRead.String(ref reader, out txnId); break;
@@ -116,23 +112,15 @@ public sealed partial class EventParser
                 default: r = JsonRead.String(ref reader, out deviceId); break;
             }
 
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, TxnFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = TxnRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, TxnFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ev = new TxnEvent
@@ -145,21 +133,21 @@ public sealed partial class EventParser
             PayerAccount = payerAccount,
             PayerMsisdn = payerMsisdn,
             PayerCustomerId = payerCustomerId,
-            PayerAge = (present & (1u << TxnFields.PayerAge)) != 0 ? payerAge : null,
+            PayerAge = fields.Has(TxnFields.PayerAge) ? payerAge : null,
             PayeeAccount = payeeAccount,
             PayeeBank = payeeBank,
             PayeeKind = payeeKind,
-            PayeeOpenedMs = (present & (1u << TxnFields.PayeeOpenedMs)) != 0 ? payeeOpenedMs : null,
+            PayeeOpenedMs = fields.Has(TxnFields.PayeeOpenedMs) ? payeeOpenedMs : null,
             AmountMinor = amountMinor,
             Currency = currency,
-            PayerBalanceAfterMinor = (present & (1u << TxnFields.PayerBalanceAfterMinor)) != 0 ? payerBalanceAfterMinor : null,
+            PayerBalanceAfterMinor = fields.Has(TxnFields.PayerBalanceAfterMinor) ? payerBalanceAfterMinor : null,
             DeviceId = deviceId,
         };
         return true;
     }
 
     /// <summary>
-    /// Every field of a transaction, nested ones included, in declaration order: one bit each in the seen/present masks,
+    /// Every field of a transaction, nested ones included, in declaration order: one bit each in the field tracker's masks,
     /// so a missing <c>payer</c> is reported before a missing <c>payer.account</c>. Matches the top-level names.
     /// </summary>
     private readonly struct TxnFields : IFieldSet

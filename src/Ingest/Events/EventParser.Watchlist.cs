@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
@@ -42,7 +41,7 @@ public sealed partial class EventParser
         // key_type may follow key, so the key is read both ways and the right reading is picked at the end.
         ulong keyPhone = 0, keyDigits = 0;
         bool keyIsPhone = false, keyIsDigits = false;
-        uint seen = 0, present = 0;
+        var fields = new FieldTracker(WatchRequired, WatchFields.Names);
 
         int field;
         while ((field = JsonRead.NextField<WatchFields>(ref reader)) != -2)
@@ -53,14 +52,12 @@ public sealed partial class EventParser
                 continue;
             }
 
-            uint bit = 1u << field;
-            if ((seen & bit) != 0)
+            if (!fields.Enter(field, reader, out var isNull, out error))
             {
-                return Fail(RejectReason.DuplicateField, WatchFields.Names[field], out error);
+                return false;
             }
 
-            seen |= bit;
-            if (reader.TokenType == JsonTokenType.Null)
+            if (isNull)
             {
                 continue;
             }
@@ -85,23 +82,15 @@ public sealed partial class EventParser
                 default: r = JsonRead.Int64(ref reader, out validToMs); break;
             }
 
-            if (r != RejectReason.None)
+            if (!fields.Accept(field, r, out error))
             {
-                return Fail(r, WatchFields.Names[field], out error);
+                return false;
             }
-
-            present |= bit;
         }
 
-        if (!EndObject(ref reader, out error))
+        if (!EndObject(ref reader, out error) || !fields.Complete(out error))
         {
             return false;
-        }
-
-        uint missing = WatchRequired & ~present;
-        if (missing != 0)
-        {
-            return Fail(RejectReason.MissingField, WatchFields.Names[BitOperations.TrailingZeroCount(missing)], out error);
         }
 
         ulong keyNumber = 0;
@@ -133,8 +122,8 @@ public sealed partial class EventParser
             Typology = typology,
             Source = source,
             CaseRef = caseRef,
-            ValidFromMs = (present & (1u << WatchFields.ValidFromMs)) != 0 ? validFromMs : null,
-            ValidToMs = (present & (1u << WatchFields.ValidToMs)) != 0 ? validToMs : null,
+            ValidFromMs = fields.Has(WatchFields.ValidFromMs) ? validFromMs : null,
+            ValidToMs = fields.Has(WatchFields.ValidToMs) ? validToMs : null,
         };
         return true;
     }
