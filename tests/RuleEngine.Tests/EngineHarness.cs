@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Events;
@@ -73,19 +72,18 @@ internal sealed class EngineHarness : IDisposable
         Assert.True(ok, $"{topic} record rejected: {error}: {json}");
     }
 
-    /// <summary>Feeds a scenario file (JSONL, one {"topic", "event"} per line; '#' lines are comments).</summary>
+    /// <summary>
+    /// Feeds a scenario file (JSONL, one <c>{"topic", "event"}</c> per line, optionally <c>"kafka_ts"</c>; '#' lines are
+    /// comments; <c>{"expect": ...}</c> lines are checked by <see cref="ScenarioFile"/> and skipped here).
+    /// </summary>
     public void FeedFile(string name)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Scenarios", name);
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in ScenarioFile.Read(name))
         {
-            if (string.IsNullOrWhiteSpace(line) || line.TrimStart().StartsWith('#'))
+            if (line.Kind == ScenarioLineKind.Event)
             {
-                continue;
+                Feed(line.Topic, line.Json, line.KafkaTimestampMs);
             }
-
-            using var doc = JsonDocument.Parse(line);
-            Feed(doc.RootElement.GetProperty("topic").GetString()!, doc.RootElement.GetProperty("event").GetRawText());
         }
     }
 
