@@ -101,6 +101,9 @@ internal sealed record StepResult
 
     public double AllocatedBytesPerEventExcludingGenerator { get; init; }
 
+    /// <summary>Bytes allocated by the engine's consume thread per event (Confluent's per-message objects included).</summary>
+    public double EngineThreadBytesPerEvent { get; init; }
+
     public long LagAtStart { get; init; }
 
     public long LagAtEnd { get; init; }
@@ -300,6 +303,7 @@ internal sealed class BenchRunner
                     GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
                     AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
+                    EngineThreadBytesPerEvent = (after.EngineThreadAllocated - before.EngineThreadAllocated) / (double)Math.Max(events, 1),
                     LagAtStart = lagAtStart,
                     LagAtEnd = lagAtEnd,
                     LagMax = lagMax,
@@ -307,7 +311,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -426,6 +430,7 @@ internal sealed class BenchRunner
             GcPauseMs = steps.Sum(x => x.GcPauseMs),
             AllocatedBytesPerEvent = steps.Sum(x => x.AllocatedBytesPerEvent * x.Events) / Math.Max(events, 1),
             AllocatedBytesPerEventExcludingGenerator = steps.Sum(x => x.AllocatedBytesPerEventExcludingGenerator * x.Events) / Math.Max(events, 1),
+            EngineThreadBytesPerEvent = steps.Sum(x => x.EngineThreadBytesPerEvent * x.Events) / Math.Max(events, 1),
             LagAtStart = steps[0].LagAtStart,
             LagAtEnd = steps[^1].LagAtEnd,
             LagMax = steps.Max(x => x.LagMax),
@@ -615,7 +620,7 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated)
     {
         public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
         {
@@ -631,7 +636,8 @@ internal sealed class BenchRunner
                 GC.GetTotalPauseDuration(),
                 GC.GetTotalAllocatedBytes(precise: true),
                 generator.AllocatedBytes,
-                generator.QueueFullWaits);
+                generator.QueueFullWaits,
+                engine.EngineThreadAllocatedBytes);
         }
     }
 }

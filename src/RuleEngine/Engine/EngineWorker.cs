@@ -4,6 +4,7 @@ using FraudShield.Contracts;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
 using Microsoft.Extensions.Logging;
 
 namespace FraudShield.RuleEngine.Engine;
@@ -35,7 +36,16 @@ public sealed partial class EngineWorker : IDisposable
     private long _processed;
     private long _deadLettered;
     private long _checkpointsTaken;
+    private long _engineThreadAllocated;
+
+    // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop).
+    private const int MaxBatch = 512;
+
+    // How often the judged positions are handed to the client for its background commit (and always before a
+    // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
+    private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
     private CheckpointManifest? _lastCheckpoint;
+    private PendingCheckpoint? _pendingCheckpoint;
 
     // Next offset to judge per (event topic, partition), for partitions judged by this process; -1 when none yet.
     // Owned by the engine thread. A partition assigned again after a rebalance resumes here, where the in-memory
@@ -96,6 +106,12 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Events sent to fs.dlq.</summary>
     public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
 
+    /// <summary>
+    /// Managed bytes allocated by the engine thread since its loop started (Confluent.Kafka's per-message result objects,
+    /// checkpoints and alerts included; the rules themselves allocate nothing per event). Updated once per pass.
+    /// </summary>
+    public long EngineThreadAllocatedBytes => Volatile.Read(ref _engineThreadAllocated);
+
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
 
@@ -135,6 +151,7 @@ public sealed partial class EngineWorker : IDisposable
         var merge = new TimestampMerge(_orderWait);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
+        config.ConsumeResultFields = "topic,timestamp"; // no per-message Headers objects: the engine reads none
         using var consumer = new ConsumerBuilder<int, int>(config)
             .SetKeyDeserializer(keys)
             .SetValueDeserializer(values)
@@ -149,8 +166,9 @@ public sealed partial class EngineWorker : IDisposable
                 _assigned.TrySetResult();
                 return partitions.Select(StartPosition);
             })
-            .SetPartitionsRevokedHandler((_, partitions) =>
+            .SetPartitionsRevokedHandler((c, partitions) =>
             {
+                StoreJudgedOffsets(c, merge);
                 foreach (var p in partitions)
                 {
                     merge.Revoke(p.Topic, p.Partition.Value);
@@ -167,54 +185,74 @@ public sealed partial class EngineWorker : IDisposable
             .Build();
         consumer.Subscribe(Topics.EventTopics);
         var token = _stop.Token;
+        var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        var offsetsStoredAt = Stopwatch.GetTimestamp();
         var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         try
         {
             while (!token.IsCancellationRequested)
             {
-                if (_checkpoints is not null && DateTime.UtcNow >= nextCheckpoint)
+                if (_pendingCheckpoint is not null)
                 {
-                    TakeCheckpoint(consumer);
+                    FinishCheckpoint(wait: false);
+                }
+                else if (_checkpoints is not null && DateTime.UtcNow >= nextCheckpoint)
+                {
+                    BeginCheckpoint();
                     nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
                 }
 
-                // Judge every record the merge lets go (timestamp order across the co-partitioned inputs).
+                // Judge every record the merge lets go (timestamp order across the co-partitioned inputs); the
+                // offsets are stored once per partition per pass, after the verdicts.
                 var now = Stopwatch.GetTimestamp();
                 while (merge.TryTake(now, out var record))
                 {
                     var (topic, partition) = merge.Describe(record.Source);
                     Judge(rules, topic, partition, in record);
-                    consumer.StoreOffset(new TopicPartitionOffset(topic, partition, record.Offset + 1));
                     Advance(topic, partition, record.Offset + 1);
+                    merge.MarkJudged(record.Source, record.Offset + 1);
                     TimestampMerge.Release(ref record);
                 }
 
-                ConsumeResult<int, int> result;
-                try
+                if (Stopwatch.GetElapsedTime(offsetsStoredAt, now) >= OffsetStoreInterval)
                 {
-                    // Short waits: a held record, a due checkpoint and a stop request are all looked at in between.
-                    result = consumer.Consume(merge.Buffered > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(100));
-                }
-                catch (ConsumeException e)
-                {
-                    // A record the client could not even deserialize; librdkafka moves past it.
-                    Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
-                    continue;
+                    StoreJudgedOffsets(consumer, merge);
+                    offsetsStoredAt = now;
                 }
 
-                if (result is null)
-                {
-                    continue;
-                }
+                Volatile.Write(ref _engineThreadAllocated, GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
 
-                var source = merge.SourceOf(result.Topic, result.Partition.Value);
-                if (result.IsPartitionEOF)
+                // Short waits: a held record, a due checkpoint and a stop request are all looked at in between.
+                // What the client already holds is then drained without waiting, up to a batch.
+                var wait = merge.Buffered > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(100);
+                for (var taken = 0; taken < MaxBatch; taken++)
                 {
-                    merge.MarkCaughtUp(source);
-                    continue;
-                }
+                    ConsumeResult<int, int> result;
+                    try
+                    {
+                        result = consumer.Consume(taken == 0 ? wait : TimeSpan.Zero);
+                    }
+                    catch (ConsumeException e)
+                    {
+                        // A record the client could not even deserialize; librdkafka moves past it.
+                        Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
+                        continue;
+                    }
 
-                merge.Add(source, result.Offset.Value, result.Message.Timestamp.UnixTimestampMs, keys.Current, result.Message.Key < 0, values.Current, result.Message.Value < 0, now);
+                    if (result is null)
+                    {
+                        break;
+                    }
+
+                    var source = merge.SourceOf(result.Topic, result.Partition.Value);
+                    if (result.IsPartitionEOF)
+                    {
+                        merge.MarkCaughtUp(source);
+                        continue;
+                    }
+
+                    merge.Add(source, result.Offset.Value, result.Message.Timestamp.UnixTimestampMs, keys.Current, result.Message.Key < 0, values.Current, result.Message.Value < 0, now);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -223,12 +261,36 @@ public sealed partial class EngineWorker : IDisposable
         }
         finally
         {
+            StoreJudgedOffsets(consumer, merge);
             if (_checkpoints is not null)
             {
-                TakeCheckpoint(consumer);
+                FinishCheckpoint(wait: true);
+                BeginCheckpoint();
+                FinishCheckpoint(wait: true);
             }
 
             consumer.Close();
+        }
+    }
+
+    // Stores the next offset of every partition judged since the last call (one StoreOffset per partition per
+    // interval instead of one per record: each call allocates in the client).
+    private static void StoreJudgedOffsets(IConsumer<int, int> consumer, TimestampMerge merge)
+    {
+        for (var source = 0; source < merge.Sources; source++)
+        {
+            if (merge.TakeJudged(source) is var next and >= 0)
+            {
+                var (topic, partition) = merge.Describe(source);
+                try
+                {
+                    consumer.StoreOffset(new TopicPartitionOffset(topic, partition, next));
+                }
+                catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
+                {
+                    // The partition was revoked meanwhile; its new owner resumes from its own position.
+                }
+            }
         }
     }
 
@@ -280,11 +342,13 @@ public sealed partial class EngineWorker : IDisposable
     }
 
     /// <summary>
-    /// A checkpoint on the engine thread, between two events: first every alert and dead letter produced so far is
-    /// acknowledged by the cluster (so nothing the checkpoint covers can be lost), then the FASTER snapshots, then the
-    /// input positions, then the manifest (atomically). A failure leaves the previous checkpoint in force.
+    /// Begins a checkpoint on the engine thread, between two events: first every alert and dead letter produced so far
+    /// is acknowledged by the cluster (so nothing the checkpoint covers can be lost), then both per-party stores cut
+    /// their version here (<see cref="FasterStore{TValue}.BeginCheckpoint"/>) and the input positions of that cut are
+    /// noted. The engine goes on judging while FASTER writes the snapshots; <see cref="FinishCheckpoint"/> then writes
+    /// the manifest (atomically). A failure leaves the previous checkpoint in force.
     /// </summary>
-    private void TakeCheckpoint(IConsumer<int, int> consumer)
+    private void BeginCheckpoint()
     {
         try
         {
@@ -316,23 +380,89 @@ public sealed partial class EngineWorker : IDisposable
                 }
             }
 
+            var started = Stopwatch.GetTimestamp();
+            var parties = _stores.Parties.BeginCheckpoint();
+            FasterCheckpoint pairs;
+            try
+            {
+                pairs = _stores.Pairs.BeginCheckpoint();
+            }
+            catch (InvalidOperationException)
+            {
+                parties.Completion.Wait(TimeSpan.FromSeconds(60));
+                throw;
+            }
+
             var manifest = new CheckpointManifest
             {
                 Sequence = (previous?.Sequence ?? 0) + 1,
                 CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                Parties = _stores.Parties.Checkpoint(),
-                Pairs = _stores.Pairs.Checkpoint(),
+                Parties = parties.Token,
+                Pairs = pairs.Token,
                 Positions = positions,
             };
-            _checkpoints!.Commit(manifest, _stores);
-            Volatile.Write(ref _lastCheckpoint, manifest);
-            Interlocked.Increment(ref _checkpointsTaken);
+            _pendingCheckpoint = new PendingCheckpoint(manifest, Task.WhenAll(parties.Completion, pairs.Completion), started, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
         {
             Log.CheckpointSkipped(_logger, e.Message);
         }
     }
+
+    /// <summary>
+    /// Commits the begun checkpoint once FASTER has written it (or, with <paramref name="wait"/>, waits up to 60 s for
+    /// that): the manifest goes in place atomically and older checkpoints are dropped.
+    /// </summary>
+    private void FinishCheckpoint(bool wait)
+    {
+        if (_pendingCheckpoint is not { } pending)
+        {
+            return;
+        }
+
+        if (!pending.Completion.IsCompleted)
+        {
+            if (!wait)
+            {
+                return;
+            }
+
+            try
+            {
+                pending.Completion.Wait(TimeSpan.FromSeconds(60));
+            }
+            catch (AggregateException)
+            {
+                // Reported below.
+            }
+        }
+
+        _pendingCheckpoint = null;
+        try
+        {
+            if (!pending.Completion.IsCompletedSuccessfully)
+            {
+                Log.CheckpointSkipped(_logger, pending.Completion.Exception?.GetBaseException().Message ?? "FASTER did not finish writing the checkpoint in time");
+                return;
+            }
+
+            _checkpoints!.Commit(pending.Manifest, _stores);
+            Volatile.Write(ref _lastCheckpoint, pending.Manifest);
+            Interlocked.Increment(ref _checkpointsTaken);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var totalMs = Stopwatch.GetElapsedTime(pending.Started).TotalMilliseconds;
+                Log.CheckpointTaken(_logger, pending.Manifest.Sequence, pending.Pause.TotalMilliseconds, totalMs);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            Log.CheckpointSkipped(_logger, e.Message);
+        }
+    }
+
+    // A checkpoint whose version cut is made and whose files FASTER is writing.
+    private sealed record PendingCheckpoint(CheckpointManifest Manifest, Task Completion, long Started, TimeSpan Pause);
 
     private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {
@@ -392,6 +522,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Checkpoint skipped: {Reason}")]
         public static partial void CheckpointSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Debug, Message = "Checkpoint {Sequence} committed: engine paused {PauseMs:F1} ms, written in {TotalMs:F0} ms")]
+        public static partial void CheckpointTaken(ILogger logger, long sequence, double pauseMs, double totalMs);
 
         [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Rule set {Version} active")]
         public static partial void RulesActive(ILogger logger, string version);

@@ -37,6 +37,7 @@ public sealed class FasterStore<TValue> : IDisposable
     private readonly IDevice _device;
     private readonly string _directory;
     private readonly bool _ownsDirectory;
+    private readonly List<FasterSession<TValue>> _sessions = [];
 
     /// <summary>Creates the store in <paramref name="options"/>.Directory, or in a new temporary folder.</summary>
     public FasterStore(string name, FasterStoreOptions options)
@@ -77,6 +78,40 @@ public sealed class FasterStore<TValue> : IDisposable
         return token;
     }
 
+    /// <summary>
+    /// Starts a full snapshot checkpoint (index and log) without waiting for it to be written: returns as soon as the
+    /// store has moved to its next version, so the checkpoint holds exactly the operations done before the call and
+    /// none after. Call it from the thread that owns this store's writing session, between operations; keep operating
+    /// while <see cref="FasterCheckpoint.Completion"/> writes the files in the background (FASTER's concurrent
+    /// prefix recovery: operations of the new version never touch the records being written).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A checkpoint is already running, or the version did not move within 30 s.</exception>
+    public FasterCheckpoint BeginCheckpoint()
+    {
+        var version = _kv.SystemState.Version;
+        if (!_kv.TryInitiateFullCheckpoint(out var token, CheckpointType.Snapshot))
+        {
+            throw new InvalidOperationException($"FASTER could not start a checkpoint of {_directory}: one is already running.");
+        }
+
+        // The shift to the next version needs no I/O, only every session to acknowledge it (they are all idle, between
+        // operations, on the calling thread).
+        var spin = default(SpinWait);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (_kv.SystemState.Version <= version)
+        {
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"FASTER did not reach the next version of {_directory} within 30 s.");
+            }
+
+            RefreshSessions();
+            spin.SpinOnce();
+        }
+
+        return new FasterCheckpoint(token, _kv.CompleteCheckpointAsync().AsTask());
+    }
+
     /// <summary>Restores the store to checkpoint <paramref name="token"/>; call before any session is opened.</summary>
     public void Recover(Guid token) => _kv.Recover(token);
 
@@ -93,7 +128,39 @@ public sealed class FasterStore<TValue> : IDisposable
     internal long IndexBytes => (_kv.IndexSize + _kv.OverflowBucketCount) * 64;
 
     /// <summary>A new session for the calling thread.</summary>
-    public FasterSession<TValue> NewSession() => new(_kv.For(new SimpleFunctions<long, TValue>()).NewSession<SimpleFunctions<long, TValue>>());
+    public FasterSession<TValue> NewSession()
+    {
+        var session = new FasterSession<TValue>(_kv.For(new SimpleFunctions<long, TValue>()).NewSession<SimpleFunctions<long, TValue>>(), this);
+        lock (_sessions)
+        {
+            _sessions.Add(session);
+        }
+
+        return session;
+    }
+
+    /// <summary>
+    /// Lets every open session acknowledge a checkpoint phase. Sessions are single-threaded: call it from the thread
+    /// that uses them (the engine thread owns every session of the per-party stores).
+    /// </summary>
+    public void RefreshSessions()
+    {
+        lock (_sessions)
+        {
+            foreach (var session in _sessions)
+            {
+                session.Refresh();
+            }
+        }
+    }
+
+    internal void Closed(FasterSession<TValue> session)
+    {
+        lock (_sessions)
+        {
+            _sessions.Remove(session);
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
@@ -114,14 +181,27 @@ public sealed class FasterStore<TValue> : IDisposable
     }
 }
 
+/// <summary>A checkpoint begun by <see cref="FasterStore{TValue}.BeginCheckpoint"/>.</summary>
+/// <param name="Token">The FASTER checkpoint token (what <see cref="FasterStore{TValue}.Recover"/> takes).</param>
+/// <param name="Completion">Completes when the checkpoint's files are written; faults when writing failed.</param>
+public readonly record struct FasterCheckpoint(Guid Token, Task Completion);
+
 /// <summary>One thread's handle on a <see cref="FasterStore{TValue}"/>. Not thread-safe, by FASTER's design.</summary>
 /// <typeparam name="TValue">The store's value type.</typeparam>
 public sealed class FasterSession<TValue> : IDisposable
     where TValue : unmanaged
 {
     private readonly ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> _session;
+    private readonly FasterStore<TValue> _store;
 
-    internal FasterSession(ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> session) => _session = session;
+    internal FasterSession(ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> session, FasterStore<TValue> store)
+    {
+        _session = session;
+        _store = store;
+    }
+
+    /// <summary>Acknowledges pending checkpoint phases (operations do it too).</summary>
+    public void Refresh() => _session.Refresh();
 
     /// <summary>Reads the value of <paramref name="key"/>; false when absent.</summary>
     public bool TryRead(long key, out TValue value)
@@ -180,5 +260,9 @@ public sealed class FasterSession<TValue> : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _store.Closed(this);
+        _session.Dispose();
+    }
 }
