@@ -22,18 +22,21 @@ internal static class WatchlistFixture
 
     public static ulong Unlisted(long i) => Listed(i) + 1;
 
-    /// <summary>FASTER sizing for <paramref name="entries"/> watchlist keys, all records in memory.</summary>
-    public static FasterStoreOptions Options(long entries, int keysPerBucket = 4) => new()
+    /// <summary>
+    /// FASTER sizing for <paramref name="entries"/> watchlist keys: all records in memory, or, with
+    /// <paramref name="residentLogBits"/>, only that much of the log (the rest on disk, read on a hit).
+    /// </summary>
+    public static FasterStoreOptions Options(long entries, int keysPerBucket = 4, int? residentLogBits = null) => new()
     {
         IndexBuckets = (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1 << 12, entries / keysPerBucket)),
-        MemorySizeBits = Math.Max(24, BitOperations.Log2((ulong)(entries * 48 * 5 / 4)) + 1),
+        MemorySizeBits = residentLogBits ?? Math.Max(24, BitOperations.Log2((ulong)(entries * 48 * 5 / 4)) + 1),
         PageSizeBits = 22,
         ExpectedEntries = entries,
     };
 
-    public static Watchlist LoadWatchlist(long entries, int keysPerBucket = 4)
+    public static Watchlist LoadWatchlist(long entries, int keysPerBucket = 4, int? residentLogBits = null)
     {
-        var watchlist = new Watchlist(Options(entries, keysPerBucket), new StringTable());
+        var watchlist = new Watchlist(Options(entries, keysPerBucket, residentLogBits), new StringTable());
         using var loader = watchlist.NewSession();
         var clock = Stopwatch.StartNew();
         for (long i = 0; i < entries; i++)
