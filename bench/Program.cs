@@ -11,6 +11,13 @@ if (args.Length > 0 && args[0] == "recovery")
     return RecoveryReport.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
 }
 
+if (args.Length > 0 && args[0] == "fanout")
+{
+    return await FanoutReport.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig()).ToList();
 var violations = BenchConfig.AllocationBudgetViolations(summaries).ToList();
 foreach (var violation in violations)

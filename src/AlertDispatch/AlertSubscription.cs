@@ -12,6 +12,7 @@ public sealed class AlertSubscription : IDisposable
     private readonly AlertHub.Subscriber _subscriber;
     private List<RetainedAlert>? _replay;
     private long _lastSequence;
+    private int _replayRemaining;
     private int _disposed;
 
     internal AlertSubscription(AlertHub hub, AlertHub.Subscriber subscriber, List<RetainedAlert> replay, long startSequence)
@@ -38,6 +39,12 @@ public sealed class AlertSubscription : IDisposable
     /// <summary>Sequence of the last alert handed out by <see cref="ReadAllAsync"/> (the start position before that).</summary>
     public long LastSequence => Volatile.Read(ref _lastSequence);
 
+    /// <summary>
+    /// True when the next alert is already waiting (replayed or buffered), so a writer may leave its transport
+    /// unflushed until it reaches the last ready one (one flush per burst instead of one per alert).
+    /// </summary>
+    public bool HasReady => Volatile.Read(ref _replayRemaining) > 0 || _subscriber.Channel.Reader.Count > 0;
+
     /// <summary>Token that resumes right after the last alert handed out.</summary>
     public string ResumeToken => _hub.FormatResumeToken(LastSequence);
 
@@ -53,9 +60,11 @@ public sealed class AlertSubscription : IDisposable
         _replay = null;
         if (replay is not null)
         {
+            Volatile.Write(ref _replayRemaining, replay.Count);
             foreach (var entry in replay)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                Volatile.Write(ref _replayRemaining, _replayRemaining - 1);
                 Volatile.Write(ref _lastSequence, entry.Sequence);
                 yield return entry;
             }

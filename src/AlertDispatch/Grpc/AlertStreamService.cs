@@ -29,6 +29,7 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// </remarks>
 public sealed class AlertStreamService : AlertStream.AlertStreamBase
 {
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
     private readonly AlertHub _hub;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<AlertStreamService> _logger;
@@ -128,6 +129,8 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
                     ResumeToken = _hub.FormatResumeToken(entry.Sequence),
                     Escalation = entry.Escalation,
                 };
+                // A burst goes out in one flush: every alert but the last ready one is written with BufferHint.
+                responseStream.WriteOptions = subscription.HasReady ? BufferedWrite : null;
                 await responseStream.WriteAsync(delivery, stopping.Token);
                 lastWritten = entry.Sequence;
                 delivered++;
