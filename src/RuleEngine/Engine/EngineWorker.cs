@@ -13,7 +13,8 @@ namespace FraudShield.RuleEngine.Engine;
 /// The engine's Kafka consume loop: one consumer-group member on a dedicated thread, reading fs.calls, fs.txns and
 /// fs.signals; each message is parsed and run through the rules, bad input goes to fs.dlq with its reason, and the
 /// offset is stored only after that verdict (committed in the background), so a restart resumes after the last
-/// event handled. The per-event path allocates nothing of its own (Confluent.Kafka allocates its result objects).
+/// event handled. Messages are read in place through <see cref="NativePoller"/> (the Confluent consumer keeps the
+/// group, offsets and commits), so the per-event path allocates nothing.
 /// </summary>
 public sealed partial class EngineWorker : IDisposable
 {
@@ -143,18 +144,13 @@ public sealed partial class EngineWorker : IDisposable
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
-        using var values = new ReusableBufferDeserializer();
-        using var keys = new ReusableBufferDeserializer();
         using var rules = new RuleSetSwitch(_stores, _rules, _rulesVersion, AlertSink, _parserOptions, _schedule, (set, at) => Log.RulesSwitched(_logger, set.Version, set.EffectiveFromMs, at));
         Volatile.Write(ref _ruleSet, rules);
         Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
-        config.ConsumeResultFields = "topic,timestamp"; // no per-message Headers objects: the engine reads none
-        using var consumer = new ConsumerBuilder<int, int>(config)
-            .SetKeyDeserializer(keys)
-            .SetValueDeserializer(values)
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 Log.PartitionsAssigned(_logger, partitions.Count);
@@ -184,6 +180,9 @@ public sealed partial class EngineWorker : IDisposable
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
         consumer.Subscribe(Topics.EventTopics);
+
+        // Messages are read in place (no per-message objects); the consumer keeps the group, offsets and commits.
+        using var poller = new NativePoller(consumer);
         var token = _stop.Token;
         var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
         var offsetsStoredAt = Stopwatch.GetTimestamp();
@@ -227,31 +226,28 @@ public sealed partial class EngineWorker : IDisposable
                 var wait = merge.Buffered > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(100);
                 for (var taken = 0; taken < MaxBatch; taken++)
                 {
-                    ConsumeResult<int, int> result;
-                    try
-                    {
-                        result = consumer.Consume(taken == 0 ? wait : TimeSpan.Zero);
-                    }
-                    catch (ConsumeException e)
-                    {
-                        // A record the client could not even deserialize; librdkafka moves past it.
-                        Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
-                        continue;
-                    }
-
-                    if (result is null)
+                    if (!poller.TryPoll(taken == 0 ? (int)wait.TotalMilliseconds : 0, out var message))
                     {
                         break;
                     }
 
-                    var source = merge.SourceOf(result.Topic, result.Partition.Value);
-                    if (result.IsPartitionEOF)
+                    using (message)
                     {
-                        merge.MarkCaughtUp(source);
-                        continue;
+                        if (message.IsPartitionEof)
+                        {
+                            merge.MarkCaughtUp(merge.SourceOf(message.Topic, message.Partition));
+                        }
+                        else if (message.Error != ErrorCode.NoError)
+                        {
+                            // A consumer-level error (the client retries by itself) or a message it could not fetch.
+                            Log.ConsumeFailed(_logger, message.Error, message.ErrorReason);
+                        }
+                        else
+                        {
+                            // Read in place in the client's buffer; the merge keeps its own copy.
+                            merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, now);
+                        }
                     }
-
-                    merge.Add(source, result.Offset.Value, result.Message.Timestamp.UnixTimestampMs, keys.Current, result.Message.Key < 0, values.Current, result.Message.Value < 0, now);
                 }
             }
         }
@@ -275,7 +271,7 @@ public sealed partial class EngineWorker : IDisposable
 
     // Stores the next offset of every partition judged since the last call (one StoreOffset per partition per
     // interval instead of one per record: each call allocates in the client).
-    private static void StoreJudgedOffsets(IConsumer<int, int> consumer, TimestampMerge merge)
+    private static void StoreJudgedOffsets(IConsumer<Ignore, Ignore> consumer, TimestampMerge merge)
     {
         for (var source = 0; source < merge.Sources; source++)
         {
