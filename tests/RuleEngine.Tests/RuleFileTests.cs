@@ -44,7 +44,7 @@ public sealed class RuleFileTests
 
         Assert.Equal(18, set.Entries.Count);
         Assert.Equal(Enumerable.Range(0, 18).Select(i => (RuleId)i), set.Entries.Select(e => e.Id));
-        Assert.Equal([RuleId.R03, RuleId.R04, RuleId.R10, RuleId.R13, RuleId.R14, RuleId.R15, RuleId.R16], set.Entries.Where(e => e.Planned).Select(e => e.Id));
+        Assert.Equal([RuleId.R03, RuleId.R04, RuleId.R15, RuleId.R16], set.Entries.Where(e => e.Planned).Select(e => e.Id));
         Assert.All(set.Entries, e => Assert.Equal(!e.Planned, e.Enabled));
         Assert.Equal(4, set.Options.Composition.Count);
     }
