@@ -249,21 +249,24 @@ public sealed partial class EngineCore
             return;
         }
 
-        // A sweep: from one of the party's accounts into a newly opened one that is not someone else's.
-        if (txn.PayeeOpenedMs is not { } opened || t - opened > _r10NewAccountAgeMs || txn.PayeeAccount.SequenceEqual(txn.PayerAccount)
-            || HolderOf(txn.PayeeAccount, partyKey) == Holder.Other)
+        // A sweep: from one of the party's accounts into the account of the open consolidation, or into a newly opened
+        // one that is not someone else's, which starts a consolidation.
+        var continues = state.NewAccount != 0 && t >= state.SweepStartMs && t - state.SweepStartMs <= _r10WindowMs
+            && state.NewAccount == PartyState.AccountFingerprint(txn.PayeeAccount);
+        if (!continues)
         {
-            return;
-        }
+            if (txn.PayeeOpenedMs is not { } opened || t - opened > _r10NewAccountAgeMs || txn.PayeeAccount.SequenceEqual(txn.PayerAccount)
+                || HolderOf(txn.PayeeAccount, partyKey) == Holder.Other)
+            {
+                return;
+            }
 
-        var account = PartyState.AccountFingerprint(txn.PayeeAccount);
-        if (account != state.NewAccount || t < state.SweepStartMs || t - state.SweepStartMs > _r10WindowMs)
-        {
-            state.NewAccount = account;
+            state.NewAccount = PartyState.AccountFingerprint(txn.PayeeAccount);
             state.SweepStartMs = t;
             state.SweptMinor = 0;
             state.SweepSources = 0;
             state.Flags &= ~SequenceMarks.R10Fired;
+            _pairs.Upsert(KeyHash.Of(NewAccountOwnerKind, txn.PayeeAccount), partyKey);
         }
 
         state.SweptMinor += txn.AmountMinor;
@@ -274,7 +277,6 @@ public sealed partial class EngineCore
         }
 
         _pairs.Upsert(sourceKey, Math.Max(t, lastSweepMs));
-        _pairs.Upsert(KeyHash.Of(NewAccountOwnerKind, txn.PayeeAccount), partyKey);
     }
 
     private static long SweepSourceKey(long partyKey, ReadOnlySpan<byte> account) => KeyHash.Pair(partyKey, KeyHash.Of(SweepSourceKind, account));
