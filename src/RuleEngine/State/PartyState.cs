@@ -93,7 +93,7 @@ public struct PartyState
     /// <summary>Per-sequence flags, see <see cref="SequenceMarks"/>.</summary>
     public SequenceMarks Flags;
 
-    // Single bytes of later groups sit here, in what would otherwise be alignment padding (keeps the struct at 320 bytes).
+    // Single bytes of later groups sit here, in what would otherwise be alignment padding.
     /// <summary>R11: length of the current chain of escalating transfers.</summary>
     public byte TopupCount;
 
