@@ -1,6 +1,6 @@
-using FraudShield.RuleEngine.State;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
 
 namespace FraudShield.RuleEngine.Engine;
 
