@@ -44,7 +44,7 @@ public sealed class RuleFileTests
 
         Assert.Equal(18, set.Entries.Count);
         Assert.Equal(Enumerable.Range(0, 18).Select(i => (RuleId)i), set.Entries.Select(e => e.Id));
-        Assert.Equal([RuleId.R03, RuleId.R04, RuleId.R10, RuleId.R13, RuleId.R14, RuleId.R15, RuleId.R16], set.Entries.Where(e => e.Planned).Select(e => e.Id));
+        Assert.Equal([RuleId.R03, RuleId.R04, RuleId.R15, RuleId.R16], set.Entries.Where(e => e.Planned).Select(e => e.Id));
         Assert.All(set.Entries, e => Assert.Equal(!e.Planned, e.Enabled));
         Assert.Equal(4, set.Options.Composition.Count);
     }
@@ -170,6 +170,77 @@ public sealed class RuleFileTests
         Assert.Equal(2250, set!.Options.R11StepPermille);
         Assert.Equal(90, set.Options.R09MinPercent);
         Assert.Equal("rules/x.yaml:31: rule R09: parameter min_percent: out of range: expected 1% to 100%, got 120%", Only(text.Replace("90%", "120%")).Replace("x:", "rules/x.yaml:", StringComparison.Ordinal));
+    }
+
+    // R10, R13 and R14 appended to Valid: lines 20-46 (R10 20-29, R13 30-40, R14 41-46).
+    private const string PartyRules = Valid + """
+
+          - id: R10
+            name: NEW_CARD_CONSOLIDATION
+            severity: L2
+            enabled: true
+            params:
+              new_account_age: 7d
+              min_source_accounts: 3
+              min_swept_minor: 2_000_000
+              min_out_percent: 70%
+              window: 24h
+          - id: R13
+            name: FEE_CHAIN
+            severity: L2
+            enabled: true
+            params:
+              min_fee_minor: 10000
+              max_fee_minor: 500000
+              loan_typologies: [FAKE_LOAN, CREDIT_REPAIR]
+              loan_keywords: [loan, daikuan]
+              keyword_senders: [PERSONAL]
+              loan_app_categories: [FAKE_LOAN, UNKNOWN_APK]
+          - id: R14
+            name: BOSS_URGENT_PAYMENT
+            severity: L2
+            enabled: true
+            params:
+              min_history: 10
+        """;
+
+    [Fact]
+    public void PartyRuleParameters_AreParsed()
+    {
+        Assert.True(RuleFile.TryParse("x", PartyRules, out var set, out var errors), string.Join("\n", errors));
+        var o = set!.Options;
+        Assert.Equal((TimeSpan.FromDays(7), 3, 2_000_000L, 70, TimeSpan.FromHours(24)), (o.R10NewAccountAge, o.R10MinSourceAccounts, o.R10MinSweptMinor, o.R10MinOutPercent, o.R10Window));
+        Assert.Equal((10_000L, 500_000L), (o.R13MinFeeMinor, o.R13MaxFeeMinor));
+        Assert.Equal(["FAKE_LOAN", "CREDIT_REPAIR"], o.R13LoanTypologies);
+        Assert.Equal(["loan", "daikuan"], o.R13LoanKeywords);
+        Assert.Equal([Ingest.Events.SenderClass.Personal], o.R13KeywordSenders);
+        Assert.Equal([Ingest.Events.AppCategory.FakeLoan, Ingest.Events.AppCategory.UnknownApk], o.R13LoanAppCategories);
+        Assert.Equal(10, o.R14MinHistory);
+        Assert.Equal(new RulePackOptions().R14MinAmountMinor, o.R14MinAmountMinor);
+        Assert.Equal(RuleIds.Bit(RuleId.R10) | RuleIds.Bit(RuleId.R13) | RuleIds.Bit(RuleId.R14), o.EnabledRules & (RuleIds.Bit(RuleId.R10) | RuleIds.Bit(RuleId.R13) | RuleIds.Bit(RuleId.R14)));
+    }
+
+    [Fact]
+    public void FeeRange_MinAboveMax_NamesTheGivenParameter()
+    {
+        Assert.Equal("rules/x.yaml:35: rule R13: parameter min_fee_minor: min_fee_minor (600000) must not exceed max_fee_minor (500000)",
+            Only(PartyRules.Replace("min_fee_minor: 10000", "min_fee_minor: 600000")));
+        Assert.Equal("rules/x.yaml:35: rule R13: parameter max_fee_minor: min_fee_minor (20000) must not exceed max_fee_minor (10000)",
+            Only(PartyRules.Replace("      min_fee_minor: 10000\n", "").Replace("max_fee_minor: 500000", "max_fee_minor: 10000")));
+    }
+
+    [Theory]
+    [InlineData("loan_keywords: [loan, daikuan]", "loan_keywords: [loan, \"dai kuan\"]", 38, "parameter loan_keywords: expected a keyword flag of ASCII letters, digits, _ or -, got \"dai kuan\"")]
+    [InlineData("loan_keywords: [loan, daikuan]", "loan_keywords: []", 38, "parameter loan_keywords: expected a non-empty list of SMS keyword flags like [loan, credit_repair]")]
+    [InlineData("loan_typologies: [FAKE_LOAN, CREDIT_REPAIR]", "loan_typologies: [FAKE_LOAN, fake loan]", 37, "parameter loan_typologies: expected an upper-case name like IMPERSONATE_AUTHORITY, got \"fake loan\"")]
+    [InlineData("keyword_senders: [PERSONAL]", "keyword_senders: [PERSONAL, PIGEON]", 39, "parameter keyword_senders: expected an SMS sender class (PERSONAL, SHORT_CODE, INTERNATIONAL, OFFICIAL), got \"PIGEON\"")]
+    [InlineData("min_history: 10", "min_history: 300", 46, "parameter min_history: out of range: expected 1 to 255, got 300")]
+    [InlineData("min_out_percent: 70%", "min_out_percent: 120%", 28, "parameter min_out_percent: out of range: expected 1% to 100%, got 120%")]
+    [InlineData("min_source_accounts: 3", "min_source_accounts: 0", 26, "parameter min_source_accounts: out of range: expected 1 to 20, got 0")]
+    public void PartyRuleParameters_BadValues_NameFileLineRuleAndParameter(string from, string to, int line, string reason)
+    {
+        var rule = line < 30 ? "R10" : line < 41 ? "R13" : "R14";
+        Assert.Equal($"rules/x.yaml:{line}: rule {rule}: {reason}", Only(PartyRules.Replace(from, to)));
     }
 
     [Fact]

@@ -213,7 +213,7 @@ public enum WatchLevel : byte
     Suspected,
 }
 
-/// <summary>Vulnerability flags of a registered person. JSON: an array of <c>"elderly"</c>, <c>"student"</c>.</summary>
+/// <summary>Flags of a registered subject. JSON: an array of <c>"elderly"</c>, <c>"student"</c>, <c>"corporate"</c>.</summary>
 [Flags]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Name fixed by the shared event API.")]
 public enum SubjectFlags : byte
@@ -226,6 +226,9 @@ public enum SubjectFlags : byte
 
     /// <summary>Student (<c>"student"</c>).</summary>
     Student = 2,
+
+    /// <summary>A company whose accounts are corporate accounts; its numbers are those of the staff who pay from them (<c>"corporate"</c>).</summary>
+    Corporate = 4,
 }
 
 /// <summary>Which event an <c>fs.signals</c> message holds.</summary>

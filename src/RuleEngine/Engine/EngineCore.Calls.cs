@@ -6,7 +6,10 @@ namespace FraudShield.RuleEngine.Engine;
 
 public sealed partial class EngineCore
 {
-    /// <summary>Applies R01 (overseas long call), R02 (watchlist contact) and R05 (official dial or call-backs) to a call record.</summary>
+    /// <summary>
+    /// Applies R01 (overseas long call), R02 (watchlist contact) and R05 (official dial or call-backs) to a call record,
+    /// and records an answered call with a listed fake-loan number as a loan contact for R13.
+    /// </summary>
     /// <param name="call">The parsed call.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message, carried to the alert for latency.</param>
     public void OnCall(in CallEvent call, long sourceTimestampMs)
@@ -36,7 +39,7 @@ public sealed partial class EngineCore
             touched |= EvaluateOfficialDial(in call, ref state, ref firing);
         }
 
-        if (On(RuleId.R02))
+        if (On(RuleId.R02) || On(RuleId.R13))
         {
             touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
         }
@@ -110,7 +113,8 @@ public sealed partial class EngineCore
     }
 
     // R02 WATCHLIST_CONTACT: a call with a listed number: >= 60 s L3; >= 300 s or a call-back (the party dials the
-    // listed number and is answered) L2.
+    // listed number and is answered) L2. The same lookup serves R13: any answered call with a listed number of a loan
+    // typology is a loan contact.
     private bool EvaluateWatchlistContact(in CallEvent call, bool outbound, long endMs, ref PartyState state, ref Firing firing)
     {
         WatchHit hit;
@@ -123,10 +127,16 @@ public sealed partial class EngineCore
             return false;
         }
 
-        var callBack = outbound;
-        if (!callBack && call.DurationS < _rules.R02MinSeconds)
+        var loanContact = On(RuleId.R13) && IsLoanTypology(hit.Typology);
+        if (loanContact)
         {
-            return false;
+            MarkLoanContact(ref state, call.StartMs);
+        }
+
+        var callBack = outbound;
+        if (!On(RuleId.R02) || (!callBack && call.DurationS < _rules.R02MinSeconds))
+        {
+            return loanContact;
         }
 
         var severity = callBack || call.DurationS >= _rules.R02StrongSeconds ? _rules.R02StrongSeverity : SeverityOf(RuleId.R02);

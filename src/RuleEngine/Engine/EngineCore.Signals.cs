@@ -1,12 +1,15 @@
-using FraudShield.RuleEngine.State;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Rules;
+using FraudShield.RuleEngine.State;
 
 namespace FraudShield.RuleEngine.Engine;
 
 public sealed partial class EngineCore
 {
-    /// <summary>Applies R02 to an SMS: a message from a listed number, or carrying a listed URL domain, is L3.</summary>
+    /// <summary>
+    /// Applies R02 to an SMS: a message from a listed number, or carrying a listed URL domain, is L3. Records a loan
+    /// contact for R13: a listed source of a loan typology, or a loan keyword flag from a personal or international sender.
+    /// </summary>
     /// <param name="sms">The parsed SMS.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message.</param>
     public void OnSms(in SmsEvent sms, long sourceTimestampMs)
@@ -27,27 +30,77 @@ public sealed partial class EngineCore
             }
         }
 
-        if (!listed || party == 0)
-        {
-            return;
-        }
-
-        if (!On(RuleId.R02))
+        var r02 = listed && On(RuleId.R02);
+        var loan = On(RuleId.R13) && ((listed && IsLoanTypology(hit.Typology)) || HasLoanKeyword(in sms));
+        if (party == 0 || !(r02 || loan))
         {
             return;
         }
 
         _parties.TryRead((long)party, out var state);
-        var firing = default(Firing);
-        firing.Add(RuleId.R02, SeverityOf(RuleId.R02), "sms", 1, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
-        firing.Typology = hit.Typology != 0 ? hit.Typology : _defaultTypology;
-        EmitIncident(ref state, party, sms.TsMs, sourceTimestampMs, sms.EventId, ref firing);
+        if (loan)
+        {
+            MarkLoanContact(ref state, sms.TsMs);
+        }
+
+        if (r02)
+        {
+            var firing = default(Firing);
+            firing.Add(RuleId.R02, SeverityOf(RuleId.R02), "sms", 1, "confirmed", hit.Level == WatchLevel.Confirmed ? 1 : 0);
+            firing.Typology = hit.Typology != 0 ? hit.Typology : _defaultTypology;
+            EmitIncident(ref state, party, sms.TsMs, sourceTimestampMs, sms.EventId, ref firing);
+        }
+
         _parties.Upsert((long)party, state);
+    }
+
+    // R13: a loan keyword flag (ASCII case-insensitive) on a message from one of the configured sender classes.
+    private bool HasLoanKeyword(in SmsEvent sms)
+    {
+        if (sms.KeywordFlags.IsEmpty || (_r13KeywordSenders & (1u << (int)sms.SenderClass)) == 0)
+        {
+            return false;
+        }
+
+        foreach (var flag in sms.KeywordFlags)
+        {
+            foreach (var keyword in _r13Keywords)
+            {
+                if (System.Text.Ascii.EqualsIgnoreCase(flag, keyword))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsLoanTypology(int typology) => typology != 0 && Array.IndexOf(_r13Typologies, typology) >= 0;
+
+    // R13: a loan contact opens an episode unless one is open (started at most the window ago); a late contact from
+    // before the open episode's start (within the window) moves the start back. Fee transfers count within the window
+    // after the start, to payees first paid since it.
+    private void MarkLoanContact(ref PartyState state, long t)
+    {
+        var since = t - state.LoanContactMs;
+        if (state.LoanContactMs == 0 || since > _r13WindowMs)
+        {
+            state.LoanContactMs = t;
+            state.FeeCount = 0;
+            state.FeePayees = 0;
+            state.Flags &= ~SequenceMarks.R13Fired;
+        }
+        else if (since < 0 && -since <= _r13WindowMs)
+        {
+            state.LoanContactMs = t;
+        }
     }
 
     /// <summary>
     /// Applies R06 (screen share after a suspicious call) and R18 (unreachable after a warning) to a device event,
-    /// and records risky app installs (FAKE_INVEST, FAKE_LOAN, UNKNOWN_APK) as a risk signal for R09/R11.
+    /// and records risky app installs (FAKE_INVEST, FAKE_LOAN, UNKNOWN_APK) as a risk signal for R09/R11 and fake-loan
+    /// app installs as a loan contact for R13.
     /// </summary>
     /// <param name="device">The parsed device event.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message.</param>
@@ -61,7 +114,8 @@ public sealed partial class EngineCore
         var r06 = On(RuleId.R06) && ((install && (_r06Categories & (1u << (int)device.AppCategory)) != 0) || (_r06Signals & typeBit) != 0);
         var r18 = On(RuleId.R18) && (_r18Signals & typeBit) != 0;
         var risky = install && device.AppCategory is AppCategory.FakeInvest or AppCategory.FakeLoan or AppCategory.UnknownApk;
-        if (party == 0 || !(r06 || r18 || risky))
+        var loan = On(RuleId.R13) && install && (_r13AppCategories & (1u << (int)device.AppCategory)) != 0;
+        if (party == 0 || !(r06 || r18 || risky || loan))
         {
             return;
         }
@@ -102,6 +156,11 @@ public sealed partial class EngineCore
         if (risky)
         {
             state.LastRiskSignalMs = Math.Max(state.LastRiskSignalMs, t);
+        }
+
+        if (loan)
+        {
+            MarkLoanContact(ref state, t);
         }
 
         if (firing.Count > 0)

@@ -9,10 +9,15 @@ public sealed partial class EngineCore
 {
     private const byte AccountPartyKind = 201;
 
+    // Pair-store keys of R10 (see EngineStores.Pairs): (party, account the party swept from) -> time of its latest
+    // sweep; the new account -> the party key of the one sweeping into it.
+    private const byte SweepSourceKind = 202;
+    private const byte NewAccountOwnerKind = 203;
+
     /// <summary>
     /// Applies the payer-side rules R07 (call then large transfer), R08 (pay to a listed account), R09 (balance drain),
-    /// R11 (escalating top-ups) and R12 (rebate then bigger out) to a transaction, and records a stranger's small
-    /// inbound transfer on the payee's state for R12.
+    /// R10 (new card consolidation), R11 (escalating top-ups), R12 (rebate then bigger out), R13 (fee chain) and R14
+    /// (boss urgent payment) to a transaction, and records a stranger's small inbound transfer on the payee's state for R12.
     /// </summary>
     /// <param name="txn">The parsed transaction.</param>
     /// <param name="sourceTimestampMs">The Kafka timestamp of the message, carried to the alert for latency.</param>
@@ -33,12 +38,18 @@ public sealed partial class EngineCore
         }
 
         var partyKey = party != 0 ? (long)party : KeyHash.Of(AccountPartyKind, txn.PayerAccount);
+        if (party == 0 && On(RuleId.R10) && _pairs.TryRead(KeyHash.Of(NewAccountOwnerKind, txn.PayerAccount), out var owner))
+        {
+            // R10's out leg from a new account whose feed carries no number: the party that swept money into it.
+            partyKey = owner;
+        }
+
         var t = txn.TsMs;
         _parties.TryRead(partyKey, out var state);
         var firing = default(Firing);
 
         var pairKey = KeyHash.Pair(partyKey, KeyHash.Of(AccountPartyKind, txn.PayeeAccount));
-        var firstTime = !_pairs.TryRead(pairKey, out _);
+        var firstTime = !_pairs.TryRead(pairKey, out var firstPaidMs);
 
         // R07 CALL_THEN_LARGE_TRANSFER: >= max(50,000, 3 x the payer's 90-day max) to a first-time payee within 2 h
         // after a suspicious call (or after R06's screen share). L1.
@@ -92,6 +103,24 @@ public sealed partial class EngineCore
                 }
 
                 firing.CitesRebate = true;
+            }
+        }
+
+        if (txn.Type == TxnType.Transfer)
+        {
+            if (On(RuleId.R10))
+            {
+                EvaluateConsolidation(in txn, partyKey, t, ref state, ref firing);
+            }
+
+            if (On(RuleId.R13) && state.LoanContactMs != 0)
+            {
+                EvaluateFeeChain(in txn, t, firstTime, firstPaidMs, ref state, ref firing);
+            }
+
+            if (On(RuleId.R14))
+            {
+                EvaluateUrgentPayment(in txn, (ulong)partyKey, t, firstTime, ref state, ref firing);
             }
         }
 
@@ -192,6 +221,164 @@ public sealed partial class EngineCore
             }
         }
     }
+
+    // R10 NEW_CARD_CONSOLIDATION: the party sweeps money from >= 2 of its own accounts into a newly opened account
+    // (payee.opened_ms within 30 days), then, within 48 h of the first sweep, transfers >= 50 % of what it swept out of
+    // that account (payer.account = it, on the same party) to a payee that is not its own. L2, once per consolidation.
+    // The payer's accounts are the party's own by attribution (its number, or the register); the new account becomes
+    // evidently its own when the party pays from it. A sweep into another new account starts a new consolidation.
+    private void EvaluateConsolidation(in TxnEvent txn, long partyKey, long t, ref PartyState state, ref Firing firing)
+    {
+        if (state.NewAccount != 0 && state.NewAccount == PartyState.AccountFingerprint(txn.PayerAccount))
+        {
+            // The out leg, from the account the party has been sweeping into.
+            var since = t - state.SweepStartMs;
+            if ((state.Flags & SequenceMarks.R10Fired) == 0 && since >= 0 && since <= _r10WindowMs
+                && state.SweepSources >= _rules.R10MinSourceAccounts && state.SweptMinor >= _rules.R10MinSweptMinor
+                && txn.AmountMinor * 100 >= _rules.R10MinOutPercent * state.SweptMinor
+                && HolderOf(txn.PayeeAccount, partyKey) != Holder.Party && !_pairs.TryRead(SweepSourceKey(partyKey, txn.PayeeAccount), out _))
+            {
+                state.Flags |= SequenceMarks.R10Fired;
+                firing.Add(RuleId.R10, SeverityOf(RuleId.R10), "swept_minor", state.SweptMinor, "source_accounts", state.SweepSources, "minutes_after_first_sweep", since / 60_000);
+                if (firing.Typology == 0 || firing.Typology == _defaultTypology)
+                {
+                    firing.Typology = TypologyOf(RuleId.R10, state.LastSuspiciousTypology);
+                }
+            }
+
+            return;
+        }
+
+        // A sweep: from one of the party's accounts into the account of the open consolidation, or into a newly opened
+        // one that is not someone else's, which starts a consolidation.
+        var continues = state.NewAccount != 0 && t >= state.SweepStartMs && t - state.SweepStartMs <= _r10WindowMs
+            && state.NewAccount == PartyState.AccountFingerprint(txn.PayeeAccount);
+        if (!continues)
+        {
+            if (txn.PayeeOpenedMs is not { } opened || t - opened > _r10NewAccountAgeMs || txn.PayeeAccount.SequenceEqual(txn.PayerAccount)
+                || HolderOf(txn.PayeeAccount, partyKey) == Holder.Other)
+            {
+                return;
+            }
+
+            state.NewAccount = PartyState.AccountFingerprint(txn.PayeeAccount);
+            state.SweepStartMs = t;
+            state.SweptMinor = 0;
+            state.SweepSources = 0;
+            state.Flags &= ~SequenceMarks.R10Fired;
+            _pairs.Upsert(KeyHash.Of(NewAccountOwnerKind, txn.PayeeAccount), partyKey);
+        }
+
+        state.SweptMinor += txn.AmountMinor;
+        var sourceKey = SweepSourceKey(partyKey, txn.PayerAccount);
+        if (!_pairs.TryRead(sourceKey, out var lastSweepMs) || lastSweepMs < state.SweepStartMs)
+        {
+            state.SweepSources = (byte)Math.Min(state.SweepSources + 1, byte.MaxValue);
+        }
+
+        _pairs.Upsert(sourceKey, Math.Max(t, lastSweepMs));
+    }
+
+    private static long SweepSourceKey(long partyKey, ReadOnlySpan<byte> account) => KeyHash.Pair(partyKey, KeyHash.Of(SweepSourceKind, account));
+
+    private enum Holder : byte
+    {
+        Unknown,
+        Party,
+        Other,
+    }
+
+    // Who holds an account according to the register: the party (the same person as the party's number), another
+    // resident, or unknown (not registered, or the party is not).
+    private Holder HolderOf(ReadOnlySpan<byte> account, long partyKey)
+    {
+        if (!_register.TryGetByAccount(account, out var holder))
+        {
+            return Holder.Unknown;
+        }
+
+        if (_register.TryGetByNumber((ulong)partyKey, out var self))
+        {
+            return holder.Person == self.Person ? Holder.Party : Holder.Other;
+        }
+
+        return Holder.Other;
+    }
+
+    // R13 FEE_CHAIN: within 48 h after a loan contact (a fake-loan app installed, a call or SMS with a listed fake-loan
+    // source, a loan keyword in an SMS from a personal or international sender), >= 3 fee-sized transfers (200-20,000)
+    // to >= 2 new payees - payees first paid after the contact. L2, once per loan-contact episode.
+    private void EvaluateFeeChain(in TxnEvent txn, long t, bool firstTime, long firstPaidMs, ref PartyState state, ref Firing firing)
+    {
+        var since = t - state.LoanContactMs;
+        var amount = txn.AmountMinor;
+        if (since < 0 || since > _r13WindowMs || amount < _rules.R13MinFeeMinor || amount > _rules.R13MaxFeeMinor
+            || (!firstTime && firstPaidMs < state.LoanContactMs))
+        {
+            return;
+        }
+
+        state.FeeCount = (byte)Math.Min(state.FeeCount + 1, byte.MaxValue);
+        if (firstTime)
+        {
+            state.FeePayees = (byte)Math.Min(state.FeePayees + 1, byte.MaxValue);
+        }
+
+        if (state.FeeCount >= _rules.R13MinFees && state.FeePayees >= _rules.R13MinNewPayees && (state.Flags & SequenceMarks.R13Fired) == 0)
+        {
+            state.Flags |= SequenceMarks.R13Fired;
+            firing.Add(RuleId.R13, SeverityOf(RuleId.R13), "fees", state.FeeCount, "new_payees", state.FeePayees, "minutes_after_contact", since / 60_000);
+            if (firing.Typology == 0 || firing.Typology == _defaultTypology)
+            {
+                firing.Typology = TypologyOf(RuleId.R13, 0);
+            }
+        }
+    }
+
+    // R14 BOSS_URGENT_PAYMENT: transfers from a corporate account (its register holder is flagged corporate) to new
+    // payees that sum, within 1 h from the first, to >= 100,000 or to >= 5 x the payer's typical transfer (once that
+    // has been learnt from >= 5 transfers). L2, once per window. The typical transfer is an exponentially weighted mean
+    // of the party's transfers, updated after the check; the window is kept for every party and the register is read
+    // only when a sum reaches the threshold.
+    private void EvaluateUrgentPayment(in TxnEvent txn, ulong party, long t, bool firstTime, ref PartyState state, ref Firing firing)
+    {
+        var amount = txn.AmountMinor;
+        var typical = state.TypicalOutMinor;
+        if (firstTime)
+        {
+            if (state.UrgentWindowStartMs == 0 || t < state.UrgentWindowStartMs || t - state.UrgentWindowStartMs > _r14WindowMs)
+            {
+                state.UrgentWindowStartMs = t;
+                state.UrgentSumMinor = 0;
+                state.Flags &= ~SequenceMarks.R14Fired;
+            }
+
+            state.UrgentSumMinor += amount;
+            var threshold = _rules.R14MinAmountMinor;
+            if (state.TypicalCount >= _rules.R14MinHistory && typical > 0)
+            {
+                threshold = Math.Min(threshold, _rules.R14TypicalMultiple * typical);
+            }
+
+            if (state.UrgentSumMinor >= threshold && (state.Flags & SequenceMarks.R14Fired) == 0 && IsCorporate(txn.PayerAccount, party))
+            {
+                state.Flags |= SequenceMarks.R14Fired;
+                firing.Add(RuleId.R14, SeverityOf(RuleId.R14), "window_sum_minor", state.UrgentSumMinor, "threshold_minor", threshold, "typical_minor", typical);
+                if (firing.Typology == 0 || firing.Typology == _defaultTypology)
+                {
+                    firing.Typology = TypologyOf(RuleId.R14, 0);
+                }
+            }
+        }
+
+        state.TypicalOutMinor = state.TypicalCount == 0 ? amount : typical + ((amount - typical) / 8);
+        state.TypicalCount = (byte)Math.Min(state.TypicalCount + 1, byte.MaxValue);
+    }
+
+    // A corporate payer: the register holder of the payer account, else of the party's number, is flagged corporate.
+    private bool IsCorporate(ReadOnlySpan<byte> payerAccount, ulong party) =>
+        (_register.TryGetByAccount(payerAccount, out var holder) || _register.TryGetByNumber(party, out holder))
+        && (holder.Flags & SubjectFlags.Corporate) != 0;
 
     // R12's inbound half: a small transfer to a registered party from a stranger - a payer that is not a resident of
     // the register (by account or number) and that the party never paid - is remembered as a "rebate", and is a risk

@@ -37,6 +37,10 @@ public sealed partial class EngineCore : IDisposable
     private readonly uint _r06Signals;
     private readonly uint _r17Triggers;
     private readonly uint _r18Signals;
+    private readonly uint _r13AppCategories;
+    private readonly uint _r13KeywordSenders;
+    private readonly int[] _r13Typologies;
+    private readonly byte[][] _r13Keywords;
     private readonly long _incidentWindowMs;
     private readonly long _r05WindowMs;
     private readonly long _r06WindowMs;
@@ -46,6 +50,10 @@ public sealed partial class EngineCore : IDisposable
     private readonly long _r11WindowMs;
     private readonly long _r11ContextMs;
     private readonly long _r12WindowMs;
+    private readonly long _r10NewAccountAgeMs;
+    private readonly long _r10WindowMs;
+    private readonly long _r13WindowMs;
+    private readonly long _r14WindowMs;
     private readonly long _r18WindowMs;
 
     /// <summary>Opens this thread's sessions on <paramref name="stores"/>.</summary>
@@ -102,6 +110,10 @@ public sealed partial class EngineCore : IDisposable
         _r06Signals = Mask(rules.R06Signals.Select(c => (int)c));
         _r17Triggers = Mask(rules.R17Triggers.Select(c => (int)c));
         _r18Signals = Mask(rules.R18Signals.Select(c => (int)c));
+        _r13AppCategories = Mask(rules.R13LoanAppCategories.Select(c => (int)c));
+        _r13KeywordSenders = Mask(rules.R13KeywordSenders.Select(c => (int)c));
+        _r13Typologies = [.. rules.R13LoanTypologies.Select(t => stores.Strings.Intern(t)).Distinct()];
+        _r13Keywords = [.. rules.R13LoanKeywords.Select(k => System.Text.Encoding.UTF8.GetBytes(k))];
         _incidentWindowMs = Ms(rules.IncidentWindow);
         _r05WindowMs = Ms(rules.R05Window);
         _r06WindowMs = Ms(rules.R06Window);
@@ -111,6 +123,10 @@ public sealed partial class EngineCore : IDisposable
         _r11WindowMs = Ms(rules.R11Window);
         _r11ContextMs = Ms(rules.R11ContextWindow);
         _r12WindowMs = Ms(rules.R12Window);
+        _r10NewAccountAgeMs = Ms(rules.R10NewAccountAge);
+        _r10WindowMs = Ms(rules.R10Window);
+        _r13WindowMs = Ms(rules.R13Window);
+        _r14WindowMs = Ms(rules.R14Window);
         _r18WindowMs = Ms(rules.R18Window);
     }
 

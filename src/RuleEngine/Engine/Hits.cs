@@ -24,7 +24,8 @@ internal struct HitBuffer
 /// <summary>The rules fired by one event (at most <see cref="Capacity"/>), plus the context the alert needs.</summary>
 internal struct Firing
 {
-    public const int Capacity = 6;
+    // Every payer-side rule (R07-R14) can fire on one transaction.
+    public const int Capacity = 8;
 
     private HitBuffer _hits;
 

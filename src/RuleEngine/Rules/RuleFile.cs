@@ -252,6 +252,7 @@ public static class RuleFile
         {
             var specs = RuleParams.For(id);
             var names = specs.Select(s => s.Name).ToArray();
+            var errorsBefore = ctx.Errors.Count;
             foreach (var (key, value) in Pairs(ctx, paramMap, names, idText, "parameter "))
             {
                 var spec = specs.First(s => s.Name == key);
@@ -261,6 +262,13 @@ public static class RuleFile
                     options = spec.Apply(options, parsed);
                     parameters.Add(new(key, Describe(value)));
                 }
+            }
+
+            // Constraints between parameters, once each of them is valid on its own.
+            if (ctx.Errors.Count == errorsBefore && RuleParams.CrossCheck(id, options) is { } broken)
+            {
+                var given = broken.Params.FirstOrDefault(p => Find(paramMap, p) is not null) ?? broken.Params[0];
+                ctx.Error((Find(paramMap, given) ?? paramMap).Start, idText, "parameter " + given, broken.Reason);
             }
         }
         else if (paramsNode is not null && !(paramsNode is YamlScalarNode { Value: null or "" }))
@@ -621,6 +629,14 @@ internal static class RuleParams
             Bool("require_context", (o, v) => o with { R09RequireContext = v }),
             Duration("context_window", (o, v) => o with { R09ContextWindow = v }),
         ],
+        [RuleId.R10] =
+        [
+            Duration("new_account_age", (o, v) => o with { R10NewAccountAge = v }),
+            Whole("min_source_accounts", 1, 20, (o, v) => o with { R10MinSourceAccounts = (int)v }),
+            Whole("min_swept_minor", 1, long.MaxValue / 4, (o, v) => o with { R10MinSweptMinor = v }),
+            Percent("min_out_percent", (o, v) => o with { R10MinOutPercent = v }),
+            Duration("window", (o, v) => o with { R10Window = v }),
+        ],
         [RuleId.R11] =
         [
             Whole("min_count", 2, 50, (o, v) => o with { R11MinCount = (int)v }),
@@ -635,6 +651,25 @@ internal static class RuleParams
             Whole("max_inbound_minor", 1, long.MaxValue / 4, (o, v) => o with { R12MaxInboundMinor = v }),
             Whole("multiple", 1, 10_000, (o, v) => o with { R12Multiple = (int)v }),
             Duration("window", (o, v) => o with { R12Window = v }),
+        ],
+        [RuleId.R13] =
+        [
+            Whole("min_fee_minor", 1, long.MaxValue / 4, (o, v) => o with { R13MinFeeMinor = v }),
+            Whole("max_fee_minor", 1, long.MaxValue / 4, (o, v) => o with { R13MaxFeeMinor = v }),
+            Whole("min_fees", 2, 50, (o, v) => o with { R13MinFees = (int)v }),
+            Whole("min_new_payees", 1, 50, (o, v) => o with { R13MinNewPayees = (int)v }),
+            Duration("window", (o, v) => o with { R13Window = v }),
+            new("loan_app_categories", (ctx, n, r, f) => RuleFile.ParseList(ctx, n, r, f, "an app category (FAKE_LOAN, FAKE_INVEST, UNKNOWN_APK, ...)", t => t == "NONE" ? null : RuleFile.ParseEnum<AppCategory>(t)), (o, v) => o with { R13LoanAppCategories = (IReadOnlyList<AppCategory>)v }),
+            new("loan_typologies", ParseTypologies, (o, v) => o with { R13LoanTypologies = (IReadOnlyList<string>)v }),
+            new("loan_keywords", ParseKeywords, (o, v) => o with { R13LoanKeywords = (IReadOnlyList<string>)v }),
+            new("keyword_senders", (ctx, n, r, f) => RuleFile.ParseList(ctx, n, r, f, "an SMS sender class (PERSONAL, SHORT_CODE, INTERNATIONAL, OFFICIAL)", t => t == "UNKNOWN" ? null : RuleFile.ParseEnum<SenderClass>(t)), (o, v) => o with { R13KeywordSenders = (IReadOnlyList<SenderClass>)v }),
+        ],
+        [RuleId.R14] =
+        [
+            Whole("min_amount_minor", 1, long.MaxValue / 4, (o, v) => o with { R14MinAmountMinor = v }),
+            Whole("typical_multiple", 1, 1000, (o, v) => o with { R14TypicalMultiple = (int)v }),
+            Whole("min_history", 1, 255, (o, v) => o with { R14MinHistory = (int)v }),
+            Duration("window", (o, v) => o with { R14Window = v }),
         ],
         [RuleId.R17] =
         [
@@ -651,6 +686,17 @@ internal static class RuleParams
 
     /// <summary>The parameters of <paramref name="rule"/>; planned rules accept none.</summary>
     public static ParamSpec[] For(RuleId rule) => Specs.TryGetValue(rule, out var specs) ? specs : [];
+
+    /// <summary>
+    /// A constraint between parameters of <paramref name="rule"/> that <paramref name="options"/> breaks: the
+    /// parameters involved (the error names the first one the file gives) and why; null when none is broken.
+    /// </summary>
+    public static (string[] Params, string Reason)? CrossCheck(RuleId rule, RulePackOptions options) => rule switch
+    {
+        RuleId.R13 when options.R13MinFeeMinor > options.R13MaxFeeMinor =>
+            (["min_fee_minor", "max_fee_minor"], $"min_fee_minor ({options.R13MinFeeMinor}) must not exceed max_fee_minor ({options.R13MaxFeeMinor})"),
+        _ => null,
+    };
 
     private static ParamSpec Seconds(string name, Func<RulePackOptions, int, RulePackOptions> apply) =>
         new(name, (ctx, n, r, f) =>
@@ -723,6 +769,64 @@ internal static class RuleParams
         }
 
         return (long)(ratio * 1000);
+    }
+
+    private static List<string>? ParseTypologies(RuleFile.Context ctx, YamlNode node, string? rule, string field)
+    {
+        if (node is not YamlSequenceNode seq || seq.Children.Count == 0)
+        {
+            ctx.Error(node.Start, rule, field, "expected a non-empty list of typologies like [FAKE_LOAN]");
+            return null;
+        }
+
+        var list = new List<string>();
+        foreach (var child in seq)
+        {
+            if (RuleFile.ParseTypology(ctx, child, rule, field) is not { } typology)
+            {
+                return null;
+            }
+
+            if (!list.Contains(typology, StringComparer.Ordinal))
+            {
+                list.Add(typology);
+            }
+        }
+
+        return list;
+    }
+
+    // SMS keyword flags as the operator's tagger writes them ("refund", "police"): ASCII letters, digits, '_' and '-'.
+    private static List<string>? ParseKeywords(RuleFile.Context ctx, YamlNode node, string? rule, string field)
+    {
+        if (node is not YamlSequenceNode seq || seq.Children.Count == 0)
+        {
+            ctx.Error(node.Start, rule, field, "expected a non-empty list of SMS keyword flags like [loan, credit_repair]");
+            return null;
+        }
+
+        var list = new List<string>();
+        foreach (var child in seq)
+        {
+            var text = ctx.Scalar(child, rule, field);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (text.Length == 0 || text.Length > 64 || !text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                ctx.Error(child.Start, rule, field, $"expected a keyword flag of ASCII letters, digits, _ or -, got \"{text}\"");
+                return null;
+            }
+
+            if (!list.Contains(text, StringComparer.OrdinalIgnoreCase))
+            {
+                list.Add(text);
+            }
+        }
+
+        return list;
     }
 
     private static List<string>? ParseNumbers(RuleFile.Context ctx, YamlNode node, string? rule, string field)

@@ -99,6 +99,7 @@ public static class RuleIds
     /// <summary>Mask of the rules with an evaluator in this build.</summary>
     public const uint ImplementedMask =
         (1u << (int)RuleId.R01) | (1u << (int)RuleId.R02) | (1u << (int)RuleId.R05) | (1u << (int)RuleId.R06)
-        | (1u << (int)RuleId.R07) | (1u << (int)RuleId.R08) | (1u << (int)RuleId.R09) | (1u << (int)RuleId.R11)
-        | (1u << (int)RuleId.R12) | (1u << (int)RuleId.R17) | (1u << (int)RuleId.R18);
+        | (1u << (int)RuleId.R07) | (1u << (int)RuleId.R08) | (1u << (int)RuleId.R09) | (1u << (int)RuleId.R10)
+        | (1u << (int)RuleId.R11) | (1u << (int)RuleId.R12) | (1u << (int)RuleId.R13) | (1u << (int)RuleId.R14)
+        | (1u << (int)RuleId.R17) | (1u << (int)RuleId.R18);
 }

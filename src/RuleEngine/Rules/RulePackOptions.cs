@@ -134,6 +134,60 @@ public sealed record RulePackOptions
     /// <summary>R12: within this long after the rebate.</summary>
     public TimeSpan R12Window { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>R10: a payee account opened at most this long before the transfer is "new".</summary>
+    public TimeSpan R10NewAccountAge { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>R10: money from at least this many distinct own accounts must be swept into the new account...</summary>
+    public int R10MinSourceAccounts { get; init; } = 2;
+
+    /// <summary>R10: ...at least this much in total...</summary>
+    public long R10MinSweptMinor { get; init; } = 1_000_000;
+
+    /// <summary>R10: ...and the transfer out of it must move at least this percentage of what was swept in.</summary>
+    public int R10MinOutPercent { get; init; } = 50;
+
+    /// <summary>R10: the transfer out must come within this long after the first sweep.</summary>
+    public TimeSpan R10Window { get; init; } = TimeSpan.FromHours(48);
+
+    /// <summary>R13: a transfer of at least this much...</summary>
+    public long R13MinFeeMinor { get; init; } = 20_000;
+
+    /// <summary>R13: ...and at most this much is "fee-sized".</summary>
+    public long R13MaxFeeMinor { get; init; } = 2_000_000;
+
+    /// <summary>R13: this many fee-sized transfers to new payees...</summary>
+    public int R13MinFees { get; init; } = 3;
+
+    /// <summary>R13: ...to at least this many distinct new payees...</summary>
+    public int R13MinNewPayees { get; init; } = 2;
+
+    /// <summary>R13: ...within this long after the loan contact that opened the episode.</summary>
+    public TimeSpan R13Window { get; init; } = TimeSpan.FromHours(48);
+
+    /// <summary>R13: installing an app of one of these categories is a loan contact.</summary>
+    public IReadOnlyList<AppCategory> R13LoanAppCategories { get; init; } = [AppCategory.FakeLoan];
+
+    /// <summary>R13: a call or SMS with a listed number (or an SMS with a listed URL) of one of these typologies is a loan contact.</summary>
+    public IReadOnlyList<string> R13LoanTypologies { get; init; } = ["FAKE_LOAN"];
+
+    /// <summary>R13: an SMS carrying one of these keyword flags (ASCII case-insensitive) is a loan contact...</summary>
+    public IReadOnlyList<string> R13LoanKeywords { get; init; } = ["loan", "credit_repair"];
+
+    /// <summary>R13: ...when its sender is of one of these classes (lenders' own offers come from short codes and official senders).</summary>
+    public IReadOnlyList<SenderClass> R13KeywordSenders { get; init; } = [SenderClass.Personal, SenderClass.International];
+
+    /// <summary>R14: transfers from a corporate account to new payees within the window summing to at least this much fire...</summary>
+    public long R14MinAmountMinor { get; init; } = 10_000_000;
+
+    /// <summary>R14: ...or to at least this multiple of the payer's typical transfer...</summary>
+    public int R14TypicalMultiple { get; init; } = 5;
+
+    /// <summary>R14: ...once the typical transfer has been learnt from at least this many earlier transfers.</summary>
+    public int R14MinHistory { get; init; } = 5;
+
+    /// <summary>R14: the window over which transfers to new payees are summed, from the first.</summary>
+    public TimeSpan R14Window { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>R17: victims of at least this age.</summary>
     public int R17MinAge { get; init; } = 65;
 

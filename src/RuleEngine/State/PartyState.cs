@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 320 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 368 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
@@ -31,6 +31,16 @@ public struct PartyState
 
     /// <summary>R01 already fired for this window.</summary>
     public bool IntlWindowFired;
+
+    // Single bytes of R10 and R13 sit here, in what would otherwise be alignment padding.
+    /// <summary>R10: distinct own accounts swept into <see cref="NewAccount"/> since <see cref="SweepStartMs"/> (saturates).</summary>
+    public byte SweepSources;
+
+    /// <summary>R13: fee-sized transfers to new payees in the current loan-contact episode (saturates).</summary>
+    public byte FeeCount;
+
+    /// <summary>R13: distinct new payees among them (saturates).</summary>
+    public byte FeePayees;
 
     /// <summary>Last international call seen before the current window started; 0 when none.</summary>
     public long LastIntlBeforeWindowMs;
@@ -54,6 +64,17 @@ public struct PartyState
     /// <summary>Event id of that call, for evidence.</summary>
     public EventIdBytes LastSuspiciousEventId;
 
+    // R14's history count and R10's account fingerprint fill the padding after the event id.
+    /// <summary>R14: transfers folded into <see cref="TypicalOutMinor"/> (saturates at 255).</summary>
+    public byte TypicalCount;
+
+    /// <summary>
+    /// R10: the new account the party's money is being swept into, as a 32-bit fingerprint (<see cref="AccountFingerprint"/>);
+    /// 0 when none. It is only ever compared with the party's own payer accounts, so 32 bits make a false match
+    /// about one in 4 x 10^9 per transaction.
+    /// </summary>
+    public uint NewAccount;
+
     /// <summary>Calling number of the latest inbound suspicious call (R05 call-backs).</summary>
     public ulong SuspiciousCaller;
 
@@ -72,7 +93,7 @@ public struct PartyState
     /// <summary>Per-sequence flags, see <see cref="SequenceMarks"/>.</summary>
     public SequenceMarks Flags;
 
-    // Single bytes of later groups sit here, in what would otherwise be alignment padding (keeps the struct at 320 bytes).
+    // Single bytes of later groups sit here, in what would otherwise be alignment padding.
     /// <summary>R11: length of the current chain of escalating transfers.</summary>
     public byte TopupCount;
 
@@ -151,6 +172,31 @@ public struct PartyState
 
     /// <summary>Event time of that call (its end); 0 when none.</summary>
     public long ServingCellMs;
+
+    // R10: the latest consolidation, transfers from the party's accounts into a newly opened account.
+    /// <summary>Time of its first sweep; 0 when none.</summary>
+    public long SweepStartMs;
+
+    /// <summary>Amount swept into <see cref="NewAccount"/> since then.</summary>
+    public long SweptMinor;
+
+    // R13.
+    /// <summary>Start of the current loan-contact episode (the first loan contact of it); 0 when none.</summary>
+    public long LoanContactMs;
+
+    // R14: the payer's typical transfer and the current window of transfers to new payees.
+    /// <summary>Exponentially weighted mean of the party's transfers (weight 1/8 for the newest).</summary>
+    public long TypicalOutMinor;
+
+    /// <summary>Time of the window's first transfer to a new payee; 0 when none.</summary>
+    public long UrgentWindowStartMs;
+
+    /// <summary>Sum of the transfers to new payees in the window.</summary>
+    public long UrgentSumMinor;
+
+    /// <summary>The 32-bit fingerprint of an account that <see cref="NewAccount"/> holds; never 0.</summary>
+    public static uint AccountFingerprint(ReadOnlySpan<byte> account) =>
+        Math.Max(1u, (uint)System.IO.Hashing.XxHash3.HashToUInt64(account, 0x4E));
 
     /// <summary>The 90-day max outgoing amount as of <paramref name="nowMs"/>.</summary>
     public readonly long Max90Days(long nowMs)
@@ -240,4 +286,13 @@ public enum SequenceMarks : byte
 
     /// <summary>R11 fired for the current chain.</summary>
     R11Fired = 8,
+
+    /// <summary>R10 fired for the current consolidation.</summary>
+    R10Fired = 16,
+
+    /// <summary>R13 fired for the current loan-contact episode.</summary>
+    R13Fired = 32,
+
+    /// <summary>R14 fired for the current window.</summary>
+    R14Fired = 64,
 }

@@ -18,7 +18,7 @@ public struct SubjectInfo
     /// <summary>Year of birth; 0 when unknown.</summary>
     public short BirthYear;
 
-    /// <summary>Register flags (elderly, student).</summary>
+    /// <summary>Register flags (elderly, student, corporate).</summary>
     public SubjectFlags Flags;
 
     /// <summary>Age in whole years at <paramref name="nowMs"/>, or -1 when the birth year is unknown.</summary>

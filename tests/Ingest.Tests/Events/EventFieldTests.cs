@@ -461,6 +461,14 @@ public sealed class EventFieldTests
     }
 
     [Fact]
+    public void TryParseSubject_CorporateFlag_Parsed()
+    {
+        var bytes = Build(SubjectFields.Select(f => f.Name == "flags" ? f with { Json = "[\"corporate\",\"elderly\"]" } : f));
+        Assert.True(_parser.TryParseSubject(bytes, out var e, out var error), error.ToString());
+        Assert.Equal(SubjectFlags.Corporate | SubjectFlags.Elderly, e.Flags);
+    }
+
+    [Fact]
     public void TryParseSubject_EmptyFlagsAndEscapedItems_Accepted()
     {
         var bytes = Build(SubjectFields.Select(f => f.Name switch

@@ -167,7 +167,7 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    /// <summary>Subject flags: an array of <c>"elderly"</c> and <c>"student"</c>; an unknown flag is an invalid value.</summary>
+    /// <summary>Subject flags: an array of <c>"elderly"</c>, <c>"student"</c> and <c>"corporate"</c>; an unknown flag is an invalid value.</summary>
     public static RejectReason SubjectFlags(scoped ref Utf8JsonReader r, out SubjectFlags value)
     {
         value = default;
@@ -185,6 +185,7 @@ internal static class EnumRead
 
             if (r.ValueTextEquals("elderly"u8)) { value |= Events.SubjectFlags.Elderly; }
             else if (r.ValueTextEquals("student"u8)) { value |= Events.SubjectFlags.Student; }
+            else if (r.ValueTextEquals("corporate"u8)) { value |= Events.SubjectFlags.Corporate; }
             else { return RejectReason.InvalidValue; }
         }
 
