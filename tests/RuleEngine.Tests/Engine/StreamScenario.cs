@@ -1,6 +1,7 @@
 using System.Globalization;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Tests.Shared;
 
 namespace FraudShield.RuleEngine.Tests.Engine;
 
@@ -18,13 +19,22 @@ internal enum StreamScenarioKind
 }
 
 /// <summary>
-/// One victim's scripted scenario (fresh number, unregistered) with the alert versions each set gives, as
+/// One victim's scripted scenario (a fresh number outside the simulated city, unregistered) with the alert versions each set gives, as
 /// "version severity rules". Shared by <c>RuleSetSwitchStreamTests</c> and the end-to-end hot reload test (which links this file).
 /// </summary>
 internal sealed record StreamScenario(int Index, StreamScenarioKind Kind, string Victim, IReadOnlyList<(string Topic, string Json, long Ts)> Events)
 {
-    /// <summary>The victim's number as alerts show it (masked; the last four digits are unique per scenario).</summary>
-    public string Masked => Victim[..3] + "******" + Victim[^4..];
+    /// <summary>The shipped file (rules/default.yaml) with R01's single-call threshold lowered from 600 s to 300 s.</summary>
+    public static string R01At300sYaml
+    {
+        get
+        {
+            const string R01 = "name: OVERSEAS_LONG_CALL\n    typology: IMPERSONATE_AUTHORITY\n    severity: L3\n    enabled: true\n    params:\n      min_call: ";
+            var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "rules", "default.yaml"));
+            Assert.Equal(yaml.IndexOf(R01 + "600s", StringComparison.Ordinal), yaml.LastIndexOf(R01, StringComparison.Ordinal));
+            return yaml.Replace(R01 + "600s", R01 + "300s", StringComparison.Ordinal);
+        }
+    }
 
     /// <summary>Builds scenario <paramref name="index"/> (kinds rotate) whose call ends at <paramref name="callEndMs"/>.</summary>
     public static StreamScenario Create(int index, long callEndMs, string fraudster, string mule)
