@@ -36,6 +36,16 @@ public sealed partial class NodeConfigFileTests : IDisposable
           redis: redis-1:6379,ssl=true,abortConnect=false
         """;
 
+    // A self-signed server certificate as PKCS#12 (password "pw"), with and without its private key; made once.
+    private static readonly Lazy<(byte[] WithKey, byte[] WithoutKey)> Certificates = new(() =>
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=fraudshield-test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        return (certificate.Export(X509ContentType.Pkcs12, "pw"), publicOnly.Export(X509ContentType.Pkcs12, "pw"));
+    });
+
     private readonly TempDirectory _dir = new();
 
     public NodeConfigFileTests()
@@ -45,12 +55,8 @@ public sealed partial class NodeConfigFileTests : IDisposable
         File.WriteAllText(Path.Combine(_dir.Path, "short.secret"), "too short\n");
         File.WriteAllText(Path.Combine(_dir.Path, "garbage.p12"), "not a certificate");
         File.WriteAllText(Path.Combine(_dir.Path, "a-file"), "x");
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=fraudshield-test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        File.WriteAllBytes(Path.Combine(_dir.Path, "grpc.p12"), certificate.Export(X509ContentType.Pkcs12, "pw"));
-        using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.RawData);
-        File.WriteAllBytes(Path.Combine(_dir.Path, "nokey.p12"), publicOnly.Export(X509ContentType.Pkcs12, "pw"));
+        File.WriteAllBytes(Path.Combine(_dir.Path, "grpc.p12"), Certificates.Value.WithKey);
+        File.WriteAllBytes(Path.Combine(_dir.Path, "nokey.p12"), Certificates.Value.WithoutKey);
     }
 
     private string ConfigPath => Path.Combine(_dir.Path, "node.yaml");
