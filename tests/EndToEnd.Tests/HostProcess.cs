@@ -44,6 +44,16 @@ internal sealed partial class HostProcess : IAsyncDisposable
         return new HostProcess(process, ready.Groups["kafka"].Value, new Uri(ready.Groups["grpc"].Value));
     }
 
+    /// <summary>
+    /// Starts `fraudshield demo --json` with its simulated city producing benign traffic (the caller passes --rate,
+    /// --residents and --scenario-every); the simulator starts right after the ready line.
+    /// </summary>
+    public static async Task<HostProcess> StartSimulatedDemoAsync(params string[] simulatorArguments)
+    {
+        var (process, ready) = await StartAsync(ReadyLine(), ["demo", "--json", "--grpc-port", "0", .. simulatorArguments]);
+        return new HostProcess(process, ready.Groups["kafka"].Value, new Uri(ready.Groups["grpc"].Value));
+    }
+
     /// <summary>Starts `fraudshield args...` and waits until its stderr matches <paramref name="ready"/>.</summary>
     public static async Task<(TestProcess Process, Match Ready)> StartAsync(Regex ready, params string[] arguments)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using FraudShield.AlertDispatch;
 using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts;
@@ -11,9 +12,12 @@ namespace FraudShield.Host.Commands;
 /// <summary>`fraudshield run`: the production service against a real Kafka cluster: engine, dispatch, or both.</summary>
 internal static class RunCommand
 {
+    private const string Command = "fraudshield run";
+
     public static Command Create()
     {
-        var bootstrap = new Option<string>("--bootstrap") { Description = "Kafka bootstrap servers (host:port,...).", Required = true };
+        var config = new Option<FileInfo?>("--config") { Description = "Node config file (YAML, docs/run-config.md); an option given on the command line overrides the file." };
+        var bootstrap = new Option<string?>("--bootstrap") { Description = "Kafka bootstrap servers (host:port,...); required here or in --config." };
         var role = new Option<string>("--role") { Description = "engine, dispatch or both.", DefaultValueFactory = _ => "both" };
         role.AcceptOnlyFromAmong("engine", "dispatch", "both");
         var data = new Option<DirectoryInfo?>("--data") { Description = "Folder for FASTER stores and checkpoints; with it the engine checkpoints and recovers (default: a temporary folder, no checkpoints)." };
@@ -29,47 +33,127 @@ internal static class RunCommand
         var secret = SharedOptions.TokenSecretFile();
         var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { config, bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Every setting: the command-line option when given, else the config file's, else the option's default.
+            NodeConfig? file = null;
+            var errors = new List<ConfigError>();
+            if (parse.GetValue(config) is { } configFile)
+            {
+                if (!NodeConfigFile.TryLoad(configFile.FullName, parse.GetResult(bootstrap) is { Implicit: false }, out file, out var fileErrors))
+                {
+                    return Refused(fileErrors, configFile.FullName);
+                }
+            }
+
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            string? Cli(Option option, string? value, Func<string, string?> check)
+            {
+                if (value is not null && check(value) is { } reason)
+                {
+                    errors.Add(new ConfigError(Command, 0, option.Name, reason));
+                }
+
+                return value;
+            }
+
+            var selected = Given(role) || file?.Role is null ? parse.GetValue(role)! : file.Role.Value.Value;
+            var kafkaServers = Given(bootstrap) ? Cli(bootstrap, parse.GetValue(bootstrap), NodeSettingChecks.Bootstrap) : file?.Bootstrap?.Value;
+            if (kafkaServers is null)
+            {
+                // With a config file its loader has already refused a missing kafka.bootstrap.
+                errors.Add(new ConfigError(Command, 0, bootstrap.Name, "missing: required (host:port of the Kafka brokers), here or as kafka.bootstrap in --config"));
+            }
+
+            var extra = new Dictionary<string, string>(file?.KafkaProperties ?? [], StringComparer.Ordinal);
             foreach (var pair in parse.GetValue(kafkaProperty) ?? [])
             {
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
+                if (eq <= 0 || NodeSettingChecks.KafkaProperty(pair[..eq]) is not null)
                 {
-                    Console.Error.WriteLine($"fraudshield run: --kafka-property '{pair}' is not key=value");
-                    return 2;
+                    errors.Add(new ConfigError(Command, 0, "--kafka-property", $"\"{pair}\" is not key=value with a librdkafka property name"));
+                    continue;
                 }
 
                 extra[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            if (SharedOptions.LoadRules(parse.GetValue(rules)) is not { } pack)
+            var dataPath = Given(data) ? Cli(data, parse.GetValue(data)?.FullName, NodeSettingChecks.DataFolder) : file?.Data?.Value;
+            var interval = parse.GetValue(checkpointInterval);
+            if (Given(checkpointInterval) && NodeSettingChecks.Interval(interval) is { } intervalError)
+            {
+                errors.Add(new ConfigError(Command, 0, checkpointInterval.Name, intervalError));
+            }
+
+            var checkpointEvery = Given(checkpointInterval) || file?.CheckpointInterval is null ? TimeSpan.FromSeconds(Math.Max(interval, 0.001)) : file.CheckpointInterval.Value.Value;
+            var listenAddress = Given(listen) || file?.Listen is null ? Cli(listen, parse.GetValue(listen), NodeSettingChecks.Listen)! : file.Listen.Value.Value;
+            var grpcPort = Given(port) || file?.Port is null ? parse.GetValue(port) : file.Port.Value.Value;
+            if (Given(port) && NodeSettingChecks.Port(grpcPort) is { } portError)
+            {
+                errors.Add(new ConfigError(Command, 0, port.Name, portError));
+            }
+
+            var certPath = Given(cert) ? parse.GetValue(cert)?.FullName : file?.TlsCert?.Value;
+            var certPass = Given(certPassword) ? parse.GetValue(certPassword) : file?.TlsPassword?.Value;
+            if ((Given(cert) || Given(certPassword)) && certPath is not null)
+            {
+                Cli(Given(cert) ? cert : certPassword, certPath, p => NodeSettingChecks.Certificate(p, certPass));
+            }
+            else if (certPath is null && Given(certPassword))
+            {
+                errors.Add(new ConfigError(Command, 0, certPassword.Name, "given without --tls-cert"));
+            }
+
+            var redisConfig = Given(redis) ? Cli(redis, parse.GetValue(redis), NodeSettingChecks.Redis) : file?.Redis?.Value;
+            var secretPath = Given(secret) ? Cli(secret, parse.GetValue(secret)?.FullName, NodeSettingChecks.TokenSecretFile) : file?.TokenSecretFile?.Value;
+            var rulesPath = Given(rules) ? Cli(rules, parse.GetValue(rules)?.FullName, p => NodeSettingChecks.ReadableFile(p, "rule file")) : file?.Rules?.Value;
+            var partitionCount = Given(createTopics) ? parse.GetValue(createTopics) : file?.CreateTopics?.Value;
+            if (Given(createTopics) && partitionCount is { } n && NodeSettingChecks.Partitions(n) is { } partitionError)
+            {
+                errors.Add(new ConfigError(Command, 0, createTopics.Name, partitionError));
+            }
+
+            // Plaintext gRPC only on loopback: refused here, before anything starts, rather than by the server later.
+            var runDispatch = selected is "dispatch" or "both";
+            if (runDispatch && certPath is null && NodeSettingChecks.Listen(listenAddress) is null
+                && !string.Equals(listenAddress, "localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.IsLoopback(IPAddress.Parse(listenAddress)))
+            {
+                errors.Add(Given(listen) || file?.Listen is null
+                    ? new ConfigError(Command, 0, listen.Name, $"{listenAddress} is not loopback: serving gRPC off loopback needs TLS (--tls-cert)")
+                    : new ConfigError(file.Path, file.Listen.Value.Line, "dispatch.listen", $"{listenAddress} is not loopback: serving gRPC off loopback needs TLS (dispatch.tls.cert)"));
+            }
+
+            if (errors.Count > 0)
+            {
+                return Refused(errors, file?.Path ?? Command);
+            }
+
+            if (SharedOptions.LoadRules(rulesPath is null ? null : new FileInfo(rulesPath)) is not { } pack)
             {
                 return 1;
             }
 
-            var selected = parse.GetValue(role)!;
             var options = new NodeOptions
             {
-                Kafka = new KafkaOptions { BootstrapServers = parse.GetValue(bootstrap)!, ExtraProperties = extra },
+                Kafka = new KafkaOptions { BootstrapServers = kafkaServers!, ExtraProperties = extra },
                 RunEngine = selected is "engine" or "both",
-                RunDispatch = selected is "dispatch" or "both",
+                RunDispatch = runDispatch,
                 Rules = pack,
-                Redis = parse.GetValue(redis),
-                Stores = new FasterStoreOptions { Directory = parse.GetValue(data)?.FullName },
-                CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(checkpointInterval)),
+                Redis = redisConfig,
+                Stores = new FasterStoreOptions { Directory = dataPath },
+                CheckpointInterval = checkpointEvery,
+                EngineGroup = file?.Group?.Value ?? "fraudshield-engine",
                 Server = new DispatchServerOptions
                 {
-                    Host = parse.GetValue(listen)!,
-                    Port = parse.GetValue(port),
-                    CertificatePath = parse.GetValue(cert)?.FullName,
-                    CertificatePassword = parse.GetValue(certPassword),
-                    Auth = new DispatchAuthOptions { TokenSecret = SharedOptions.ReadSecret(parse.GetValue(secret)) },
+                    Host = listenAddress,
+                    Port = grpcPort,
+                    CertificatePath = certPath,
+                    CertificatePassword = certPass,
+                    Auth = new DispatchAuthOptions { TokenSecret = SharedOptions.ReadSecret(secretPath is null ? null : new FileInfo(secretPath)) },
                 },
             };
-            if (parse.GetValue(createTopics) is { } partitions)
+            if (partitionCount is { } partitions)
             {
                 var created = await TopicAdmin.EnsureTopicsAsync(
                     options.Kafka,
@@ -93,5 +177,17 @@ internal static class RunCommand
             return 0;
         });
         return command;
+    }
+
+    // Prints every error (file:line: key: reason) and the refusal; nothing has been started.
+    private static int Refused(IEnumerable<ConfigError> errors, string source)
+    {
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine(error);
+        }
+
+        Console.Error.WriteLine($"{source}: refused; nothing started");
+        return 1;
     }
 }
