@@ -101,6 +101,12 @@ internal sealed record StepResult
 
     public double AllocatedBytesPerEventExcludingGenerator { get; init; }
 
+    /// <summary>Process working set at the end of the step (MiB).</summary>
+    public double WorkingSetMiB { get; init; }
+
+    /// <summary>Managed heap size after the last GC at the end of the step (MiB).</summary>
+    public double GcHeapMiB { get; init; }
+
     /// <summary>Bytes allocated by the engine's consume thread per event (Confluent's per-message objects included).</summary>
     public double EngineThreadBytesPerEvent { get; init; }
 
@@ -300,6 +306,8 @@ internal sealed class BenchRunner
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
                     Gen2 = after.Gen2 - before.Gen2,
+                    WorkingSetMiB = after.WorkingSet / 1048576.0,
+                    GcHeapMiB = after.GcHeap / 1048576.0,
                     GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
                     AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
@@ -620,7 +628,7 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap)
     {
         public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
         {
@@ -637,7 +645,9 @@ internal sealed class BenchRunner
                 GC.GetTotalAllocatedBytes(precise: true),
                 generator.AllocatedBytes,
                 generator.QueueFullWaits,
-                engine.EngineThreadAllocatedBytes);
+                engine.EngineThreadAllocatedBytes,
+                process.WorkingSet64,
+                GC.GetGCMemoryInfo().HeapSizeBytes);
         }
     }
 }
