@@ -41,6 +41,10 @@ internal struct BufferedRecord
 /// </summary>
 internal sealed class TimestampMerge
 {
+    // The merge holds up to a whole drained batch (and what waits for a silent partition) at once, more buffers of
+    // one size than the shared pool keeps per thread and core; a pool of its own keeps them all for reuse.
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 1 << 20, maxArraysPerBucket: 4096);
+
     private readonly TimeSpan _maxIdle;
     private readonly TimeSpan _startWait;
     private readonly List<Source> _sources = [];
@@ -96,7 +100,7 @@ internal sealed class TimestampMerge
     /// <summary>Buffers a record (copies its bytes).</summary>
     public void Add(int source, long offset, long timestampMs, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, long nowTicks)
     {
-        var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, key.Length + value.Length));
+        var bytes = Pool.Rent(Math.Max(1, key.Length + value.Length));
         key.CopyTo(bytes);
         value.CopyTo(bytes.AsSpan(key.Length));
         var s = _sources[source];
@@ -192,7 +196,7 @@ internal sealed class TimestampMerge
     {
         if (record.Bytes is { Length: > 0 } bytes)
         {
-            ArrayPool<byte>.Shared.Return(bytes);
+            Pool.Return(bytes);
         }
 
         record.Bytes = [];
