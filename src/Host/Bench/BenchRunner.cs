@@ -485,13 +485,17 @@ internal sealed class BenchRunner
 
     private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
     {
+        var seen = new HashSet<(string, int)>();
         try
         {
             await foreach (var delivery in client.SubscribeAsync(new SubscribeRequest { All = true }, cancellationToken))
             {
                 var receivedUnixMs = clock.NowUnixMs;
                 var alert = delivery.Alert;
-                if (alert is null)
+
+                // First deliveries only: an escalation re-notifies an unacknowledged alert minutes later, and a resumed
+                // stream may replay versions already received; neither is event-to-console latency.
+                if (alert is null || delivery.Escalation is not null || !seen.Add((alert.AlertId, alert.Version)))
                 {
                     continue;
                 }
