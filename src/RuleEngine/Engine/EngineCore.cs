@@ -112,6 +112,8 @@ public sealed partial class EngineCore : IDisposable
         _r11ContextMs = Ms(rules.R11ContextWindow);
         _r12WindowMs = Ms(rules.R12Window);
         _r18WindowMs = Ms(rules.R18Window);
+        _latenessMs = Ms(rules.Lateness);
+        LoadClock();
     }
 
     /// <summary>Events processed by this core.</summary>

@@ -34,6 +34,7 @@ public sealed partial class EngineWorker : IDisposable
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
+    private long _late;
     private long _checkpointsTaken;
     private CheckpointManifest? _lastCheckpoint;
 
@@ -95,6 +96,9 @@ public sealed partial class EngineWorker : IDisposable
 
     /// <summary>Events sent to fs.dlq.</summary>
     public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
+
+    /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
+    public long EventsLate => Interlocked.Read(ref _late);
 
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
@@ -352,6 +356,11 @@ public sealed partial class EngineWorker : IDisposable
         }
 
         Interlocked.Increment(ref _deadLettered);
+        if (error.Reason == RejectReason.Late)
+        {
+            Interlocked.Increment(ref _late);
+        }
+
         Log.DeadLettered(_logger, topicName, partition, record.Offset, error.Reason, error.Field);
         DeadLetters.Send(new TopicPartitionOffset(topicName, partition, record.Offset), record.Key, record.Value, error);
     }
