@@ -71,7 +71,7 @@ public sealed partial class EngineCore
 
         if (_lineage == 0)
         {
-            StartLineage(startMs);
+            StartLineage(startMs - (startMs % HourMs));
         }
 
         return true;
@@ -79,8 +79,9 @@ public sealed partial class EngineCore
 
     /// <summary>
     /// Sets the lineage of fresh stores (no event admitted yet): the salt of every alert id they will produce. It is
-    /// the time of the first event the stores admit, so stores started again from nothing on later input never reuse
-    /// an alert id, and a replay from the same beginning gives the same ids. Tests that compare runs set it up front.
+    /// the hour of the first event the stores admit, so stores started again from nothing on input of a later hour
+    /// never reuse an alert id, and a replay from the same beginning gives the same ids even when its first few events
+    /// come in another order. Tests that compare runs set it up front.
     /// </summary>
     internal void StartLineage(long lineage)
     {
