@@ -91,14 +91,14 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Where bad input goes.</summary>
     public DeadLetterWriter DeadLetters { get; }
 
+    /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
+    public long EventsLate => Interlocked.Read(ref _late);
+
     /// <summary>Events read and judged (processed or dead-lettered).</summary>
     public long EventsProcessed => Interlocked.Read(ref _processed);
 
     /// <summary>Events sent to fs.dlq.</summary>
     public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
-
-    /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
-    public long EventsLate => Interlocked.Read(ref _late);
 
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
