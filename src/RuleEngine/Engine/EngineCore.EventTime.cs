@@ -33,9 +33,9 @@ public sealed partial class EngineCore
     private long _lineage;
 
     /// <summary>
-    /// The watermark: the latest event time this engine's stores have seen (a call counts by its start, other events
-    /// by their time; never more than the lateness past the message's Kafka timestamp). <see cref="long.MinValue"/>
-    /// before the first event. Kept in the stores, so it survives a rule-set switch and a checkpoint recovery.
+    /// The watermark: the latest event time this engine's stores have seen, in whole seconds (a call counts by its
+    /// start, other events by their time; never more than the lateness past the message's Kafka timestamp).
+    /// <see cref="long.MinValue"/> before the first event. Kept in the stores, so it survives a rule-set switch and a checkpoint recovery.
     /// </summary>
     public long WatermarkMs => _watermarkMs;
 
@@ -62,7 +62,10 @@ public sealed partial class EngineCore
             return false;
         }
 
+        // Whole seconds: the stored watermark changes at most once per second of event time (one small write), and a
+        // recovery restores exactly the value the late verdicts use.
         var advance = sourceTimestampMs > 0 ? Math.Min(startMs, sourceTimestampMs + _latenessMs) : startMs;
+        advance -= advance % 1000;
         if (advance > _watermarkMs)
         {
             _watermarkMs = advance;
