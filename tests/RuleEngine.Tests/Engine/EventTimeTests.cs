@@ -241,6 +241,53 @@ public sealed class EventTimeTests
         Assert.Equal(IdOfFirstIncident(T0), IdOfFirstIncident(T0));
     }
 
+    [Fact]
+    public void TryProcess_EventTimePaths_ZeroAllocations()
+    {
+        // Fixed parties and payees (FASTER updates in place after the first pass), new ids and times per event: an
+        // early screen share and power-off, a hotline dial before any call, a transfer, its duplicate, one out of
+        // order within the lateness and one late.
+        const int Iterations = 500;
+        using var engine = new EngineHarness(DefaultPack);
+        var dispatcher = new EventDispatcher(engine.Core, new EventParser());
+        var messages = new (EventTopic Topic, byte[] Json)[2][];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var list = new List<(EventTopic, byte[])>();
+            for (var i = 0; i < Iterations; i++)
+            {
+                var t = T0 + (((pass * Iterations) + i) * 1000L);
+                var id = $"{pass}-{i}";
+                list.Add((EventTopic.Signals, Encoding.UTF8.GetBytes(Device("d" + id, t))));
+                list.Add((EventTopic.Signals, Encoding.UTF8.GetBytes(Device("o" + id, t, "POWER_OFF"))));
+                list.Add((EventTopic.Calls, Encoding.UTF8.GetBytes($$"""{"event_id":"h{{id}}","calling":"{{Victim}}","called":"95588","direction":"OUT","start_ms":{{t}},"end_ms":{{t + 20_000}},"duration_s":20,"answered":true,"origin":"DOMESTIC"}""")));
+                list.Add((EventTopic.Txns, Encoding.UTF8.GetBytes(Txn("t" + id, t, amountMinor: 100, payee: "6222000000000401"))));
+                list.Add((EventTopic.Txns, Encoding.UTF8.GetBytes(Txn("t" + id, t, amountMinor: 100, payee: "6222000000000401"))));
+                list.Add((EventTopic.Txns, Encoding.UTF8.GetBytes(Txn("e" + id, t - Minute, amountMinor: 100, payee: "6222000000000402"))));
+                list.Add((EventTopic.Txns, Encoding.UTF8.GetBytes(Txn("l" + id, t - (3 * Minute), amountMinor: 100, payee: "6222000000000403"))));
+            }
+
+            messages[pass] = [.. list];
+        }
+
+        long allocated = 0, rejected = 0;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            foreach (var (topic, json) in messages[pass])
+            {
+                rejected += dispatcher.TryProcess(topic, json, 0, out _) ? 0 : 1;
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(0, allocated);
+        Assert.Empty(engine.Alerts);
+        Assert.Equal(2 * Iterations, rejected); // the late ones
+        Assert.Equal(2 * Iterations, engine.Core.DuplicatesIgnored);
+    }
+
     private static CheckpointManifest Manifest(EngineHarness engine) => new()
     {
         Sequence = 1,
