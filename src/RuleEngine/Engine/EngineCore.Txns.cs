@@ -152,6 +152,7 @@ public sealed partial class EngineCore
             state.DrainOutMinor = 0;
             state.Flags &= ~SequenceMarks.R09Fired;
             state.Pending &= ~PendingMarks.R09;
+            state.DrainBalanceMs = 0;
         }
         else if (t < state.DrainWindowStartMs)
         {
@@ -165,7 +166,14 @@ public sealed partial class EngineCore
             return;
         }
 
-        var before = state.DrainOutMinor + Math.Max(0, after);
+        // The balance the outflows came from: theirs plus what the latest of them (in event time) left.
+        if (t >= state.DrainBalanceMs)
+        {
+            state.DrainBalanceMs = t;
+            state.DrainBalanceAfterMinor = after;
+        }
+
+        var before = state.DrainOutMinor + Math.Max(0, state.DrainBalanceAfterMinor);
         var context = !_rules.R09RequireContext || firing.Count > 0 || HasContext(in state, t, _r09ContextMs);
         var met = before > 0 && state.DrainOutMinor >= _rules.R09MinMovedMinor && state.DrainOutMinor * 100 >= _rules.R09MinPercent * before;
         if (met && !context)

@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 456 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 472 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
@@ -184,6 +184,12 @@ public struct PartyState
 
     /// <summary>R09: event time of the transaction that met the drain condition without a risk signal (see <see cref="PendingMarks.R09"/>).</summary>
     public long DrainMetMs;
+
+    /// <summary>R09: the balance left after the window's latest outflow in event time (its <c>payer_balance_after_minor</c>).</summary>
+    public long DrainBalanceAfterMinor;
+
+    /// <summary>R09: event time of that outflow; 0 when none.</summary>
+    public long DrainBalanceMs;
 
     /// <summary>R11: event time of the transfer that met the chain condition without a risk signal (see <see cref="PendingMarks.R11"/>).</summary>
     public long TopupMetMs;
