@@ -625,6 +625,6 @@ public sealed class DefaultPackTests
     public void PartyState_IsBlittableAndBounded()
     {
         Assert.False(RuntimeHelpers.IsReferenceOrContainsReferences<PartyState>());
-        Assert.Equal(472, Unsafe.SizeOf<PartyState>());
+        Assert.Equal(488, Unsafe.SizeOf<PartyState>());
     }
 }

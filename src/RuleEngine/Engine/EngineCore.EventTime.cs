@@ -247,6 +247,41 @@ public sealed partial class EngineCore
         state.RebateMs = 0;
     }
 
+    // R11: a transfer to a new payee that happened before the chain's last one (L) but arrived after it goes where
+    // event-time order puts it: between L and the one before L (P) when it escalates from P and L from it; else, if L
+    // escalates from it, the chain restarts with it ([x, L]); else it belongs before a restart at L ([L]).
+    private void InsertBeforeLastTopup(ref PartyState state, long t, long amount)
+    {
+        var step = _rules.R11StepPermille;
+        var last = state.TopupLastMinor;
+        var lastEscalates = last * 1000 >= amount * step;
+        if (lastEscalates && (state.TopupCount < 2 || amount * 1000 >= state.TopupPrevMinor * step))
+        {
+            state.TopupCount = (byte)Math.Min(state.TopupCount + 1, byte.MaxValue);
+            state.TopupSumMinor += amount;
+            state.TopupPrevMinor = amount;
+            state.TopupChainStartMs = Math.Min(state.TopupChainStartMs, t);
+            return;
+        }
+
+        state.Flags &= ~SequenceMarks.R11Fired;
+        state.Pending &= ~PendingMarks.R11;
+        if (lastEscalates)
+        {
+            state.TopupChainStartMs = t;
+            state.TopupCount = 2;
+            state.TopupSumMinor = amount + last;
+            state.TopupPrevMinor = amount;
+        }
+        else
+        {
+            state.TopupChainStartMs = state.TopupLastMs;
+            state.TopupCount = 1;
+            state.TopupSumMinor = last;
+            state.TopupPrevMinor = 0;
+        }
+    }
+
     // R09 and R11 met their condition on a transaction before any risk signal was known: a signal (an alert on the
     // party, a risky app) that arrives afterwards and is at most the lateness later than that transaction (or before
     // it, within the context window) fires them, as it would have had it arrived first.

@@ -203,7 +203,12 @@ public sealed partial class EngineCore
         var amount = txn.AmountMinor;
         var extends = state.TopupCount > 0 && t >= state.TopupChainStartMs && t - state.TopupChainStartMs <= _r11WindowMs
             && amount * 1000 >= state.TopupLastMinor * _rules.R11StepPermille;
-        if (extends)
+        if (state.TopupCount > 0 && t < state.TopupLastMs && state.TopupLastMs - t <= _latenessMs)
+        {
+            // Arrived after the chain's last transfer but happened before it (EngineCore.EventTime.cs).
+            InsertBeforeLastTopup(ref state, t, amount);
+        }
+        else if (extends)
         {
             state.TopupCount = (byte)Math.Min(state.TopupCount + 1, byte.MaxValue);
             state.TopupSumMinor += amount;
@@ -217,7 +222,13 @@ public sealed partial class EngineCore
             state.Pending &= ~PendingMarks.R11;
         }
 
-        state.TopupLastMinor = amount;
+        if (t >= state.TopupLastMs)
+        {
+            state.TopupPrevMinor = extends ? state.TopupLastMinor : 0;
+            state.TopupLastMinor = amount;
+            state.TopupLastMs = t;
+        }
+
         var context = !_rules.R11RequireContext || HasContext(in state, t, _r11ContextMs);
         var met = state.TopupCount >= _rules.R11MinCount && state.TopupSumMinor >= _rules.R11MinTotalMinor && (state.Flags & SequenceMarks.R11Fired) == 0;
         if (met && !context)

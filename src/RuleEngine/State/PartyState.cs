@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 472 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 488 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
@@ -190,6 +190,12 @@ public struct PartyState
 
     /// <summary>R09: event time of that outflow; 0 when none.</summary>
     public long DrainBalanceMs;
+
+    /// <summary>R11: event time of the chain's last transfer (in event time); 0 when none.</summary>
+    public long TopupLastMs;
+
+    /// <summary>R11: amount of the transfer before the chain's last one; 0 when the chain has one.</summary>
+    public long TopupPrevMinor;
 
     /// <summary>R11: event time of the transfer that met the chain condition without a risk signal (see <see cref="PendingMarks.R11"/>).</summary>
     public long TopupMetMs;
