@@ -226,25 +226,38 @@ public sealed partial class EngineCore
         state.Pending = pendingR07 ? state.Pending | PendingMarks.R07 : state.Pending & ~PendingMarks.R07;
     }
 
-    // R12's second step that arrived first: the party's latest transfer to a first-time payee, within the window after
-    // this rebate and >= `multiple` x it, fires R12 on the rebate's arrival (and consumes the rebate, as R12 does).
-    private void CompleteRebate(in TxnEvent rebate, ulong party, long t, long sourceTimestampMs, ref PartyState state)
+    // A stranger's rebate just recorded on the party: R12's second step that arrived first (the party's latest transfer
+    // to a first-time payee, within the window after the rebate and >= `multiple` x it) fires now, consuming the rebate
+    // as R12 does; and the rebate, a risk signal, completes a pending R09/R11.
+    private void CompleteAfterRebate(in TxnEvent rebate, ulong party, long t, long sourceTimestampMs, ref PartyState state)
     {
+        var firing = default(Firing);
         var since = state.NewPayeeTransferMs - t;
-        if (state.NewPayeeTransferMs == 0 || since < 0 || since > _r12WindowMs || state.NewPayeeTransferMinor < _rules.R12Multiple * rebate.AmountMinor)
+        if (state.NewPayeeTransferMs != 0 && since >= 0 && since <= _r12WindowMs && state.NewPayeeTransferMinor >= _rules.R12Multiple * rebate.AmountMinor)
+        {
+            firing.Add(RuleId.R12, SeverityOf(RuleId.R12), "inbound_minor", rebate.AmountMinor, "amount_minor", state.NewPayeeTransferMinor, "minutes_after_inbound", since / 60_000);
+            firing.Typology = TypologyOf(RuleId.R12, 0);
+            firing.CitesRebate = true;
+            firing.AmountMinor = state.NewPayeeTransferMinor;
+            firing.NoteFact(state.NewPayeeTransferMs);
+        }
+
+        if ((state.Pending & (PendingMarks.R09 | PendingMarks.R11)) != 0)
+        {
+            CompletePendingContext(ref state, t, ref firing);
+        }
+
+        if (firing.Count == 0)
         {
             return;
         }
 
-        var firing = default(Firing);
-        firing.Add(RuleId.R12, SeverityOf(RuleId.R12), "inbound_minor", rebate.AmountMinor, "amount_minor", state.NewPayeeTransferMinor, "minutes_after_inbound", since / 60_000);
-        firing.Typology = TypologyOf(RuleId.R12, 0);
-        firing.CitesRebate = true;
-        firing.AmountMinor = state.NewPayeeTransferMinor;
-        firing.NoteFact(state.NewPayeeTransferMs);
         SetCounterpart(0, 0);
         EmitIncident(ref state, party, t, sourceTimestampMs, rebate.TxnId, ref firing);
-        state.RebateMs = 0;
+        if (firing.CitesRebate)
+        {
+            state.RebateMs = 0;
+        }
     }
 
     // R11: a transfer to a new payee that happened before the chain's last one (L) but arrived after it goes where

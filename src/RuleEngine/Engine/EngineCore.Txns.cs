@@ -279,7 +279,7 @@ public sealed partial class EngineCore
         }
 
         receiver.LastRiskSignalMs = Math.Max(receiver.LastRiskSignalMs, t);
-        CompleteRebate(in txn, payee.Msisdn, t, sourceTimestampMs, ref receiver);
+        CompleteAfterRebate(in txn, payee.Msisdn, t, sourceTimestampMs, ref receiver);
         _parties.Upsert(receiverKey, receiver);
     }
 }
