@@ -252,6 +252,6 @@ public sealed class DefaultPackTests
     public void PartyState_IsBlittableAndBounded()
     {
         Assert.False(RuntimeHelpers.IsReferenceOrContainsReferences<PartyState>());
-        Assert.Equal(368, Unsafe.SizeOf<PartyState>());
+        Assert.Equal(536, Unsafe.SizeOf<PartyState>());
     }
 }

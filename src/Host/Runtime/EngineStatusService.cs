@@ -12,6 +12,7 @@ internal sealed class EngineStatusService(FraudShieldNode node) : FraudShield.Co
         {
             EventsProcessed = node.Engine?.EventsProcessed ?? 0,
             EventsDeadLettered = node.Engine?.EventsDeadLettered ?? 0,
+            EventsLate = node.Engine?.EventsLate ?? 0,
             AlertsEmitted = node.Engine?.AlertSink.Emitted ?? 0,
             RulesVersion = node.Engine?.ActiveRulesVersion ?? string.Empty,
         };

@@ -9,7 +9,7 @@ namespace FraudShield.RuleEngine.Engine;
 /// Runs the same recorded input through two rule sets, the deployed one and a candidate, each on its own temporary
 /// FASTER stores, and compares the alerts per rule. Single-threaded: tables first, then events in timestamp order.
 /// An alert counts for a rule when any version of it lists the rule; alert ids are deterministic (party, incident
-/// start), so the same incident has the same id in both runs and "added" / "removed" compare ids.
+/// number, lineage = the first event's time), so the same incident has the same id in both runs and "added" / "removed" compare ids.
 /// </summary>
 public sealed class Backtest : IDisposable
 {

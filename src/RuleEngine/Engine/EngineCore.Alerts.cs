@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Events;
-using FraudShield.RuleEngine.Internal;
 using FraudShield.RuleEngine.Rules;
 using FraudShield.RuleEngine.State;
 
@@ -44,10 +43,17 @@ public sealed partial class EngineCore
     /// <summary>
     /// Opens or updates the party's incident and emits its alert. One open incident per party within the incident
     /// window: later evidence raises the version (and possibly the severity) of the same alert id. The id is a hash
-    /// of (party, incident start in event time), so a replay of the same events gives the same ids.
+    /// of (party, the incident's ordinal among the party's incidents, the stores' lineage), so a replay of the same
+    /// events gives the same ids, in any order within the lateness.
     /// </summary>
     private void EmitIncident(ref PartyState state, ulong party, long eventTimeMs, long sourceTimestampMs, ReadOnlySpan<byte> eventId, ref Firing firing)
     {
+        if ((state.Pending & (PendingMarks.R09 | PendingMarks.R11)) != 0)
+        {
+            // This alert is the risk signal that R09/R11 conditions met earlier were waiting for.
+            CompletePendingContext(ref state, firing.EarliestFactMs != 0 ? Math.Min(eventTimeMs, firing.EarliestFactMs) : eventTimeMs, ref firing);
+        }
+
         var open = state.IncidentStartMs != 0 && Math.Abs(eventTimeMs - state.IncidentStartMs) < _incidentWindowMs;
 
         // R17 ELDERLY_FAMILY_ALERT: a trigger rule (R01/R02/R06) fired for a victim >= 65: L2, and the alert is marked
@@ -72,7 +78,8 @@ public sealed partial class EngineCore
         else
         {
             state.IncidentStartMs = eventTimeMs;
-            state.IncidentId = KeyHash.Pair((long)party, eventTimeMs);
+            state.IncidentOrdinal++;
+            state.IncidentId = IncidentIdOf(party, state.IncidentOrdinal);
             state.IncidentVersion = 1;
             state.IncidentAmountMinor = 0;
             state.IncidentHotMs = 0;
@@ -86,6 +93,12 @@ public sealed partial class EngineCore
         }
 
         severity = Compose(mask, severity);
+        if (severity <= _rules.R18MinIncidentSeverity && CompleteUnreachable(in state, Math.Max(state.IncidentHotMs, eventTimeMs), mask, ref firing))
+        {
+            mask |= RuleIds.Bit(RuleId.R18);
+            severity = Compose(mask, Math.Min(severity, SeverityOf(RuleId.R18)));
+        }
+
         state.IncidentSeverity = (byte)severity;
         state.IncidentRules = mask;
         state.IncidentAmountMinor = Math.Max(state.IncidentAmountMinor, firing.AmountMinor);

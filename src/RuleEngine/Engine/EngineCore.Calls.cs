@@ -22,9 +22,14 @@ public sealed partial class EngineCore
             return;
         }
 
-        var startMs = call.StartMs;
-        var endMs = call.EndMs ?? (call.AnswerMs ?? startMs) + (call.DurationS * 1000L);
+        var endMs = CallEndMs(in call);
         var known = _parties.TryRead((long)party, out var state);
+        var eventHash = EventHash(CallHashSeed, call.EventId);
+        if (known && IsDuplicate(in state, eventHash))
+        {
+            return;
+        }
+
         var firing = default(Firing);
         var touched = false;
 
@@ -42,6 +47,15 @@ public sealed partial class EngineCore
         if (On(RuleId.R02) || On(RuleId.R13))
         {
             touched |= EvaluateWatchlistContact(in call, outbound, endMs, ref state, ref firing);
+        }
+
+        if ((firing.Mask & (RuleIds.Bit(RuleId.R01) | RuleIds.Bit(RuleId.R02))) != 0)
+        {
+            CompleteAfterSuspiciousCall(!outbound, endMs, ref state, ref firing);
+        }
+        else if (outbound)
+        {
+            touched |= NoteOutboundCall(in call, known, ref state);
         }
 
         // Jurisdiction: the latest serving cell of a party the engine already tracks (or starts tracking now). Parties
@@ -68,6 +82,7 @@ public sealed partial class EngineCore
 
         if (touched)
         {
+            state.AddRecentEvent(eventHash);
             _parties.Upsert((long)party, state);
         }
     }

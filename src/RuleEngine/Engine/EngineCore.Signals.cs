@@ -38,6 +38,12 @@ public sealed partial class EngineCore
         }
 
         _parties.TryRead((long)party, out var state);
+        var eventHash = EventHash(SmsHashSeed, sms.EventId);
+        if (IsDuplicate(in state, eventHash))
+        {
+            return;
+        }
+
         if (loan)
         {
             MarkLoanContact(ref state, sms.TsMs);
@@ -51,6 +57,7 @@ public sealed partial class EngineCore
             EmitIncident(ref state, party, sms.TsMs, sourceTimestampMs, sms.EventId, ref firing);
         }
 
+        state.AddRecentEvent(eventHash);
         _parties.Upsert((long)party, state);
     }
 
@@ -122,6 +129,12 @@ public sealed partial class EngineCore
 
         var t = device.TsMs;
         _parties.TryRead((long)party, out var state);
+        var eventHash = EventHash(DeviceHashSeed, device.EventId);
+        if (IsDuplicate(in state, eventHash))
+        {
+            return;
+        }
+
         var firing = default(Firing);
 
         // R06 SCREENSHARE_AFTER_CALL: a screen-share / remote-control / meeting app installed, or a screen share or
@@ -137,7 +150,18 @@ public sealed partial class EngineCore
                 firing.Add(RuleId.R06, SeverityOf(RuleId.R06), "minutes_after_call", Math.Max(0, since) / 60_000, "on_call", device.OnCall || since < 0 ? 1 : 0, "app_category", (long)device.AppCategory);
                 firing.Typology = TypologyOf(RuleId.R06, state.LastSuspiciousTypology);
                 firing.CitesSuspiciousCall = true;
+                CompleteTransfer(ref state, ref firing);
             }
+        }
+
+        if (r06)
+        {
+            state.ScreenSignalMs = Math.Max(state.ScreenSignalMs, t);
+        }
+
+        if (r18)
+        {
+            state.OffSignalMs = Math.Max(state.OffSignalMs, t);
         }
 
         // R18 UNREACHABLE_AFTER_WARNING: the handset is switched off or detaches within 15 min after the open incident
@@ -156,6 +180,7 @@ public sealed partial class EngineCore
         if (risky)
         {
             state.LastRiskSignalMs = Math.Max(state.LastRiskSignalMs, t);
+            CompletePendingContext(ref state, t, ref firing);
         }
 
         if (loan)
@@ -168,6 +193,7 @@ public sealed partial class EngineCore
             EmitIncident(ref state, party, t, sourceTimestampMs, device.EventId, ref firing);
         }
 
+        state.AddRecentEvent(eventHash);
         _parties.Upsert((long)party, state);
     }
 }

@@ -46,6 +46,12 @@ public sealed partial class EngineCore
 
         var t = txn.TsMs;
         _parties.TryRead(partyKey, out var state);
+        var eventHash = EventHash(TxnHashSeed, txn.TxnId);
+        if (IsDuplicate(in state, eventHash))
+        {
+            return;
+        }
+
         var firing = default(Firing);
 
         var pairKey = KeyHash.Pair(partyKey, KeyHash.Of(AccountPartyKind, txn.PayeeAccount));
@@ -67,6 +73,12 @@ public sealed partial class EngineCore
                 firing.Typology = TypologyOf(RuleId.R07, state.LastSuspiciousTypology);
                 firing.CitesSuspiciousCall = true;
             }
+        }
+
+        if (txn.Type == TxnType.Transfer && firstTime)
+        {
+            var large = txn.AmountMinor >= Math.Max(_rules.R07MinAmountMinor, _rules.R07MaxMultiple * state.Max90Days(t));
+            NoteNewPayeeTransfer(ref state, t, txn.AmountMinor, large && (firing.Mask & RuleIds.Bit(RuleId.R07)) == 0);
         }
 
         // R08 PAY_TO_WATCHLISTED_ACCOUNT: the payee account is listed; L1 from 10,000, else L2.
@@ -139,6 +151,7 @@ public sealed partial class EngineCore
         }
 
         state.RecordOutgoing(t, txn.AmountMinor);
+        state.AddRecentEvent(eventHash);
         _parties.Upsert(partyKey, state);
         if (firstTime)
         {
@@ -147,7 +160,7 @@ public sealed partial class EngineCore
 
         if (On(RuleId.R12) && txn.Type == TxnType.Transfer && txn.AmountMinor > 0 && txn.AmountMinor < _rules.R12MaxInboundMinor)
         {
-            RecordRebate(in txn, partyKey, t);
+            RecordRebate(in txn, partyKey, t, sourceTimestampMs);
         }
     }
 
@@ -162,11 +175,18 @@ public sealed partial class EngineCore
             return;
         }
 
-        if (state.DrainWindowStartMs == 0 || t - state.DrainWindowStartMs > _r09WindowMs || t < state.DrainWindowStartMs)
+        if (state.DrainWindowStartMs == 0 || t - state.DrainWindowStartMs > _r09WindowMs || state.DrainWindowStartMs - t > _latenessMs)
         {
             state.DrainWindowStartMs = t;
             state.DrainOutMinor = 0;
             state.Flags &= ~SequenceMarks.R09Fired;
+            state.Pending &= ~PendingMarks.R09;
+            state.DrainBalanceMs = 0;
+        }
+        else if (t < state.DrainWindowStartMs)
+        {
+            // An outflow that arrived after a later one (within the lateness) opens the window it belongs to.
+            state.DrainWindowStartMs = t;
         }
 
         state.DrainOutMinor += txn.AmountMinor;
@@ -175,10 +195,26 @@ public sealed partial class EngineCore
             return;
         }
 
-        var before = state.DrainOutMinor + Math.Max(0, after);
-        var context = !_rules.R09RequireContext || firing.Count > 0 || HasContext(in state, t, _r09ContextMs);
-        if (before > 0 && state.DrainOutMinor >= _rules.R09MinMovedMinor && state.DrainOutMinor * 100 >= _rules.R09MinPercent * before && context)
+        // The balance the outflows came from: theirs plus what the latest of them (in event time) left.
+        if (t >= state.DrainBalanceMs)
         {
+            state.DrainBalanceMs = t;
+            state.DrainBalanceAfterMinor = after;
+        }
+
+        var before = state.DrainOutMinor + Math.Max(0, state.DrainBalanceAfterMinor);
+        var context = !_rules.R09RequireContext || firing.Count > 0 || HasContext(in state, t, _r09ContextMs);
+        var met = before > 0 && state.DrainOutMinor >= _rules.R09MinMovedMinor && state.DrainOutMinor * 100 >= _rules.R09MinPercent * before;
+        if (met && !context)
+        {
+            // Fires if a risk signal turns up after all (EngineCore.EventTime.cs: CompletePendingContext).
+            state.Pending |= PendingMarks.R09;
+            state.DrainMetMs = t;
+        }
+
+        if (met && context)
+        {
+            state.Pending &= ~PendingMarks.R09;
             state.Flags |= SequenceMarks.R09Fired;
             firing.Add(RuleId.R09, SeverityOf(RuleId.R09), "moved_minor", state.DrainOutMinor, "balance_before_minor", before, "percent", state.DrainOutMinor * 100 / before);
             if (firing.Typology == 0 || firing.Typology == _defaultTypology)
@@ -196,7 +232,12 @@ public sealed partial class EngineCore
         var amount = txn.AmountMinor;
         var extends = state.TopupCount > 0 && t >= state.TopupChainStartMs && t - state.TopupChainStartMs <= _r11WindowMs
             && amount * 1000 >= state.TopupLastMinor * _rules.R11StepPermille;
-        if (extends)
+        if (state.TopupCount > 0 && t < state.TopupLastMs && state.TopupLastMs - t <= _latenessMs)
+        {
+            // Arrived after the chain's last transfer but happened before it (EngineCore.EventTime.cs).
+            InsertBeforeLastTopup(ref state, t, amount);
+        }
+        else if (extends)
         {
             state.TopupCount = (byte)Math.Min(state.TopupCount + 1, byte.MaxValue);
             state.TopupSumMinor += amount;
@@ -207,12 +248,27 @@ public sealed partial class EngineCore
             state.TopupCount = 1;
             state.TopupSumMinor = amount;
             state.Flags &= ~SequenceMarks.R11Fired;
+            state.Pending &= ~PendingMarks.R11;
         }
 
-        state.TopupLastMinor = amount;
-        var context = !_rules.R11RequireContext || HasContext(in state, t, _r11ContextMs);
-        if (state.TopupCount >= _rules.R11MinCount && state.TopupSumMinor >= _rules.R11MinTotalMinor && context && (state.Flags & SequenceMarks.R11Fired) == 0)
+        if (t >= state.TopupLastMs)
         {
+            state.TopupPrevMinor = extends ? state.TopupLastMinor : 0;
+            state.TopupLastMinor = amount;
+            state.TopupLastMs = t;
+        }
+
+        var context = !_rules.R11RequireContext || HasContext(in state, t, _r11ContextMs);
+        var met = state.TopupCount >= _rules.R11MinCount && state.TopupSumMinor >= _rules.R11MinTotalMinor && (state.Flags & SequenceMarks.R11Fired) == 0;
+        if (met && !context)
+        {
+            state.Pending |= PendingMarks.R11;
+            state.TopupMetMs = t;
+        }
+
+        if (met && context)
+        {
+            state.Pending &= ~PendingMarks.R11;
             state.Flags |= SequenceMarks.R11Fired;
             firing.Add(RuleId.R11, SeverityOf(RuleId.R11), "transfers", state.TopupCount, "total_minor", state.TopupSumMinor, "last_minor", amount);
             if (firing.Typology == 0 || firing.Typology == _defaultTypology)
@@ -383,7 +439,7 @@ public sealed partial class EngineCore
     // R12's inbound half: a small transfer to a registered party from a stranger - a payer that is not a resident of
     // the register (by account or number) and that the party never paid - is remembered as a "rebate", and is a risk
     // signal for R09/R11.
-    private void RecordRebate(in TxnEvent txn, long payerKey, long t)
+    private void RecordRebate(in TxnEvent txn, long payerKey, long t, long sourceTimestampMs)
     {
         if (!_register.TryGetByAccount(txn.PayeeAccount, out var payee) || payee.Msisdn == 0 || (long)payee.Msisdn == payerKey)
         {
@@ -410,6 +466,7 @@ public sealed partial class EngineCore
         }
 
         receiver.LastRiskSignalMs = Math.Max(receiver.LastRiskSignalMs, t);
+        CompleteAfterRebate(in txn, payee.Msisdn, t, sourceTimestampMs, ref receiver);
         _parties.Upsert(receiverKey, receiver);
     }
 }

@@ -128,6 +128,8 @@ public sealed partial class EngineCore : IDisposable
         _r13WindowMs = Ms(rules.R13Window);
         _r14WindowMs = Ms(rules.R14Window);
         _r18WindowMs = Ms(rules.R18Window);
+        _latenessMs = Ms(rules.Lateness);
+        LoadClock();
     }
 
     /// <summary>Events processed by this core.</summary>

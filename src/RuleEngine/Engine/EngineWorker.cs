@@ -36,6 +36,7 @@ public sealed partial class EngineWorker : IDisposable
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
+    private long _late;
     private long _checkpointsTaken;
     private long _engineThreadAllocated;
 
@@ -100,6 +101,9 @@ public sealed partial class EngineWorker : IDisposable
 
     /// <summary>Where bad input goes.</summary>
     public DeadLetterWriter DeadLetters { get; }
+
+    /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
+    public long EventsLate => Interlocked.Read(ref _late);
 
     /// <summary>Events read and judged (processed or dead-lettered).</summary>
     public long EventsProcessed => Interlocked.Read(ref _processed);
@@ -478,6 +482,11 @@ public sealed partial class EngineWorker : IDisposable
         }
 
         Interlocked.Increment(ref _deadLettered);
+        if (error.Reason == RejectReason.Late)
+        {
+            Interlocked.Increment(ref _late);
+        }
+
         Log.DeadLettered(_logger, topicName, partition, record.Offset, error.Reason, error.Field);
         DeadLetters.Send(new TopicPartitionOffset(topicName, partition, record.Offset), record.Key, record.Value, error);
     }

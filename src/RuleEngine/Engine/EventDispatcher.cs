@@ -52,7 +52,11 @@ public sealed class EventDispatcher
         }
     }
 
-    /// <summary>Parses and processes one event; false (with the reason) when the event is bad input.</summary>
+    /// <summary>
+    /// Parses and processes one event; false (with the reason) when the event is bad input, or arrived too late to be
+    /// applied (<see cref="RejectReason.Late"/>, field <c>end_ms</c> or <c>ts_ms</c>: it ended more than the lateness
+    /// before the latest event time seen, see <see cref="EngineCore.Admit"/>).
+    /// </summary>
     public bool TryProcess(EventTopic topic, ReadOnlySpan<byte> value, long timestampMs, out ParseError error)
     {
         switch (topic)
@@ -60,6 +64,12 @@ public sealed class EventDispatcher
             case EventTopic.Calls:
                 if (!_parser.TryParseCall(value, out var call, out error))
                 {
+                    return false;
+                }
+
+                if (!_core.Admit(call.StartMs, EngineCore.CallEndMs(in call), timestampMs))
+                {
+                    error = new ParseError(RejectReason.Late, "end_ms");
                     return false;
                 }
 
@@ -71,11 +81,23 @@ public sealed class EventDispatcher
                     return false;
                 }
 
+                if (!_core.Admit(txn.TsMs, txn.TsMs, timestampMs))
+                {
+                    error = new ParseError(RejectReason.Late, "ts_ms");
+                    return false;
+                }
+
                 _core.OnTxn(in txn, timestampMs);
                 return true;
             default:
                 if (!_parser.TryParseSignal(value, out var kind, out var sms, out var device, out error))
                 {
+                    return false;
+                }
+
+                if (!_core.Admit(kind == SignalKind.Sms ? sms.TsMs : device.TsMs, kind == SignalKind.Sms ? sms.TsMs : device.TsMs, timestampMs))
+                {
+                    error = new ParseError(RejectReason.Late, "ts_ms");
                     return false;
                 }
 

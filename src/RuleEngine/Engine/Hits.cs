@@ -35,6 +35,11 @@ internal struct Firing
     public bool CitesSuspiciousCall;
     public bool CitesRebate;
 
+    /// <summary>Earliest event time of a remembered fact a hit was completed with (0 when none): the time it counts from as a risk signal.</summary>
+    public long EarliestFactMs;
+
+    public void NoteFact(long factMs) => EarliestFactMs = EarliestFactMs == 0 ? factMs : Math.Min(EarliestFactMs, factMs);
+
     public void Add(RuleId rule, int severity, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, string? name3 = null, long value3 = 0)
     {
         if (Count == Capacity)

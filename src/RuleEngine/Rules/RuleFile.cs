@@ -12,7 +12,7 @@ namespace FraudShield.RuleEngine.Rules;
 /// </summary>
 public static class RuleFile
 {
-    private static readonly string[] TopLevelKeys = ["version", "incident_window", "default_typology", "composition", "rules"];
+    private static readonly string[] TopLevelKeys = ["version", "incident_window", "lateness", "default_typology", "composition", "rules"];
     private static readonly string[] RuleKeys = ["id", "name", "typology", "severity", "enabled", "status", "note", "params"];
     private static readonly string[] CompositionKeys = ["when", "then"];
 
@@ -91,6 +91,20 @@ public static class RuleFile
                     if (ParseDuration(ctx, value, null, "incident_window") is { } window)
                     {
                         options = options with { IncidentWindow = window };
+                    }
+
+                    break;
+                case "lateness":
+                    if (ParseDuration(ctx, value, null, "lateness") is { } lateness)
+                    {
+                        if (lateness > RulePackOptions.MaxLateness)
+                        {
+                            ctx.Error(value.Start, null, "lateness", $"out of range: at most {RulePackOptions.MaxLateness.TotalMinutes:0}m (events are judged at once; a longer lateness only keeps more late events), got \"{ctx.Scalar(value, null, "lateness")}\"");
+                        }
+                        else
+                        {
+                            options = options with { Lateness = lateness };
+                        }
                     }
 
                     break;

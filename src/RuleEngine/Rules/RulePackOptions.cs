@@ -206,6 +206,16 @@ public sealed record RulePackOptions
     /// <summary>One open alert per party within this window; later evidence updates it.</summary>
     public TimeSpan IncidentWindow { get; init; } = TimeSpan.FromHours(6);
 
+    /// <summary>
+    /// How far behind the engine thread's watermark (the latest event time it has seen) an event may still be applied;
+    /// an event that ended earlier than that is not applied and goes to fs.dlq with reason <c>Late</c>. Rule file
+    /// top-level <c>lateness</c>; at most <see cref="MaxLateness"/>.
+    /// </summary>
+    public TimeSpan Lateness { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The largest <see cref="Lateness"/> a rule file may set.</summary>
+    public static TimeSpan MaxLateness { get; } = TimeSpan.FromHours(1);
+
     /// <summary>Typology of R01 when no listed source says otherwise (the overseas "police" call).</summary>
     public string R01Typology { get; init; } = "IMPERSONATE_AUTHORITY";
 

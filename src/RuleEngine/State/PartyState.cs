@@ -16,7 +16,7 @@ public struct EventIdBytes
 
 /// <summary>
 /// Everything the engine remembers about one protected party (keyed by E.164 number), blittable so FASTER stores
-/// it inline: 368 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
+/// it inline: 536 bytes a party (a test pins the size). Fields are grouped by the rule that reads them; times are event-time epoch ms.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PartyState
@@ -198,6 +198,57 @@ public struct PartyState
     public static uint AccountFingerprint(ReadOnlySpan<byte> account) =>
         Math.Max(1u, (uint)System.IO.Hashing.XxHash3.HashToUInt64(account, 0x4E));
 
+    // Event time and duplicate delivery (EngineCore.EventTime.cs). The second step of a sequence ("A then B") that
+    // arrives before its first step is remembered here, so the rule fires when A arrives; and the ids of the party's
+    // latest events, so a second delivery of one of them changes nothing.
+    /// <summary>Ordinal of the open incident among the party's incidents (1, 2, ...): the alert id hashes it, not a time, so an earlier event arriving after a later one keeps the id.</summary>
+    public int IncidentOrdinal;
+
+    /// <summary>Facts waiting for the first step of their sequence, see <see cref="PendingMarks"/>.</summary>
+    public PendingMarks Pending;
+
+    /// <summary>Next slot of <see cref="RecentEvents"/> to overwrite.</summary>
+    public byte RecentEventsNext;
+
+    /// <summary>Latest device event that R06 looks for (screen-share/remote-control/meeting install, screen share start); 0 when none.</summary>
+    public long ScreenSignalMs;
+
+    /// <summary>Latest device event that R18 looks for (power off, detach); 0 when none.</summary>
+    public long OffSignalMs;
+
+    /// <summary>Latest TRANSFER to a first-time payee (R07's second step); 0 when none.</summary>
+    public long NewPayeeTransferMs;
+
+    /// <summary>Its amount.</summary>
+    public long NewPayeeTransferMinor;
+
+    /// <summary>Start of the party's latest outbound call that R05 may count (a hotline dial, or any call of a tracked party); 0 when none.</summary>
+    public long OutboundCallMs;
+
+    /// <summary>The number that call dialled.</summary>
+    public ulong OutboundCalled;
+
+    /// <summary>R09: event time of the transaction that met the drain condition without a risk signal (see <see cref="PendingMarks.R09"/>).</summary>
+    public long DrainMetMs;
+
+    /// <summary>R09: the balance left after the window's latest outflow in event time (its <c>payer_balance_after_minor</c>).</summary>
+    public long DrainBalanceAfterMinor;
+
+    /// <summary>R09: event time of that outflow; 0 when none.</summary>
+    public long DrainBalanceMs;
+
+    /// <summary>R11: event time of the chain's last transfer (in event time); 0 when none.</summary>
+    public long TopupLastMs;
+
+    /// <summary>R11: amount of the transfer before the chain's last one; 0 when the chain has one.</summary>
+    public long TopupPrevMinor;
+
+    /// <summary>R11: event time of the transfer that met the chain condition without a risk signal (see <see cref="PendingMarks.R11"/>).</summary>
+    public long TopupMetMs;
+
+    /// <summary>Hashes of the ids of the last <see cref="RecentEventHashes.Length"/> events applied to this party (0 = empty slot).</summary>
+    public RecentEventHashes RecentEvents;
+
     /// <summary>The 90-day max outgoing amount as of <paramref name="nowMs"/>.</summary>
     public readonly long Max90Days(long nowMs)
     {
@@ -265,7 +316,51 @@ public struct PartyState
     [UnscopedRef]
     public readonly ReadOnlySpan<byte> RebateId => ((ReadOnlySpan<byte>)RebateEventId)[..RebateEventIdLength];
 
+    /// <summary>True when <paramref name="eventHash"/> is among the party's recent events.</summary>
+    public readonly bool HasRecentEvent(ulong eventHash) =>
+        eventHash != 0 && ((ReadOnlySpan<ulong>)RecentEvents).Contains(eventHash);
+
+    /// <summary>Remembers <paramref name="eventHash"/> as applied, overwriting the oldest of the recent events.</summary>
+    public void AddRecentEvent(ulong eventHash)
+    {
+        if (eventHash == 0)
+        {
+            return;
+        }
+
+        var slot = RecentEventsNext % RecentEventHashes.Length;
+        RecentEvents[slot] = eventHash;
+        RecentEventsNext = (byte)((slot + 1) % RecentEventHashes.Length);
+    }
+
     private const long Day30Ms = 30L * 24 * 3600 * 1000;
+}
+
+/// <summary>The 64-bit hashes of a party's last 8 applied event ids, inline so <see cref="PartyState"/> stays blittable.</summary>
+[InlineArray(Length)]
+public struct RecentEventHashes
+{
+    /// <summary>Events remembered per party: a second delivery is recognised while fewer than this many other events of the party were applied after the first.</summary>
+    public const int Length = 8;
+
+    private ulong _first;
+}
+
+/// <summary>Flags of <see cref="PartyState.Pending"/>: a rule's condition met on an event whose context had not arrived yet.</summary>
+[Flags]
+public enum PendingMarks : byte
+{
+    /// <summary>None.</summary>
+    None = 0,
+
+    /// <summary>The remembered first-time-payee transfer is large enough for R07 and has not fired it: it does when its suspicious call (or R06) arrives.</summary>
+    R07 = 1,
+
+    /// <summary>R09's drain condition was met without a risk signal: it fires when one arrives (at most the lateness after it).</summary>
+    R09 = 2,
+
+    /// <summary>R11's chain condition was met without a risk signal: it fires when one arrives (at most the lateness after it).</summary>
+    R11 = 4,
 }
 
 /// <summary>Flags of <see cref="PartyState"/>: which sequence rules already fired for the current anchor.</summary>

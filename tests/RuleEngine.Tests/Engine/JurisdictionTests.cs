@@ -106,9 +106,10 @@ public sealed class JurisdictionTests
         CallWithCell(h, "cdr-1", Scammer, Victim, T0, 700, "INTERNATIONAL", "CELL-S01-1");
         Assert.Null(h.Alerts[0].Current);
 
-        // A routine call of a party the engine already tracks moves their serving cell; a late, older record does not.
+        // A routine call of a party the engine already tracks moves their serving cell; an older record arriving after it
+        // (within the lateness) does not.
         CallWithCell(h, "cdr-2", "8613700000001", Victim, T0 + (20 * Minute), 30, "DOMESTIC", "CELL-S05-7");
-        CallWithCell(h, "cdr-3", "8613700000002", Victim, T0 + (15 * Minute), 30, "DOMESTIC", "CELL-S01-1");
+        CallWithCell(h, "cdr-3", "8613700000002", Victim, T0 + (19 * Minute), 30, "DOMESTIC", "CELL-S01-1");
         h.Call("cdr-4", "8617000000001", Victim, T0 + (40 * Minute), 120, origin: "DOMESTIC");
 
         var later = h.Alerts[^1];

@@ -163,7 +163,7 @@ public sealed class RuleSetSwitchTests : IDisposable
     [Fact]
     public void Backtest_KnownOutcomes_PrecisionOverKnownOnly()
     {
-        // The same events in a plain engine give the alert ids (a hash of party and incident start).
+        // The same events in a plain engine give the alert ids (a hash of party, incident number and lineage).
         string[] ids;
         using (var engine = new EngineHarness(EngineHarness.DefaultPack))
         {
