@@ -204,17 +204,14 @@ internal sealed class BenchRunner
         var city = new CitySimulator(new CityOptions { Residents = s.Residents }, s.Seed);
         var maxRate = steps.Max(x => x.Rate);
         var scenarioEvery = s.ScenarioEvery ?? (int)Math.Clamp(maxRate / 5, 1, 1000);
-        var totalEvents = LoadGenerator.DueBy(steps, steps.Sum(x => x.Duration.TotalSeconds));
-        using var generator = new LoadGenerator(kafka, city, clock, steps, scenarioEvery, (int)Math.Clamp(totalEvents, 1, 200_000));
+        using var generator = new LoadGenerator(kafka, city, clock, steps, scenarioEvery);
         generator.PublishTables();
 
         var dataDir = Path.Combine(Path.GetTempPath(), "fraudshield-bench-" + Guid.NewGuid().ToString("N"));
         var options = new NodeOptions
         {
             Kafka = kafka,
-            // The generator's benign pool is stamped once, at the anchor, and replayed; the scenarios carry current
-            // times. The largest lateness keeps the pool on time for runs of up to an hour (docs/rules.md "Event time").
-            Rules = s.Rules with { Lateness = RuleEngine.Rules.RulePackOptions.MaxLateness },
+            Rules = s.Rules,
             Stores = new FasterStoreOptions { Directory = dataDir },
             Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
             EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),

@@ -17,8 +17,9 @@ internal readonly record struct LoadStep(double Rate, TimeSpan Duration);
 /// </summary>
 /// <remarks>
 /// The thread paces by the clock: each wake-up it sends every event whose scheduled time has passed, then sleeps
-/// about a millisecond (Thread.Sleep, not Task.Delay). Benign events are generated before the run into a pool that is
-/// cycled, so the generator allocates (almost) nothing while it runs; what it does allocate (scenarios, the client's
+/// about a millisecond (Thread.Sleep, not Task.Delay). Each benign event is generated at its scheduled time (a fresh
+/// event id and a current event time: the engine drops redelivered ids and dead-letters events older than its
+/// lateness, so a replayed pool would measure neither); what the generator allocates (events, scenarios, the client's
 /// per-produce objects) it counts in <see cref="AllocatedBytes"/> so the report can keep it apart from FraudShield's.
 /// Scenarios are scheduled on whole milliseconds, so their timestamps are exact.
 /// </remarks>
@@ -31,7 +32,6 @@ internal sealed class LoadGenerator : IDisposable
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly BenchClock _clock;
     private readonly IReadOnlyList<LoadStep> _steps;
-    private readonly SimRecord[] _pool;
     private readonly Queue<(long DueMs, SimRecord Record)> _pending = new();
     private readonly Message<byte[], byte[]> _message = new();
     private volatile bool _stop;
@@ -42,7 +42,7 @@ internal sealed class LoadGenerator : IDisposable
     private long _allocated;
     private long _queueFullWaits;
 
-    public LoadGenerator(KafkaOptions kafka, CitySimulator city, BenchClock clock, IReadOnlyList<LoadStep> steps, int scenarioEvery, int poolSize)
+    public LoadGenerator(KafkaOptions kafka, CitySimulator city, BenchClock clock, IReadOnlyList<LoadStep> steps, int scenarioEvery)
     {
         _city = city;
         _clock = clock;
@@ -53,12 +53,6 @@ internal sealed class LoadGenerator : IDisposable
         // Nobody waits for per-message delivery reports; without them the client allocates nothing per delivery.
         config.Set("dotnet.producer.enable.delivery.reports", "false");
         _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
-        _pool = new SimRecord[Math.Max(1, poolSize)];
-        var nowMs = clock.AnchorUnixMs;
-        for (var i = 0; i < _pool.Length; i++)
-        {
-            _pool[i] = city.NextBenign(nowMs);
-        }
     }
 
     /// <summary>One seed scenario per this many benign events.</summary>
@@ -184,7 +178,8 @@ internal sealed class LoadGenerator : IDisposable
                     Interlocked.Increment(ref _scenarios);
                 }
 
-                Produce(_pool[benign % _pool.Length], _clock.AnchorUnixMs + (long)scheduledMs);
+                var atUnixMs = _clock.AnchorUnixMs + (long)scheduledMs;
+                Produce(_city.NextBenign(atUnixMs), atUnixMs);
                 benign++;
             }
 
