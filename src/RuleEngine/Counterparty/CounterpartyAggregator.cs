@@ -430,7 +430,7 @@ public sealed partial class CounterpartyAggregator : IDisposable
 
         if (rules.R16)
         {
-            EvaluateFanInFanOut(ref state, record.Key, in record, sourceTimestampMs);
+            EvaluateFanInFanOut(ref state, record.Key, in record, sourceTimestampMs, historyStart);
         }
 
         _accounts.Upsert(record.Key, state);
@@ -483,8 +483,7 @@ public sealed partial class CounterpartyAggregator : IDisposable
 
     // R15 MULE_PASS_THROUGH: within the window, >= min_payers distinct payers paid in, >= min_forwarded of that money
     // left again (outflows from the first inflow of the window on), and the account is young (opened within
-    // max_account_age) or newly active (its current run of activity began within `dormant`, after at least `dormant`
-    // of silence - or, for an account never seen before, after at least `dormant` of history on this partition).
+    // max_account_age) or newly active (see IsNewlyActive).
     private void EvaluatePassThrough(ref AccountAggregate state, long key, in CounterpartyRecord record, long sourceTimestampMs, long historyStart)
     {
         var rules = _rules;
@@ -495,9 +494,8 @@ public sealed partial class CounterpartyAggregator : IDisposable
             return;
         }
 
-        var young = state.OpenedMs != 0 && now - state.OpenedMs <= rules.R15MaxAgeMs;
-        var newlyActive = now - state.ActiveSinceMs <= rules.R15DormantMs
-            && (state.PreviousActivityMs != 0 || state.ActiveSinceMs - historyStart >= rules.R15DormantMs);
+        var young = IsYoung(in state, now);
+        var newlyActive = IsNewlyActive(in state, now, historyStart);
         if (!young && !newlyActive)
         {
             return;
@@ -545,14 +543,31 @@ public sealed partial class CounterpartyAggregator : IDisposable
         EmitAccount(in state, key, in record, sourceTimestampMs, in hit, PayersOf(in state, from, now));
     }
 
+    private bool IsYoung(in AccountAggregate state, long now) => state.OpenedMs != 0 && now - state.OpenedMs <= _rules.R15MaxAgeMs;
+
+    // Newly active: the current run of activity began within `dormant`, after at least `dormant` of silence - or, for
+    // an account never seen before it, after at least `dormant` of history on this partition (else "never seen" only
+    // means "before FraudShield looked").
+    private bool IsNewlyActive(in AccountAggregate state, long now, long historyStart) =>
+        now - state.ActiveSinceMs <= _rules.R15DormantMs
+        && (state.PreviousActivityMs != 0 || state.ActiveSinceMs - historyStart >= _rules.R15DormantMs);
+
     // R16 FAN_IN_FAN_OUT: within the window (from its first transaction), >= min_counterparties distinct payers and
     // payees, inflow/outflow within [min_in_out, max_in_out], and the residual - the balance after the latest outflow
-    // when the feed carries it, else inflow minus outflow - below max_residual of the inflow. Once per window.
-    private void EvaluateFanInFanOut(ref AccountAggregate state, long key, in CounterpartyRecord record, long sourceTimestampMs)
+    // when the feed carries it, else inflow minus outflow - below max_residual of the inflow; with
+    // require_new_account, only for a young or newly active account. Once per window.
+    private void EvaluateFanInFanOut(ref AccountAggregate state, long key, in CounterpartyRecord record, long sourceTimestampMs, long historyStart)
     {
         var options = _rules.Options;
         if (state.CounterpartyCount < options.R16MinCounterparties || state.InSum <= 0 || state.OutSum <= 0
             || state.R16FiredMs >= state.WindowStartMs)
+        {
+            return;
+        }
+
+        var young = IsYoung(in state, state.LastMs);
+        var newlyActive = IsNewlyActive(in state, state.LastMs, historyStart);
+        if (options.R16RequireNewAccount && !young && !newlyActive)
         {
             return;
         }
@@ -571,7 +586,7 @@ public sealed partial class CounterpartyAggregator : IDisposable
         }
 
         state.R16FiredMs = state.LastMs;
-        var hit = new CounterpartyHit(RuleId.R16, state.LastMs, "counterparties", state.CounterpartyCount, "in_out_ratio_permille", ratio, "residual_percent", (long)((Int128)residual * 100 / state.InSum), "in_minor", state.InSum, "out_minor", state.OutSum, "balance_known", balanceKnown ? 1 : 0);
+        var hit = new CounterpartyHit(RuleId.R16, state.LastMs, "counterparties", state.CounterpartyCount, "in_out_ratio_permille", ratio, "residual_percent", (long)((Int128)residual * 100 / state.InSum), "in_minor", state.InSum, "out_minor", state.OutSum, "new_account", young || newlyActive ? 1 : 0);
         EmitAccount(in state, key, in record, sourceTimestampMs, in hit, null);
     }
 

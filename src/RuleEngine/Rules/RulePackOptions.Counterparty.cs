@@ -56,6 +56,12 @@ public sealed partial record RulePackOptions
 
     /// <summary>R16: the window, from the first transaction of the window.</summary>
     public TimeSpan R16Window { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// R16: fire only for a young or newly active account, as R15 defines them (<see cref="R15MaxAccountAge"/>,
+    /// <see cref="R15Dormant"/>). Without it an established account with a high turnover and a small balance fires.
+    /// </summary>
+    public bool R16RequireNewAccount { get; init; } = true;
 }
 
 /// <summary>The rule-file parameters of R03, R04, R15 and R16 (names, types, ranges), used by <see cref="RuleParams"/>.</summary>
@@ -77,7 +83,7 @@ internal static class CounterpartyParams
     [
         Whole("min_callees", 2, MaxCallees, (o, v) => o with { R03MinCallees = (int)v }),
         Percent("max_answer_rate", (o, v) => o with { R03MaxAnswerPercent = v }),
-        new("max_median_duration", (ctx, n, r, f) => WholeSeconds(ctx, n, r, f), (o, v) => o with { R03MaxMedianSeconds = (int)v }),
+        new("max_median_duration", (ctx, n, r, f) => WholeSeconds(ctx, n, r, f), (o, v) => o with { R03MaxMedianSeconds = (int)(long)v }),
         Duration("window", (o, v) => o with { R03Window = v }),
         new("by_imei", (ctx, n, r, f) => RuleFile.ParseBool(ctx, n, r, f), (o, v) => o with { R03ByImei = (bool)v }),
     ];
@@ -104,6 +110,7 @@ internal static class CounterpartyParams
         new("max_in_out", Ratio, (o, v) => o with { R16MaxInOutPermille = (int)(long)v }),
         Percent("max_residual", (o, v) => o with { R16MaxResidualPercent = v }),
         Duration("window", (o, v) => o with { R16Window = v }),
+        new("require_new_account", (ctx, n, r, f) => RuleFile.ParseBool(ctx, n, r, f), (o, v) => o with { R16RequireNewAccount = (bool)v }),
     ];
 
     private static ParamSpec Whole(string name, long min, long max, Func<RulePackOptions, long, RulePackOptions> apply) =>
