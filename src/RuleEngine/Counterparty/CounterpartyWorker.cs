@@ -29,6 +29,8 @@ public sealed partial class CounterpartyWorker : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
+    private volatile bool _checkpointRequested;
+    private volatile bool _skipFinalCheckpoint;
     private long[] _next = [];
     private long _applied;
     private long _rejected;
@@ -111,8 +113,9 @@ public sealed partial class CounterpartyWorker : IDisposable
         {
             while (!token.IsCancellationRequested)
             {
-                if (_checkpoints is not null && DateTime.UtcNow >= nextCheckpoint)
+                if (_checkpoints is not null && (DateTime.UtcNow >= nextCheckpoint || _checkpointRequested))
                 {
+                    _checkpointRequested = false;
                     TakeCheckpoint();
                     nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
                 }
@@ -158,7 +161,7 @@ public sealed partial class CounterpartyWorker : IDisposable
         }
         finally
         {
-            if (_checkpoints is not null)
+            if (_checkpoints is not null && !_skipFinalCheckpoint)
             {
                 TakeCheckpoint();
             }
@@ -253,6 +256,16 @@ public sealed partial class CounterpartyWorker : IDisposable
         {
             Log.CheckpointSkipped(_logger, e.Message);
         }
+    }
+
+    /// <summary>Asks the thread for a checkpoint between the next two records (tests; production checkpoints on a timer).</summary>
+    internal void RequestCheckpoint() => _checkpointRequested = true;
+
+    /// <summary>Stops like a crash would, as far as state goes: no final checkpoint (tests).</summary>
+    internal void StopWithoutCheckpoint()
+    {
+        _skipFinalCheckpoint = true;
+        Stop();
     }
 
     /// <summary>Stops the thread after the current record, checkpoints (when configured) and closes the consumer.</summary>
