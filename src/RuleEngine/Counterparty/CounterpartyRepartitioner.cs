@@ -84,7 +84,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private void Run()
     {
         using var values = new ReusableBufferDeserializer();
-        using var consumer = new ConsumerBuilder<Ignore, int>(_kafka.CreateConsumerConfig(_groupId))
+        using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
             .SetValueDeserializer(values)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {

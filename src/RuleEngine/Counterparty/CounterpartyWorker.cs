@@ -96,7 +96,7 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);
         using var values = new ReusableBufferDeserializer();
-        using var consumer = new ConsumerBuilder<Ignore, int>(_kafka.CreateConsumerConfig(_groupId))
+        using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
             .SetValueDeserializer(values)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
