@@ -1,6 +1,6 @@
-using FraudShield.RuleEngine.Rules;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FraudShield.RuleEngine.Rules;
 
 namespace FraudShield.RuleEngine.Counterparty;
 
