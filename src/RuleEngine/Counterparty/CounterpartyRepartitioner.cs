@@ -30,6 +30,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private readonly Message<byte[], byte[]> _message;
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
     private Thread? _thread;
+    private int _partitions;
     private long _events;
     private long _produced;
     private long _rejected;
@@ -71,6 +72,9 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     /// <summary>Records the cluster did not acknowledge.</summary>
     public long DeliveriesFailed => Interlocked.Read(ref _failed);
 
+    /// <summary>Input partitions currently assigned to this member.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _partitions);
+
     /// <summary>Completes when the consumer first gets partitions assigned.</summary>
     public Task Assigned => _assigned.Task;
 
@@ -88,9 +92,12 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             .SetValueDeserializer(values)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                Interlocked.Add(ref _partitions, partitions.Count);
                 Log.PartitionsAssigned(_logger, partitions.Count);
                 _assigned.TrySetResult();
             })
+            .SetPartitionsRevokedHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
+            .SetPartitionsLostHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
         consumer.Subscribe([Topics.Calls, Topics.Txns]);

@@ -29,6 +29,7 @@ public sealed partial class CounterpartyWorker : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
+    private int _partitions;
     private volatile bool _checkpointRequested;
     private volatile bool _skipFinalCheckpoint;
     private long[] _next = [];
@@ -76,6 +77,9 @@ public sealed partial class CounterpartyWorker : IDisposable
     /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
     public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
 
+    /// <summary>Input partitions currently assigned to this member.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _partitions);
+
     /// <summary>Completes when the consumer first gets partitions assigned.</summary>
     public Task Assigned => _assigned.Task;
 
@@ -100,10 +104,13 @@ public sealed partial class CounterpartyWorker : IDisposable
             .SetValueDeserializer(values)
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                Interlocked.Add(ref _partitions, partitions.Count);
                 Log.PartitionsAssigned(_logger, partitions.Count);
                 _assigned.TrySetResult();
                 return partitions.Select(StartPosition);
             })
+            .SetPartitionsRevokedHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
+            .SetPartitionsLostHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
         consumer.Subscribe(Topics.Counterparty);

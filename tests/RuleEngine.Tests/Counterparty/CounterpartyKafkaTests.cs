@@ -91,6 +91,80 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(alert.CreatedMs, alerts[1].CreatedMs);
     }
 
+    [Fact]
+    public async Task TwoProcesses_SplitTheInputPartitions_EachPatternStillOneAlertId()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        using var data = new TempDirectory("fraudshield-counterparty");
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+
+        // Two engine processes' counterparty stages: same consumer groups, stores and checkpoints of their own
+        // (declared before their workers, so the workers stop first).
+        FasterStoreOptions StoreOptions(string name) => new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 24, PageSizeBits = 20 };
+        CounterpartyWorker Worker(string name, CounterpartyStores stores) =>
+            new(kafka, stores, EngineHarness.DefaultPack, producer, NullLogger.Instance, checkpoints: new CounterpartyCheckpoints(Path.Combine(data.Path, name, "checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+
+        using var storesA = new CounterpartyStores(StoreOptions("a"));
+        using var storesB = new CounterpartyStores(StoreOptions("b"));
+        using var repartitionerA = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        using var repartitionerB = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        using var workerA = Worker("a", storesA);
+        using var workerB = Worker("b", storesB);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        {
+            repartitionerA.Start();
+            workerA.Start();
+            repartitionerB.Start();
+            workerB.Start();
+            await Poll.UntilAsync(
+                () => repartitionerA.AssignedPartitions > 0 && repartitionerB.AssignedPartitions > 0 && repartitionerA.AssignedPartitions + repartitionerB.AssignedPartitions == 2 * Partitions
+                    && workerA.AssignedPartitions > 0 && workerB.AssignedPartitions > 0 && workerA.AssignedPartitions + workerB.AssignedPartitions == Partitions,
+                "both processes sharing the partitions",
+                Timeout);
+            output.WriteLine($"groups settled after {clock.ElapsedMilliseconds} ms");
+
+            // R03: 30 calls keyed by their callees; R15: a mule account paid by three payers (keyed by the payers) and
+            // forwarding the money (keyed by the mule).
+            for (var i = 0; i < 30; i++)
+            {
+                await ProduceCallAsync(producer, i);
+            }
+
+            const string mule = "6230000000000777";
+            for (var i = 0; i < 3; i++)
+            {
+                await ProduceTransferAsync(producer, $"kt-{i}", $"862170000000{i:D2}", $"8613800000{i:D3}", mule, EngineHarness.T0 + (i * EngineHarness.Minute), 1_000_000, openedMs: EngineHarness.T0 - (10 * 86_400_000L));
+            }
+
+            await ProduceTransferAsync(producer, "kt-out", mule, "8613800000999", "6240000000000777", EngineHarness.T0 + (10 * EngineHarness.Minute), 2_700_000);
+
+            var alerts = await ReadAlertsAsync(kafka, expected: 2);
+            output.WriteLine($"two alerts after {clock.ElapsedMilliseconds} ms");
+            await Poll.UntilAsync(() => workerA.RecordsApplied + workerB.RecordsApplied >= 38, "every record applied", Timeout);
+            alerts = await ReadAlertsAsync(kafka, expected: (int)(workerA.AlertSink.Emitted + workerB.AlertSink.Emitted));
+
+            Assert.True(repartitionerA.RecordsProduced > 0 && repartitionerB.RecordsProduced > 0, "both repartitioners should have had input");
+            Assert.Single(alerts.Where(a => a.RuleIds.Contains("R03")).Select(a => a.AlertId).Distinct());
+            Assert.Single(alerts.Where(a => a.RuleIds.Contains("R15")).Select(a => a.AlertId).Distinct());
+            Assert.Equal(2, alerts.Select(a => a.AlertId).Distinct().Count());
+            Assert.Equal("8613800000000,8613800000001,8613800000002", alerts.First(a => a.RuleIds.Contains("R15")).Evidence.Facts[CounterpartyAggregator.PayersFact]);
+        }
+    }
+
+    private static async Task ProduceTransferAsync(IProducer<byte[], byte[]> producer, string id, string payerAccount, string payerMsisdn, string payeeAccount, long tsMs, long amountMinor, long? openedMs = null)
+    {
+        var opened = openedMs is { } o ? $",\"opened_ms\":{o}" : "";
+        var json = $$"""{"txn_id":"{{id}}","ts_ms":{{tsMs}},"type":"TRANSFER","payer":{"account":"{{payerAccount}}","msisdn":"{{payerMsisdn}}"},"payee":{"account":"{{payeeAccount}}"{{opened}}},"amount_minor":{{amountMinor}}}""";
+        await producer.ProduceAsync(Topics.Txns, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(payerMsisdn),
+            Value = Encoding.UTF8.GetBytes(json),
+            Timestamp = new Timestamp(tsMs, TimestampType.CreateTime),
+        }).WithTimeout(Timeout);
+    }
+
     private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i)
     {
         var callee = (8613900000100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
