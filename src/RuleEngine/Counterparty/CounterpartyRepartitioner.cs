@@ -87,6 +87,14 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     private void Run()
     {
+        if (!OutputTopicExists(out var problem))
+        {
+            // Without the topic every record would fail after the producer's message timeout: refuse to start instead.
+            Log.OutputTopicMissing(_logger, Topics.Counterparty, problem);
+            _assigned.TrySetException(new InvalidOperationException($"The counterparty stage needs the topic {Topics.Counterparty} ({problem}); create it with the event topics' partition count (fraudshield run --create-topics N creates every topic)."));
+            return;
+        }
+
         using var values = new ReusableBufferDeserializer();
         using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
             .SetValueDeserializer(values)
@@ -143,6 +151,25 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         {
             consumer.Close();
         }
+    }
+
+    private bool OutputTopicExists(out string problem)
+    {
+        try
+        {
+            // Asked through a consumer handle: a consumer's metadata request does not auto-create the topic
+            // (allow.auto.create.topics is false for consumers), a producer's or admin client's may.
+            using var probe = new ConsumerBuilder<Ignore, Ignore>(_kafka.CreateConsumerConfig(_groupId)).Build();
+            using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
+            var topic = admin.GetMetadata(Topics.Counterparty, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == Topics.Counterparty);
+            problem = topic is null ? "no metadata" : topic.Error.IsError ? topic.Error.Reason : topic.Partitions.Count == 0 ? "no partitions" : string.Empty;
+        }
+        catch (KafkaException e)
+        {
+            problem = e.Error.Reason;
+        }
+
+        return problem.Length == 0;
     }
 
     private void Repartition(string topic, ReadOnlySpan<byte> value, Timestamp timestamp)
@@ -204,6 +231,9 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Consume failed {Code}: {Reason}")]
         public static partial void ConsumeFailed(ILogger logger, ErrorCode code, string reason);
+
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Topic {Topic} is missing ({Problem}): the counterparty stage does not start")]
+        public static partial void OutputTopicMissing(ILogger logger, string topic, string problem);
 
         [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "A counterparty record was not acknowledged by Kafka {Code}: {Reason}")]
         public static partial void DeliveryFailed(ILogger logger, ErrorCode code, string reason);

@@ -96,7 +96,13 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
         cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
-        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        // Two members of one group: when the second joins after the first's generation formed, the mock coordinator
+        // waits for the first to rejoin, which a short session and heartbeat make quick (45 s with the defaults).
+        var kafka = new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
+        };
         using var data = new TempDirectory("fraudshield-counterparty");
         using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
 
@@ -151,6 +157,21 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
             Assert.Equal(2, alerts.Select(a => a.AlertId).Distinct().Count());
             Assert.Equal("8613800000000,8613800000001,8613800000002", alerts.First(a => a.RuleIds.Contains("R15")).Evidence.Facts[CounterpartyAggregator.PayersFact]);
         }
+    }
+
+    [Fact]
+    public async Task Repartitioner_TopicMissing_RefusesToStartWithAClearError()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns], Partitions);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        using var repartitioner = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+
+        repartitioner.Start();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => repartitioner.Assigned.WithTimeout(Timeout));
+        Assert.Contains(Topics.Counterparty, error.Message, StringComparison.Ordinal);
     }
 
     private static async Task ProduceTransferAsync(IProducer<byte[], byte[]> producer, string id, string payerAccount, string payerMsisdn, string payeeAccount, long tsMs, long amountMinor, long? openedMs = null)
