@@ -33,6 +33,13 @@ public static class Topics
     /// <summary>Acks and outcomes reported by consoles.</summary>
     public const string Outcomes = "fs.outcomes";
 
+    /// <summary>
+    /// Internal repartition topic: fixed-layout binary records derived from fs.calls and fs.txns, keyed by the
+    /// counterparty (calling number, IMEI, payee or payer account), for the counterparty aggregates (R03, R04, R15, R16).
+    /// Same partition count as the event topics.
+    /// </summary>
+    public const string Counterparty = "fs.counterparty";
+
     /// <summary>The event topics the engine consumes.</summary>
     public static readonly string[] EventTopics = [Calls, Txns, Signals];
 
@@ -40,5 +47,5 @@ public static class Topics
     public static readonly string[] TableTopics = [Watchlist, Registry, Cells, Rules];
 
     /// <summary>Every topic, for creating them on a new cluster.</summary>
-    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Cells, Rules, Alerts, DeadLetter, Outcomes];
+    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Cells, Rules, Alerts, DeadLetter, Outcomes, Counterparty];
 }

@@ -3,6 +3,7 @@ using FraudShield.AlertDispatch;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Counterparty;
 using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.Rules;
 using Microsoft.AspNetCore.Builder;
@@ -23,6 +24,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     private readonly List<TableFollower> _tables = [];
     private readonly List<TableApplier> _appliers = [];
     private EngineWorker? _engine;
+    private CounterpartyStores? _counterpartyStores;
+    private CounterpartyRepartitioner? _repartitioner;
+    private CounterpartyWorker? _counterparty;
     private AlertHub? _hub;
     private AlertFeed? _feed;
     private DispatchServer? _server;
@@ -33,6 +37,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     private long _tableRejects;
     private long _ruleSetsRefused;
     private readonly RuleSchedule _ruleSchedule = new();
+    private readonly RuleSchedule _counterpartySchedule = new();
 
     private FraudShieldNode(NodeOptions options, ILogger logger)
     {
@@ -46,6 +51,12 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     public Uri? GrpcAddress => _server?.Address;
 
     public EngineWorker? Engine => _engine;
+
+    /// <summary>The counterparty repartitioner, when the engine runs with the counterparty stage.</summary>
+    public CounterpartyRepartitioner? Repartitioner => _repartitioner;
+
+    /// <summary>The counterparty aggregator (R03, R04, R15, R16), when the engine runs with the counterparty stage.</summary>
+    public CounterpartyWorker? Counterparty => _counterparty;
 
     public AlertHub? Hub => _hub;
 
@@ -121,6 +132,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 if (RuleDeployment.TryDecode(value, out var deployment, out var errors))
                 {
                     _ruleSchedule.Add(deployment!);
+                    _counterpartySchedule.Add(deployment!);
                     Log.RuleSetReceived(_logger, deployment!.Version, deployment.EffectiveFromMs);
                 }
                 else
@@ -146,8 +158,24 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval, schedule: _ruleSchedule);
             _engine.Start();
 
-            // Ready means judging events: wait for the first partition assignment of the consumer group.
+            // The counterparty stage (R03, R04, R15, R16): fs.calls/fs.txns -> fs.counterparty (keyed by the
+            // counterparty) -> aggregates in FASTER stores of its own, checkpointed in a folder of its own.
+            if (Options.RunCounterparty)
+            {
+                _counterpartyStores = new CounterpartyStores(Options.Stores with { MemorySizeBits = Math.Min(Options.Stores.MemorySizeBits, 26) });
+                var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
+                _repartitioner = new CounterpartyRepartitioner(kafka, _producer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
+                _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule);
+                _repartitioner.Start();
+                _counterparty.Start();
+            }
+
+            // Ready means judging events: wait for the first partition assignment of the consumer groups.
             await _engine.Assigned.WaitAsync(Options.TableBootstrapTimeout, cancellationToken);
+            if (_repartitioner is not null && _counterparty is not null)
+            {
+                await Task.WhenAll(_repartitioner.Assigned, _counterparty.Assigned).WaitAsync(Options.TableBootstrapTimeout, cancellationToken);
+            }
         }
 
         if (Options.RunDispatch)
@@ -213,6 +241,8 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         }
 
         _engine?.Dispose();
+        _repartitioner?.Dispose();
+        _counterparty?.Dispose();
         foreach (var table in _tables)
         {
             table.Dispose();
@@ -226,6 +256,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         _producer?.Flush(TimeSpan.FromSeconds(10));
         _producer?.Dispose();
         _stores?.Dispose();
+        _counterpartyStores?.Dispose();
         _hub?.Dispose();
     }
 

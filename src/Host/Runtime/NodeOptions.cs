@@ -37,4 +37,13 @@ internal sealed record NodeOptions
 
     /// <summary>Consumer group of the engine processes.</summary>
     public string EngineGroup { get; init; } = "fraudshield-engine";
+
+    /// <summary>Whether an engine process also runs the counterparty stage (repartitioner and aggregator: R03, R04, R15, R16).</summary>
+    public bool RunCounterparty { get; init; } = true;
+
+    /// <summary>Consumer group of the counterparty repartitioners (fs.calls, fs.txns -> fs.counterparty).</summary>
+    public string RepartitionGroup { get; init; } = "fraudshield-counterparty-repartition";
+
+    /// <summary>Consumer group of the counterparty aggregators (fs.counterparty).</summary>
+    public string CounterpartyGroup { get; init; } = "fraudshield-counterparty";
 }

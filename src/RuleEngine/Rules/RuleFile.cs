@@ -611,6 +611,11 @@ internal static class RuleParams
             Seconds("strong_duration", (o, v) => o with { R02StrongSeconds = v }),
             Level("strong_severity", (o, v) => o with { R02StrongSeverity = v }),
         ],
+        // The counterparty rules: their parameters live beside their options (RulePackOptions.Counterparty.cs).
+        [RuleId.R03] = CounterpartyParams.R03,
+        [RuleId.R04] = CounterpartyParams.R04,
+        [RuleId.R15] = CounterpartyParams.R15,
+        [RuleId.R16] = CounterpartyParams.R16,
         [RuleId.R05] =
         [
             Seconds("min_call", (o, v) => o with { R05MinCallSeconds = v }),

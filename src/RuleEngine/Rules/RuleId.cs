@@ -101,5 +101,13 @@ public static class RuleIds
         (1u << (int)RuleId.R01) | (1u << (int)RuleId.R02) | (1u << (int)RuleId.R05) | (1u << (int)RuleId.R06)
         | (1u << (int)RuleId.R07) | (1u << (int)RuleId.R08) | (1u << (int)RuleId.R09) | (1u << (int)RuleId.R10)
         | (1u << (int)RuleId.R11) | (1u << (int)RuleId.R12) | (1u << (int)RuleId.R13) | (1u << (int)RuleId.R14)
-        | (1u << (int)RuleId.R17) | (1u << (int)RuleId.R18);
+        | (1u << (int)RuleId.R17) | (1u << (int)RuleId.R18)
+        | CounterpartyMask;
+
+    /// <summary>
+    /// Mask of the counterparty rules (R03, R04, R15, R16): evaluated by the counterparty aggregator on fs.counterparty,
+    /// not by the per-party engine.
+    /// </summary>
+    public const uint CounterpartyMask =
+        (1u << (int)RuleId.R03) | (1u << (int)RuleId.R04) | (1u << (int)RuleId.R15) | (1u << (int)RuleId.R16);
 }

@@ -7,7 +7,7 @@ namespace FraudShield.RuleEngine.Rules;
 /// A rule file (<see cref="RuleFile"/>) compiles into one of these; <c>new RulePackOptions()</c> is the built-in pack
 /// of the first release (R01, R02, R07, R08 enabled), the shipped <c>rules/default.yaml</c> enables every implemented rule.
 /// </summary>
-public sealed record RulePackOptions
+public sealed partial record RulePackOptions
 {
     /// <summary>Mask of the enabled rules (bit i = rule R(i+1), see <see cref="RuleIds.Bit"/>).</summary>
     public uint EnabledRules { get; init; } =

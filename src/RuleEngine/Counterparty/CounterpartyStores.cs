@@ -1,0 +1,32 @@
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Counterparty;
+
+/// <summary>
+/// The FASTER stores of one counterparty aggregator: callers and handsets (<see cref="CallerAggregate"/>) and accounts
+/// (<see cref="AccountAggregate"/>, also holding one history record per input partition). Separate from the engine's
+/// stores (own folder, own checkpoints).
+/// </summary>
+public sealed class CounterpartyStores : IDisposable
+{
+    /// <summary>Creates the stores under <paramref name="options"/>.Directory (temporary when null).</summary>
+    public CounterpartyStores(FasterStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Callers = new FasterStore<CallerAggregate>("cp-callers", options);
+        Accounts = new FasterStore<AccountAggregate>("cp-accounts", options);
+    }
+
+    /// <summary>Aggregates of calling numbers and IMEIs.</summary>
+    public FasterStore<CallerAggregate> Callers { get; }
+
+    /// <summary>Aggregates of accounts, and the partitions' history records.</summary>
+    public FasterStore<AccountAggregate> Accounts { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Accounts.Dispose();
+        Callers.Dispose();
+    }
+}

@@ -1,0 +1,318 @@
+using Confluent.Kafka;
+using FraudShield.Contracts;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace FraudShield.RuleEngine.Counterparty;
+
+/// <summary>
+/// The aggregation stage: a consumer-group member (its own group) reading fs.counterparty on one thread and applying
+/// each record to the <see cref="CounterpartyAggregator"/>; alerts go to fs.alerts through a <see cref="KafkaAlertSink"/>.
+/// Offsets are stored after each record is applied. With checkpoints, the FASTER aggregates are snapshotted together
+/// with the fs.counterparty positions they reflect (after every alert so far was acknowledged), and a restart recovers
+/// both, so the records after the checkpoint are applied again to the same state and re-emit the same alert ids.
+/// Deployed rule sets (fs.rules) switch the thresholds at the record whose timestamp reaches their effective time.
+/// </summary>
+public sealed partial class CounterpartyWorker : IDisposable
+{
+    private readonly KafkaOptions _kafka;
+    private readonly CounterpartyStores _stores;
+    private readonly RulePackOptions _rules;
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly ILogger _logger;
+    private readonly string _groupId;
+    private readonly CounterpartyCheckpoints? _checkpoints;
+    private readonly TimeSpan _checkpointInterval;
+    private readonly RuleSchedule? _schedule;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _thread;
+    private int _partitions;
+    private volatile bool _checkpointRequested;
+    private volatile bool _skipFinalCheckpoint;
+    private long[] _next = [];
+    private long _applied;
+    private long _rejected;
+    private long _checkpointsTaken;
+    private CheckpointManifest? _lastCheckpoint;
+
+    /// <summary>Creates the stage; <see cref="Start"/> starts its thread.</summary>
+    /// <param name="kafka">The cluster.</param>
+    /// <param name="stores">The aggregator's FASTER stores.</param>
+    /// <param name="rules">The rule set it starts with.</param>
+    /// <param name="producer">Shared producer for alerts (not owned).</param>
+    /// <param name="logger">Where the loop logs.</param>
+    /// <param name="groupId">The stage's consumer group.</param>
+    /// <param name="checkpoints">Where checkpoints live; null runs without (state starts empty, input resumes at committed offsets).</param>
+    /// <param name="checkpointInterval">Time between checkpoints (default 10 s); one is also taken on stop.</param>
+    /// <param name="schedule">Rule sets deployed on fs.rules (this stage's own schedule); none when null.</param>
+    public CounterpartyWorker(KafkaOptions kafka, CounterpartyStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, string groupId = "fraudshield-counterparty", CounterpartyCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, RuleSchedule? schedule = null)
+    {
+        _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
+        _stores = stores ?? throw new ArgumentNullException(nameof(stores));
+        _rules = rules ?? throw new ArgumentNullException(nameof(rules));
+        _producer = producer ?? throw new ArgumentNullException(nameof(producer));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _groupId = groupId;
+        _checkpoints = checkpoints;
+        _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
+        _schedule = schedule;
+        AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason));
+    }
+
+    /// <summary>Where alerts go.</summary>
+    public KafkaAlertSink AlertSink { get; }
+
+    /// <summary>Records read and applied (or rejected).</summary>
+    public long RecordsApplied => Interlocked.Read(ref _applied);
+
+    /// <summary>Records that were not valid fs.counterparty records (skipped).</summary>
+    public long RecordsRejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Checkpoints taken.</summary>
+    public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
+
+    /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
+    public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
+
+    /// <summary>Input partitions currently assigned to this member.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _partitions);
+
+    /// <summary>Completes when the consumer first gets partitions assigned.</summary>
+    public Task Assigned => _assigned.Task;
+
+    /// <summary>Starts the consume thread.</summary>
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "fraudshield-counterparty" };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        if (_checkpoints is not null && _checkpoints.Recover(_stores) is { } recovered)
+        {
+            Volatile.Write(ref _lastCheckpoint, recovered);
+            Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
+        }
+
+        using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);
+        using var values = new ReusableBufferDeserializer();
+        using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
+            .SetValueDeserializer(values)
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                Interlocked.Add(ref _partitions, partitions.Count);
+                Log.PartitionsAssigned(_logger, partitions.Count);
+                _assigned.TrySetResult();
+                return partitions.Select(StartPosition);
+            })
+            .SetPartitionsRevokedHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
+            .SetPartitionsLostHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
+            .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
+            .Build();
+        consumer.Subscribe(Topics.Counterparty);
+        var token = _stop.Token;
+        var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                if (_checkpoints is not null && (DateTime.UtcNow >= nextCheckpoint || _checkpointRequested))
+                {
+                    _checkpointRequested = false;
+                    TakeCheckpoint();
+                    nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
+                }
+
+                ConsumeResult<Ignore, int> result;
+                try
+                {
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException e)
+                {
+                    Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
+                    continue;
+                }
+
+                if (result is null || result.IsPartitionEOF)
+                {
+                    continue;
+                }
+
+                var timestamp = result.Message.Timestamp.UnixTimestampMs;
+                if (_schedule is not null && timestamp >= _schedule.NextDueMs && _schedule.TryTakeDue(timestamp, out var due))
+                {
+                    aggregator.UseRules(due!.RuleSet.Options);
+                    Log.RulesSwitched(_logger, due.Version, due.EffectiveFromMs, timestamp);
+                }
+
+                var partition = result.Partition.Value;
+                if (result.Message.Value < 0 || !aggregator.TryApply(values.Current, timestamp, partition))
+                {
+                    Interlocked.Increment(ref _rejected);
+                    Log.Rejected(_logger, partition, result.Offset.Value);
+                }
+
+                Interlocked.Increment(ref _applied);
+                consumer.StoreOffset(result);
+                Advance(partition, result.Offset.Value + 1);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            if (_checkpoints is not null && !_skipFinalCheckpoint)
+            {
+                TakeCheckpoint();
+            }
+
+            consumer.Close();
+        }
+    }
+
+    private void Advance(int partition, long next)
+    {
+        if (partition >= _next.Length)
+        {
+            var grown = new long[Math.Max(partition + 1, _next.Length * 2)];
+            Array.Fill(grown, -1);
+            _next.CopyTo(grown, 0);
+            _next = grown;
+        }
+
+        _next[partition] = next;
+    }
+
+    // Where a newly assigned partition starts: where this process left it (its in-memory state is there); else the
+    // checkpoint's position; else the beginning when checkpointing (state and input must match); else the group's
+    // committed offset.
+    private TopicPartitionOffset StartPosition(TopicPartition partition)
+    {
+        var p = partition.Partition.Value;
+        if (p < _next.Length && _next[p] >= 0)
+        {
+            return new TopicPartitionOffset(partition, new Offset(_next[p]));
+        }
+
+        if (_checkpoints is null)
+        {
+            return new TopicPartitionOffset(partition, Offset.Unset);
+        }
+
+        foreach (var position in LastCheckpoint?.Positions ?? [])
+        {
+            if (position.Topic == partition.Topic && position.Partition == p)
+            {
+                return new TopicPartitionOffset(partition, position.Offset >= 0 ? new Offset(position.Offset) : Offset.Beginning);
+            }
+        }
+
+        return new TopicPartitionOffset(partition, Offset.Beginning);
+    }
+
+    // Between two records: every alert so far acknowledged, then the FASTER snapshots, then the manifest with the
+    // positions they reflect. A failure leaves the previous checkpoint in force.
+    private void TakeCheckpoint()
+    {
+        try
+        {
+            if (_producer.Flush(TimeSpan.FromSeconds(30)) > 0)
+            {
+                Log.CheckpointSkipped(_logger, "alerts not yet acknowledged by the cluster");
+                return;
+            }
+
+            var previous = LastCheckpoint;
+            var positions = new List<PartitionPosition>();
+            for (var p = 0; p < _next.Length; p++)
+            {
+                if (_next[p] >= 0)
+                {
+                    positions.Add(new PartitionPosition(Topics.Counterparty, p, _next[p]));
+                }
+            }
+
+            foreach (var old in previous?.Positions ?? [])
+            {
+                if (!positions.Exists(p => p.Partition == old.Partition))
+                {
+                    positions.Add(old);
+                }
+            }
+
+            var manifest = new CheckpointManifest
+            {
+                Sequence = (previous?.Sequence ?? 0) + 1,
+                CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                Parties = _stores.Callers.Checkpoint(),
+                Pairs = _stores.Accounts.Checkpoint(),
+                Positions = positions,
+            };
+            _checkpoints!.Commit(manifest, _stores);
+            Volatile.Write(ref _lastCheckpoint, manifest);
+            Interlocked.Increment(ref _checkpointsTaken);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
+        {
+            Log.CheckpointSkipped(_logger, e.Message);
+        }
+    }
+
+    /// <summary>Asks the thread for a checkpoint between the next two records (tests; production checkpoints on a timer).</summary>
+    internal void RequestCheckpoint() => _checkpointRequested = true;
+
+    /// <summary>Stops like a crash would, as far as state goes: no final checkpoint (tests).</summary>
+    internal void StopWithoutCheckpoint()
+    {
+        _skipFinalCheckpoint = true;
+        Stop();
+    }
+
+    /// <summary>Stops the thread after the current record, checkpoints (when configured) and closes the consumer.</summary>
+    public void Stop()
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(30));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Stop();
+        _stop.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1111, Level = LogLevel.Information, Message = "Counterparty aggregator assigned {Count} partitions")]
+        public static partial void PartitionsAssigned(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Kafka consumer error {Code}: {Reason}")]
+        public static partial void ConsumerError(ILogger logger, ErrorCode code, string reason);
+
+        [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "Consume failed {Code}: {Reason}")]
+        public static partial void ConsumeFailed(ILogger logger, ErrorCode code, string reason);
+
+        [LoggerMessage(EventId = 1114, Level = LogLevel.Warning, Message = "Skipped an invalid fs.counterparty record at [{Partition}]@{Offset}")]
+        public static partial void Rejected(ILogger logger, int partition, long offset);
+
+        [LoggerMessage(EventId = 1115, Level = LogLevel.Error, Message = "Alert {AlertId} was not acknowledged by Kafka: {Reason}")]
+        public static partial void AlertDeliveryFailed(ILogger logger, string alertId, string reason);
+
+        [LoggerMessage(EventId = 1116, Level = LogLevel.Information, Message = "Counterparty aggregator recovered checkpoint {Sequence} with {Partitions} input positions")]
+        public static partial void Recovered(ILogger logger, long sequence, int partitions);
+
+        [LoggerMessage(EventId = 1117, Level = LogLevel.Warning, Message = "Counterparty checkpoint skipped: {Reason}")]
+        public static partial void CheckpointSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1118, Level = LogLevel.Information, Message = "Counterparty rules {Version} active from event time {EffectiveFromMs} (switched before the record at {TimestampMs})")]
+        public static partial void RulesSwitched(ILogger logger, string version, long effectiveFromMs, long timestampMs);
+    }
+}

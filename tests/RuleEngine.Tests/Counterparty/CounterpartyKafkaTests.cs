@@ -1,0 +1,224 @@
+using System.Text;
+using Confluent.Kafka;
+using FraudShield.Contracts;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Counterparty;
+using FraudShield.RuleEngine.State;
+using FraudShield.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FraudShield.RuleEngine.Tests.Counterparty;
+
+/// <summary>The counterparty stage through a real (embedded, 3-broker) Kafka cluster: repartitioner, fs.counterparty, aggregator, fs.alerts.</summary>
+public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Partitions = 4;
+    private const string Caller = "8617000000777";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task FanoutCaller_CallsSpreadOverPartitions_OneR03Alert_RestartFromCheckpointReemitsSameId()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        using var data = new TempDirectory("fraudshield-counterparty");
+        var storeOptions = new FasterStoreOptions { Directory = data.Path, IndexBuckets = 1 << 12, MemorySizeBits = 24, PageSizeBits = 20 };
+        var checkpoints = new CounterpartyCheckpoints(Path.Combine(data.Path, "checkpoints"));
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+
+        using var repartitioner = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        repartitioner.Start();
+        var stores = new CounterpartyStores(storeOptions);
+        var first = new CounterpartyWorker(kafka, stores, EngineHarness.DefaultPack, producer, NullLogger.Instance, checkpoints: checkpoints, checkpointInterval: TimeSpan.FromHours(1));
+        first.Start();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(repartitioner.Assigned, first.Assigned).WithTimeout(Timeout);
+        output.WriteLine($"groups joined after {clock.ElapsedMilliseconds} ms");
+
+        // 29 calls of the fan-out caller, keyed by the callee as the telco feed keys them: they land on every partition.
+        var partitions = new HashSet<int>();
+        for (var i = 0; i < 29; i++)
+        {
+            partitions.Add(await ProduceCallAsync(producer, i));
+        }
+
+        Assert.True(partitions.Count >= 3, $"the calls should spread over the partitions of {Topics.Calls}, got [{string.Join(", ", partitions)}]");
+        await Poll.UntilAsync(() => first.RecordsApplied == 29, "29 records applied", Timeout);
+        output.WriteLine($"29 applied after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(0, first.AlertSink.Emitted);
+
+        // A checkpoint covering the 29 calls, then the 30th call fires R03 once.
+        first.RequestCheckpoint();
+        await Poll.UntilAsync(() => first.CheckpointsTaken == 1, "a checkpoint", Timeout);
+        await ProduceCallAsync(producer, 29);
+        await Poll.UntilAsync(() => first.AlertSink.Emitted == 1, "the R03 alert", Timeout);
+        for (var i = 30; i < 33; i++)
+        {
+            await ProduceCallAsync(producer, i);
+        }
+
+        await Poll.UntilAsync(() => first.RecordsApplied == 33, "33 records applied", Timeout);
+        Assert.Equal(1, first.AlertSink.Emitted);
+        output.WriteLine($"alert after {clock.ElapsedMilliseconds} ms");
+        var alerts = await ReadAlertsAsync(kafka, expected: 1);
+        output.WriteLine($"alert read after {clock.ElapsedMilliseconds} ms");
+        var alert = Assert.Single(alerts);
+        Assert.Equal(["R03"], alert.RuleIds);
+        Assert.Equal(Caller, alert.Subject.Msisdn);
+        Assert.Equal("30", alert.Hits[0].Values["distinct_callees"]);
+
+        // A crash after the alert: the state on disk is the checkpoint's (29 calls). The restarted aggregator resumes
+        // there, applies the 30th call again and re-emits the alert with the same id.
+        first.StopWithoutCheckpoint();
+        first.Dispose();
+        stores.Dispose();
+        using var recoveredStores = new CounterpartyStores(storeOptions);
+        // Positions come from the checkpoint, not from the group's commits; a fresh group id spares the test the mock
+        // coordinator's wait for the old member's session to expire (~45 s).
+        using var second = new CounterpartyWorker(kafka, recoveredStores, EngineHarness.DefaultPack, producer, NullLogger.Instance, groupId: "fraudshield-counterparty-restarted", checkpoints: checkpoints, checkpointInterval: TimeSpan.FromHours(1));
+        second.Start();
+        output.WriteLine($"restarted after {clock.ElapsedMilliseconds} ms");
+        await Poll.UntilAsync(() => second.RecordsApplied == 4, "the 4 records after the checkpoint", Timeout);
+        output.WriteLine($"replayed after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(1, second.LastCheckpoint?.Sequence);
+        Assert.Equal(1, second.AlertSink.Emitted);
+
+        alerts = await ReadAlertsAsync(kafka, expected: 2);
+        Assert.Equal(2, alerts.Count);
+        Assert.Equal(alert.AlertId, alerts[1].AlertId);
+        Assert.Equal(alert.CreatedMs, alerts[1].CreatedMs);
+    }
+
+    [Fact]
+    public async Task TwoProcesses_SplitTheInputPartitions_EachPatternStillOneAlertId()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
+        // Two members of one group: when the second joins after the first's generation formed, the mock coordinator
+        // waits for the first to rejoin, which a short session and heartbeat make quick (45 s with the defaults).
+        var kafka = new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
+        };
+        using var data = new TempDirectory("fraudshield-counterparty");
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+
+        // Two engine processes' counterparty stages: same consumer groups, stores and checkpoints of their own
+        // (declared before their workers, so the workers stop first).
+        FasterStoreOptions StoreOptions(string name) => new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 24, PageSizeBits = 20 };
+        CounterpartyWorker Worker(string name, CounterpartyStores stores) =>
+            new(kafka, stores, EngineHarness.DefaultPack, producer, NullLogger.Instance, checkpoints: new CounterpartyCheckpoints(Path.Combine(data.Path, name, "checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+
+        using var storesA = new CounterpartyStores(StoreOptions("a"));
+        using var storesB = new CounterpartyStores(StoreOptions("b"));
+        using var repartitionerA = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        using var repartitionerB = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        using var workerA = Worker("a", storesA);
+        using var workerB = Worker("b", storesB);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        {
+            repartitionerA.Start();
+            workerA.Start();
+            repartitionerB.Start();
+            workerB.Start();
+            await Poll.UntilAsync(
+                () => repartitionerA.AssignedPartitions > 0 && repartitionerB.AssignedPartitions > 0 && repartitionerA.AssignedPartitions + repartitionerB.AssignedPartitions == 2 * Partitions
+                    && workerA.AssignedPartitions > 0 && workerB.AssignedPartitions > 0 && workerA.AssignedPartitions + workerB.AssignedPartitions == Partitions,
+                "both processes sharing the partitions",
+                Timeout);
+            output.WriteLine($"groups settled after {clock.ElapsedMilliseconds} ms");
+
+            // R03: 30 calls keyed by their callees; R15: a mule account paid by three payers (keyed by the payers) and
+            // forwarding the money (keyed by the mule).
+            for (var i = 0; i < 30; i++)
+            {
+                await ProduceCallAsync(producer, i);
+            }
+
+            const string mule = "6230000000000777";
+            for (var i = 0; i < 3; i++)
+            {
+                await ProduceTransferAsync(producer, $"kt-{i}", $"862170000000{i:D2}", $"8613800000{i:D3}", mule, EngineHarness.T0 + (i * EngineHarness.Minute), 1_000_000, openedMs: EngineHarness.T0 - (10 * 86_400_000L));
+            }
+
+            await ProduceTransferAsync(producer, "kt-out", mule, "8613800000999", "6240000000000777", EngineHarness.T0 + (10 * EngineHarness.Minute), 2_700_000);
+
+            var alerts = await ReadAlertsAsync(kafka, expected: 2);
+            output.WriteLine($"two alerts after {clock.ElapsedMilliseconds} ms");
+            await Poll.UntilAsync(() => workerA.RecordsApplied + workerB.RecordsApplied >= 38, "every record applied", Timeout);
+            alerts = await ReadAlertsAsync(kafka, expected: (int)(workerA.AlertSink.Emitted + workerB.AlertSink.Emitted));
+
+            Assert.True(repartitionerA.RecordsProduced > 0 && repartitionerB.RecordsProduced > 0, "both repartitioners should have had input");
+            Assert.Single(alerts.Where(a => a.RuleIds.Contains("R03")).Select(a => a.AlertId).Distinct());
+            Assert.Single(alerts.Where(a => a.RuleIds.Contains("R15")).Select(a => a.AlertId).Distinct());
+            Assert.Equal(2, alerts.Select(a => a.AlertId).Distinct().Count());
+            Assert.Equal("8613800000000,8613800000001,8613800000002", alerts.First(a => a.RuleIds.Contains("R15")).Evidence.Facts[CounterpartyAggregator.PayersFact]);
+        }
+    }
+
+    [Fact]
+    public async Task Repartitioner_TopicMissing_RefusesToStartWithAClearError()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns], Partitions);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        using var repartitioner = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+
+        repartitioner.Start();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => repartitioner.Assigned.WithTimeout(Timeout));
+        Assert.Contains(Topics.Counterparty, error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task ProduceTransferAsync(IProducer<byte[], byte[]> producer, string id, string payerAccount, string payerMsisdn, string payeeAccount, long tsMs, long amountMinor, long? openedMs = null)
+    {
+        var opened = openedMs is { } o ? $",\"opened_ms\":{o}" : "";
+        var json = $$"""{"txn_id":"{{id}}","ts_ms":{{tsMs}},"type":"TRANSFER","payer":{"account":"{{payerAccount}}","msisdn":"{{payerMsisdn}}"},"payee":{"account":"{{payeeAccount}}"{{opened}}},"amount_minor":{{amountMinor}}}""";
+        await producer.ProduceAsync(Topics.Txns, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(payerMsisdn),
+            Value = Encoding.UTF8.GetBytes(json),
+            Timestamp = new Timestamp(tsMs, TimestampType.CreateTime),
+        }).WithTimeout(Timeout);
+    }
+
+    private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i)
+    {
+        var callee = (8613900000100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var start = EngineHarness.T0 + (i * EngineHarness.Minute);
+        var answered = i % 5 == 0;
+        var json = $$"""{"event_id":"kf-{{i + 1}}","calling":"{{Caller}}","called":"{{callee}}","direction":"IN","start_ms":{{start}},"duration_s":{{(answered ? 40 : 0)}},"answered":{{(answered ? "true" : "false")}},"origin":"DOMESTIC"}""";
+        var result = await producer.ProduceAsync(Topics.Calls, new Message<byte[], byte[]>
+        {
+            Key = Encoding.UTF8.GetBytes(callee),
+            Value = Encoding.UTF8.GetBytes(json),
+            Timestamp = new Timestamp(start, TimestampType.CreateTime),
+        }).WithTimeout(Timeout);
+        return result.Partition.Value;
+    }
+
+    // Every alert on fs.alerts, in order within the (single) station partition they share, once `expected` arrived.
+    private static async Task<List<Alert>> ReadAlertsAsync(KafkaOptions kafka, int expected)
+    {
+        var alerts = new List<Alert>();
+        var config = kafka.CreateConsumerConfig("alerts-reader-" + Guid.NewGuid().ToString("N"));
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topics.Alerts, p, Offset.Beginning)));
+        await Poll.UntilAsync(() =>
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(50));
+            if (result?.Message?.Value is { } value)
+            {
+                alerts.Add(Alert.Parser.ParseFrom(value));
+            }
+
+            return alerts.Count >= expected;
+        }, $"{expected} alerts on {Topics.Alerts}", Timeout);
+        consumer.Close();
+        return alerts;
+    }
+}
