@@ -1,5 +1,6 @@
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Events;
+using FraudShield.RuleEngine.Counterparty;
 using FraudShield.RuleEngine.Rules;
 using FraudShield.RuleEngine.State;
 
@@ -15,6 +16,7 @@ public sealed class Backtest : IDisposable
 {
     private readonly Side _deployed;
     private readonly Side _candidate;
+    private readonly EventParser _parser;
 
     /// <summary>Opens both sides on temporary stores.</summary>
     public Backtest(RulePackOptions deployed, RulePackOptions candidate, ParserOptions? parserOptions = null, FasterStoreOptions? stores = null)
@@ -22,6 +24,7 @@ public sealed class Backtest : IDisposable
         ArgumentNullException.ThrowIfNull(deployed);
         ArgumentNullException.ThrowIfNull(candidate);
         var options = stores ?? new FasterStoreOptions { IndexBuckets = 1 << 16, MemorySizeBits = 26, PageSizeBits = 22 };
+        _parser = new EventParser(parserOptions ?? ParserOptions.Default);
         _deployed = new Side(deployed, options, parserOptions);
         try
         {
@@ -59,13 +62,37 @@ public sealed class Backtest : IDisposable
         TableRejected += ok ? 0 : 1;
     }
 
-    /// <summary>Judges one event on both sides.</summary>
+    /// <summary>
+    /// Judges one event on both sides: the per-party engine, and for calls and transfers the counterparty stage
+    /// (R03/R04/R15/R16: the same mapping the repartitioner puts on fs.counterparty, applied in process).
+    /// </summary>
     public void Feed(EventTopic topic, ReadOnlySpan<byte> value, long timestampMs)
     {
         Events++;
         var ok = _deployed.Dispatcher.TryProcess(topic, value, timestampMs, out _);
         _candidate.Dispatcher.TryProcess(topic, value, timestampMs, out _);
         Rejected += ok ? 0 : 1;
+        if (!ok || topic == EventTopic.Signals)
+        {
+            return;
+        }
+
+        Span<CounterpartyRecord> records = stackalloc CounterpartyRecord[CounterpartyMapper.MaxRecords];
+        var count = 0;
+        if (topic == EventTopic.Calls && _parser.TryParseCall(value, out var call, out _))
+        {
+            count = CounterpartyMapper.Map(in call, records);
+        }
+        else if (topic == EventTopic.Txns && _parser.TryParseTxn(value, out var txn, out _))
+        {
+            count = CounterpartyMapper.Map(in txn, records);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            _deployed.Counterparty.Apply(in records[i], timestampMs, partition: 0);
+            _candidate.Counterparty.Apply(in records[i], timestampMs, partition: 0);
+        }
     }
 
     /// <summary>
@@ -125,6 +152,8 @@ public sealed class Backtest : IDisposable
             Tables = new TableApplier(Stores, parserOptions);
             Core = new EngineCore(Stores, rules, this, parserOptions);
             Dispatcher = new EventDispatcher(Core, new EventParser(parserOptions ?? ParserOptions.Default));
+            CounterpartyStores = new CounterpartyStores(options with { Directory = null });
+            Counterparty = new CounterpartyAggregator(CounterpartyStores, rules, this);
             for (var i = 0; i < ByRule.Length; i++)
             {
                 ByRule[i] = [];
@@ -138,6 +167,10 @@ public sealed class Backtest : IDisposable
         public EngineCore Core { get; }
 
         public EventDispatcher Dispatcher { get; }
+
+        public CounterpartyStores CounterpartyStores { get; }
+
+        public CounterpartyAggregator Counterparty { get; }
 
         public HashSet<string>[] ByRule { get; } = new HashSet<string>[RuleIds.Count];
 
@@ -157,6 +190,8 @@ public sealed class Backtest : IDisposable
 
         public void Dispose()
         {
+            Counterparty.Dispose();
+            CounterpartyStores.Dispose();
             Core.Dispose();
             Tables.Dispose();
             Stores.Dispose();

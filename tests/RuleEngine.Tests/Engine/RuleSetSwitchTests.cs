@@ -161,6 +161,22 @@ public sealed class RuleSetSwitchTests : IDisposable
     }
 
     [Fact]
+    public void Backtest_CandidateDisablesR03_CounterpartyRuleComparedToo()
+    {
+        var noR03 = Replace(DefaultYaml, "name: CALLER_FANOUT\n    typology: CALLER_FANOUT\n    severity: L4\n    enabled: true", "name: CALLER_FANOUT\n    typology: CALLER_FANOUT\n    severity: L4\n    enabled: false");
+        Assert.True(RuleFile.TryParse("no-r03.yaml", noR03, out var candidate, out var errors), string.Join("; ", errors));
+        using var backtest = new Backtest(EngineHarness.DefaultPack, candidate!.Options, stores: new FasterStoreOptions { IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
+        foreach (var line in ScenarioFile.Read("counterparty/R03-caller-fanout-fires.jsonl").Where(l => l.Kind == ScenarioLineKind.Event))
+        {
+            Assert.True(EventDispatcher.TryGetTopic(line.Topic, out var topic));
+            backtest.Feed(topic, Encoding.UTF8.GetBytes(line.Json), line.KafkaTimestampMs);
+        }
+
+        var r03 = backtest.Compare(new Dictionary<string, bool>()).Rules.Single(r => r.Rule == "R03");
+        Assert.Equal((1, 0, 0, 1), (r03.Deployed, r03.Candidate, r03.Added, r03.Removed));
+    }
+
+    [Fact]
     public void Backtest_KnownOutcomes_PrecisionOverKnownOnly()
     {
         // The same events in a plain engine give the alert ids (a hash of party, incident number and lineage).
