@@ -34,6 +34,23 @@ public sealed class WatchlistProposalTests
     }
 
     [Fact]
+    public void Derive_CounterpartyIntel_ProposesItsSubjectWithoutAnOutcome()
+    {
+        var fanout = AlertWith("A-9", ("subject_kind", "MSISDN"), ("subject_key", "8617000000001"), ("propose_watchlist", "SUSPECTED"), ("counterpart_msisdn", "8617000000001"));
+        fanout.RuleIds.Add("R03");
+        var simBank = AlertWith("A-10", ("subject_kind", "IMEI"), ("subject_key", "867530099990002"), ("propose_watchlist", "SUSPECTED"));
+        simBank.RuleIds.Add("R04");
+        var plain = AlertWith("A-11", ("counterpart_msisdn", "442079460009"));
+        var alerts = new Dictionary<string, Alert> { ["A-9"] = fanout, ["A-10"] = simBank, ["A-11"] = plain };
+
+        var proposals = WatchlistProposal.Derive([], alerts);
+
+        Assert.Equal(2, proposals.Count);
+        Assert.Contains(proposals, p => p is { KeyType: "MSISDN", Key: "+8617000000001", Level: "SUSPECTED", Outcome: "INTEL R03" });
+        Assert.Contains(proposals, p => p is { KeyType: "IMEI", Key: "867530099990002", Level: "SUSPECTED", Outcome: "INTEL R04" });
+    }
+
+    [Fact]
     public void Derive_SameNumberDissuadedThenDefrauded_OneConfirmedProposalNamingBothAlerts()
     {
         var alerts = new Dictionary<string, Alert>

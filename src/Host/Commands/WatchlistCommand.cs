@@ -376,7 +376,9 @@ internal delegate bool ImportValidator(EventParser parser, byte[] json, out byte
 
 /// <summary>
 /// A proposed watchlist entry: a counterpart number or account of alerts whose case ended ALREADY_DEFRAUDED (proposed
-/// CONFIRMED) or DISSUADED (proposed SUSPECTED). The id is a hash of key type and key, so it is stable across listings.
+/// CONFIRMED) or DISSUADED (proposed SUSPECTED), or the subject of an intelligence alert of a counterparty rule (a
+/// fan-out caller, a SIM-bank handset, a mule account; proposed at the level the alert names, SUSPECTED). The id is a
+/// hash of key type and key, so it is stable across listings.
 /// </summary>
 internal sealed record WatchlistProposal(string Id, string KeyType, string Key, string Level, string Typology, string Outcome, IReadOnlyList<string> AlertIds)
 {
@@ -424,6 +426,30 @@ internal sealed record WatchlistProposal(string Id, string KeyType, string Key, 
                     defrauded ? "ALREADY_DEFRAUDED" : "DISSUADED",
                     [alert.AlertId]);
             }
+        }
+
+        // Intelligence from the counterparty rules (R03/R04/R15/R16): the alert proposes its subject (a calling number,
+        // a handset, a mule account) at the level it names, without waiting for a case outcome. A key already proposed
+        // from an outcome keeps that proposal and gains the alert.
+        foreach (var alert in alerts.Values)
+        {
+            var facts = alert.Evidence?.Facts;
+            if (facts is null
+                || !facts.TryGetValue(RuleEngine.Counterparty.CounterpartyAggregator.ProposeWatchlistFact, out var level) || string.IsNullOrEmpty(level)
+                || !facts.TryGetValue(RuleEngine.Counterparty.CounterpartyAggregator.SubjectKindFact, out var keyType) || string.IsNullOrEmpty(keyType)
+                || !facts.TryGetValue(RuleEngine.Counterparty.CounterpartyAggregator.SubjectKeyFact, out var raw) || string.IsNullOrEmpty(raw))
+            {
+                continue;
+            }
+
+            var key = keyType == "MSISDN" && !raw.StartsWith('+') ? "+" + raw : raw;
+            if (byKey.TryGetValue((keyType, key), out var seen))
+            {
+                byKey[(keyType, key)] = seen.AlertIds.Contains(alert.AlertId) ? seen : seen with { AlertIds = [.. seen.AlertIds, alert.AlertId] };
+                continue;
+            }
+
+            byKey[(keyType, key)] = new WatchlistProposal(IdOf(keyType, key), keyType, key, level, alert.Typology, "INTEL " + string.Join('+', alert.RuleIds), [alert.AlertId]);
         }
 
         return [.. byKey.Values.OrderBy(p => p.Level == "CONFIRMED" ? 0 : 1).ThenBy(p => p.Id, StringComparer.Ordinal)];
