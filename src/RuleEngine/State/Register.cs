@@ -55,6 +55,19 @@ public sealed class Register : IDisposable
 
     internal void CountApplied() => Interlocked.Increment(ref _subjects);
 
+    /// <summary>A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes.</summary>
+    internal Guid Checkpoint() => _store.Checkpoint();
+
+    /// <summary>Restores the store to checkpoint <paramref name="token"/> after <paramref name="subjects"/> subject records; before any session is opened.</summary>
+    internal void Recover(Guid token, long subjects)
+    {
+        _store.Recover(token);
+        Interlocked.Exchange(ref _subjects, subjects);
+    }
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+    internal void Purge(Guid token) => _store.Purge(token);
+
     internal static long AccountKey(ReadOnlySpan<byte> account) => KeyHash.Of(AccountKind, account);
 
     /// <inheritdoc />

@@ -86,6 +86,22 @@ public sealed class Watchlist : IDisposable
 
     internal void AdjustCount(long delta) => Interlocked.Add(ref _count, delta);
 
+    /// <summary>
+    /// A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes, and save the
+    /// <see cref="Filter"/> bits and <see cref="Count"/> with it.
+    /// </summary>
+    internal Guid Checkpoint() => _store.Checkpoint();
+
+    /// <summary>Restores the store to checkpoint <paramref name="token"/> holding <paramref name="count"/> entries; before any session is opened.</summary>
+    internal void Recover(Guid token, long count)
+    {
+        _store.Recover(token);
+        Interlocked.Exchange(ref _count, count);
+    }
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+    internal void Purge(Guid token) => _store.Purge(token);
+
     /// <inheritdoc />
     public void Dispose() => _store.Dispose();
 }
