@@ -192,8 +192,9 @@ public sealed partial class TableSnapshots
                 _restored[(int)table] = manifest;
                 Log.Restored(_logger, table, manifest.Sequence, manifest.Entries, manifest.Offsets);
             }
-            catch (Exception e) when (e is FASTER.core.FasterException or IOException or InvalidOperationException or EndOfStreamException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // FASTER reports damaged checkpoint files with assorted exceptions, before it changes the store.
                 Log.Discarded(_logger, table, manifest.Sequence, "its store cannot be recovered: " + e.Message);
             }
         }
@@ -373,6 +374,17 @@ public sealed partial class TableSnapshots
         if (table != SnapshotTable.Cells && manifest.Store is null)
         {
             return "it names no store checkpoint";
+        }
+
+        var hasCheckpoint = table switch
+        {
+            SnapshotTable.Watchlist => _stores.Watchlist.HasCheckpoint(manifest.Store!.Value),
+            SnapshotTable.Register => _stores.Register.HasCheckpoint(manifest.Store!.Value),
+            _ => true,
+        };
+        if (!hasCheckpoint)
+        {
+            return "its store checkpoint is missing or torn";
         }
 
         return null;

@@ -58,6 +58,7 @@ internal readonly record struct WatchlistMemory(long LogBytes, long InMemoryLogB
 public sealed class Watchlist : IDisposable
 {
     private readonly FasterStore<WatchValue> _store;
+    private readonly string? _checkpoints;
     private long _count;
 
     /// <summary>Creates an empty watchlist store.</summary>
@@ -65,6 +66,7 @@ public sealed class Watchlist : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = new FasterStore<WatchValue>("watchlist", options);
+        _checkpoints = options.Directory is null ? null : Path.Combine(options.Directory, "watchlist", "checkpoints");
         Filter = new BlockedBloomFilter(options.ExpectedEntries);
         Strings = strings;
     }
@@ -101,6 +103,12 @@ public sealed class Watchlist : IDisposable
 
     /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
     internal void Purge(Guid token) => _store.Purge(token);
+
+    /// <summary>
+    /// False when the metadata files of checkpoint <paramref name="token"/> are missing or empty (purged or torn); true
+    /// otherwise, and always for a store in a temporary folder.
+    /// </summary>
+    internal bool HasCheckpoint(Guid token) => _checkpoints is null || CheckpointFiles.Exist(_checkpoints, token);
 
     /// <inheritdoc />
     public void Dispose() => _store.Dispose();
