@@ -78,6 +78,12 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         if (Options.RunEngine)
         {
             _stores = new EngineStores(Options.Stores);
+
+            // Table snapshots: restore each table's newest usable one before any session is opened, then read on from it.
+            var snapshots = Options.Checkpoints && Options.Stores.Directory is { } tableData
+                ? new TableSnapshots(Path.Combine(tableData, "tables"), _stores, loggers.CreateLogger<TableSnapshots>()) { Interval = Options.TableSnapshotInterval }
+                : null;
+            snapshots?.Restore(table => TableFollower.QueryWatermarks(kafka, TopicOf(table), TimeSpan.FromSeconds(10)));
             var watchApplier = new TableApplier(_stores, Options.Parser);
             var registerApplier = new TableApplier(_stores, Options.Parser);
             var cellApplier = new TableApplier(_stores, Options.Parser);
@@ -92,7 +98,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Watchlist, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Watchlist)));
             _tables.Add(TableFollower.Start(kafka, Topics.Registry, (_, value, tombstone, _) =>
             {
                 if (!registerApplier.ApplyRegistry(value, tombstone, out var error))
@@ -100,7 +106,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Register)));
             _tables.Add(TableFollower.Start(kafka, Topics.Cells, (key, value, tombstone, _) =>
             {
                 if (!cellApplier.ApplyCell(key, value, tombstone, out var error))
@@ -108,7 +114,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Cells, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Cells)));
             // Deployed rule sets: each valid one is scheduled for its effective event time; an invalid one is
             // counted and logged, and the engine keeps the set it runs.
             _tables.Add(TableFollower.Start(kafka, Topics.Rules, (_, value, tombstone, _) =>
@@ -228,6 +234,13 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         _stores?.Dispose();
         _hub?.Dispose();
     }
+
+    private static string TopicOf(SnapshotTable table) => table switch
+    {
+        SnapshotTable.Watchlist => Topics.Watchlist,
+        SnapshotTable.Register => Topics.Registry,
+        _ => Topics.Cells,
+    };
 
     private static partial class Log
     {

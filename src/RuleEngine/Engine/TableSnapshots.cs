@@ -199,6 +199,13 @@ public sealed partial class TableSnapshots
             }
         }
 
+        // The store's log is written on from what was restored (or from its start): snapshots newer than the restored
+        // one (or all of them) no longer match it, so none of them may be restored later.
+        foreach (var table in AllTables)
+        {
+            DeleteNewerThan(table, _restored[(int)table]?.Sequence ?? 0);
+        }
+
         Log.RestoreDone(_logger, picked.Count, strings.Length, clock.ElapsedMilliseconds);
     }
 
@@ -481,6 +488,25 @@ public sealed partial class TableSnapshots
         foreach (var file in Directory.GetFiles(FolderOf(table), Prefix + "*"))
         {
             if (SequenceOf(file) is var sequence && sequence > 0 && sequence < oldestKept)
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private void DeleteNewerThan(SnapshotTable table, long sequence)
+    {
+        foreach (var manifest in Manifests(table).Where(m => m.Sequence > sequence).ToList())
+        {
+            if (manifest.Store is { } token && _restored[(int)table]?.Store != token)
+            {
+                Purge(table, token);
+            }
+        }
+
+        foreach (var file in Directory.GetFiles(FolderOf(table), Prefix + "*"))
+        {
+            if (SequenceOf(file) > sequence)
             {
                 File.Delete(file);
             }
