@@ -47,6 +47,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
     public EngineWorker? Engine => _engine;
 
+    /// <summary>The engine's stores (tables and per-party state), when the engine runs.</summary>
+    public EngineStores? Stores => _stores;
+
     public AlertHub? Hub => _hub;
 
     public long TableRejects => Interlocked.Read(ref _tableRejects);
