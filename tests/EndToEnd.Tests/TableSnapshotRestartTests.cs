@@ -5,6 +5,7 @@ using FraudShield.Contracts;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 using FraudShield.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
