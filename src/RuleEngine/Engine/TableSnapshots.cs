@@ -70,7 +70,7 @@ public sealed record TableSnapshotManifest
 /// <para><see cref="Restore"/> runs once at start, before any session is opened and before anything interns: per table
 /// it picks the newest snapshot whose files are whole and whose offsets are within the partitions' current
 /// [low, high] watermarks with the same partition count (else the topic was recreated or compacted past it: that table
-/// is read from the beginning). The strings are restored from the longest string list among the picked snapshots
+/// is read from the beginning) and which is younger than <see cref="MaxAge"/>. The strings are restored from the longest string list among the picked snapshots
 /// (the table is append-only, so every other one must be a prefix of it, which is checked), then each store.</para>
 /// <para>Files: <c>{directory}/{table}/snapshot-{sequence}.json</c> (manifest), <c>.strings</c> (count, then each string
 /// length-prefixed UTF-8), <c>.data</c> (filter bits or cells); FASTER checkpoints live in the store's own folder.</para>
@@ -106,6 +106,14 @@ public sealed partial class TableSnapshots
 
     /// <summary>The least time between two snapshots of a table that changed; 60 s by default.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The oldest snapshot <see cref="Restore"/> uses; 12 h by default. A compacted topic drops a tombstone once it is
+    /// older than its <c>delete.retention.ms</c> (24 h by default): a snapshot older than that may hold an entry whose
+    /// removal is no longer in the topic, so an older snapshot is not used and the table is read from the beginning.
+    /// Keep it below the table topics' <c>delete.retention.ms</c>.
+    /// </summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(12);
 
     /// <summary>The snapshot <see cref="Restore"/> restored for <paramref name="table"/>; null when it is read from the beginning.</summary>
     public TableSnapshotManifest? Restored(SnapshotTable table) => _restored[(int)table];
@@ -349,6 +357,12 @@ public sealed partial class TableSnapshots
 
     private string? Unusable(SnapshotTable table, TableSnapshotManifest manifest, IReadOnlyList<PartitionWatermarks> partitions)
     {
+        var age = TimeSpan.FromMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - manifest.CreatedMs);
+        if (age > MaxAge)
+        {
+            return $"it is {age.TotalHours:F1} h old, more than {MaxAge.TotalHours:F1} h (tombstones since may be compacted away)";
+        }
+
         if (manifest.Offsets.Count != partitions.Count)
         {
             return $"it has {manifest.Offsets.Count} partitions, the topic now {partitions.Count}";

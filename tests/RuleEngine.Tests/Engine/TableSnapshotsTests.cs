@@ -223,6 +223,34 @@ public sealed class TableSnapshotsTests
     }
 
     [Fact]
+    public void Restore_SnapshotOlderThanMaxAge_ReadsFromTheBeginning()
+    {
+        using var dir = new TempDirectory();
+        var tables = Path.Combine(dir.Path, "tables");
+        using (var stores = NewStores(dir.Path))
+        {
+            var snapshots = new TableSnapshots(tables, stores);
+            using var applier = new TableApplier(stores);
+            Watch(applier, WatchJson("+8613800000001", "OLD"));
+            snapshots.Take(SnapshotTable.Watchlist, [1]);
+        }
+
+        // Taken 13 h ago (the node was down that long): past the default 12 h.
+        var manifest = Path.Combine(tables, "watchlist", "snapshot-000000000001.json");
+        var thirteenHoursAgo = DateTimeOffset.UtcNow.AddHours(-13).ToUnixTimeMilliseconds();
+        File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(manifest), "\"created_ms\": \\d+", $"\"created_ms\": {thirteenHoursAgo}"));
+
+        using var restored = NewStores(dir.Path);
+        var again = new TableSnapshots(tables, restored);
+        Assert.Equal(thirteenHoursAgo, Assert.Single(again.Manifests(SnapshotTable.Watchlist)).CreatedMs);
+        again.Restore(Watermarks((0, 1)));
+
+        Assert.Null(again.Restored(SnapshotTable.Watchlist));
+        Assert.Equal(0, restored.Watchlist.Count);
+        Assert.Empty(again.Manifests(SnapshotTable.Watchlist));
+    }
+
+    [Fact]
     public void Restore_WatermarksUnavailable_ReadsFromTheBeginning()
     {
         using var dir = new TempDirectory();
