@@ -16,7 +16,7 @@ namespace FraudShield.EndToEnd.Tests;
 /// A whole engine node with a data folder: stopped cleanly it snapshots its tables; restarted on the folder it restores
 /// them and reads only the table records produced in between.
 /// </summary>
-public sealed class TableSnapshotRestartTests
+public sealed class TableSnapshotRestartTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -58,11 +58,15 @@ public sealed class TableSnapshotRestartTests
         Produce(kafka, Topics.Watchlist, Enumerable.Range(0, 30).Select(i => ("MSISDN:+" + Number(i), (string?)Events.ListedNumber(Number(i)))));
         Produce(kafka, Topics.Registry, [("P-1", Events.Subject("P-1", "+8613800399999", "S01", "S01-G01"))]);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using (var first = await FraudShieldNode.StartAsync(options, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(Timeout))
         {
             Assert.Equal(30, first.Tables.Single(t => t.Topic == Topics.Watchlist).RecordsApplied);
             Assert.Equal(1, first.Tables.Single(t => t.Topic == Topics.Registry).RecordsApplied);
+            output.WriteLine($"first started {clock.Elapsed}");
         }
+
+        output.WriteLine($"first stopped {clock.Elapsed}");
 
         Assert.True(File.Exists(Path.Combine(data.Path, "tables", "watchlist", "snapshot-000000000001.json")), "no watchlist snapshot at stop");
         Assert.True(File.Exists(Path.Combine(data.Path, "tables", "register", "snapshot-000000000001.json")), "no register snapshot at stop");
@@ -70,7 +74,9 @@ public sealed class TableSnapshotRestartTests
         // While the engine is down: two new numbers and a removal.
         Produce(kafka, Topics.Watchlist, [("MSISDN:+" + Number(30), Events.ListedNumber(Number(30))), ("MSISDN:+" + Number(31), Events.ListedNumber(Number(31))), ("MSISDN:+" + Number(4), null)]);
 
-        await using var second = await FraudShieldNode.StartAsync(options, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(Timeout);
+        // A new consumer group: the mock cluster would hold the first member's partitions until its session times out.
+        await using var second = await FraudShieldNode.StartAsync(options with { EngineGroup = "tables-" + Guid.NewGuid().ToString("N") }, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(Timeout);
+        output.WriteLine($"second started {clock.Elapsed}");
         Assert.Equal(3, second.Tables.Single(t => t.Topic == Topics.Watchlist).RecordsApplied);
         Assert.Equal(0, second.Tables.Single(t => t.Topic == Topics.Registry).RecordsApplied);
         var stores = second.Stores!;
