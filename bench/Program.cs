@@ -8,7 +8,8 @@ if (args.Length > 0 && args[0] == "memory")
 
 if (args.Length > 0 && args[0] == "recovery")
 {
-    return RecoveryReport.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    return RecoveryReport.Run(parties: Arg(1, 1_000_000), watchlist: Arg(2, 10_000_000), kafkaRecords: Arg(3, 500_000));
 }
 
 if (args.Length > 0 && args[0] == "fanout")

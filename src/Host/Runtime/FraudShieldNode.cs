@@ -58,6 +58,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
     /// <summary>The counterparty aggregator (R03, R04, R15, R16), when the engine runs with the counterparty stage.</summary>
     public CounterpartyWorker? Counterparty => _counterparty;
 
+    /// <summary>The engine's stores (tables and per-party state), when the engine runs.</summary>
+    public EngineStores? Stores => _stores;
+
     public AlertHub? Hub => _hub;
 
     public long TableRejects => Interlocked.Read(ref _tableRejects);
@@ -89,6 +92,12 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         if (Options.RunEngine)
         {
             _stores = new EngineStores(Options.Stores);
+
+            // Table snapshots: restore each table's newest usable one before any session is opened, then read on from it.
+            var snapshots = Options.Checkpoints && Options.Stores.Directory is { } tableData
+                ? new TableSnapshots(Path.Combine(tableData, "tables"), _stores, loggers.CreateLogger<TableSnapshots>()) { Interval = Options.TableSnapshotInterval }
+                : null;
+            snapshots?.Restore(table => TableFollower.QueryWatermarks(kafka, TopicOf(table), TimeSpan.FromSeconds(10)));
             var watchApplier = new TableApplier(_stores, Options.Parser);
             var registerApplier = new TableApplier(_stores, Options.Parser);
             var cellApplier = new TableApplier(_stores, Options.Parser);
@@ -103,7 +112,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Watchlist, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Watchlist)));
             _tables.Add(TableFollower.Start(kafka, Topics.Registry, (_, value, tombstone, _) =>
             {
                 if (!registerApplier.ApplyRegistry(value, tombstone, out var error))
@@ -111,7 +120,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Registry, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Register)));
             _tables.Add(TableFollower.Start(kafka, Topics.Cells, (key, value, tombstone, _) =>
             {
                 if (!cellApplier.ApplyCell(key, value, tombstone, out var error))
@@ -119,7 +128,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                     Interlocked.Increment(ref _tableRejects);
                     Log.TableRecordRejected(_logger, Topics.Cells, error.Reason.ToString(), error.Field);
                 }
-            }, tableLogger));
+            }, tableLogger, start: snapshots?.StartOf(SnapshotTable.Cells)));
             // Deployed rule sets: each valid one is scheduled for its effective event time; an invalid one is
             // counted and logged, and the engine keeps the set it runs.
             _tables.Add(TableFollower.Start(kafka, Topics.Rules, (_, value, tombstone, _) =>
@@ -259,6 +268,13 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         _counterpartyStores?.Dispose();
         _hub?.Dispose();
     }
+
+    private static string TopicOf(SnapshotTable table) => table switch
+    {
+        SnapshotTable.Watchlist => Topics.Watchlist,
+        SnapshotTable.Register => Topics.Registry,
+        _ => Topics.Cells,
+    };
 
     private static partial class Log
     {

@@ -35,6 +35,12 @@ internal sealed record NodeOptions
     /// <summary>Time between engine checkpoints; checkpoints are taken when <see cref="Stores"/> has a directory.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Least time between two snapshots of a table (watchlist, register, cells) that changed; taken when
+    /// <see cref="Checkpoints"/> is on and <see cref="Stores"/> has a directory, and also when the node stops.
+    /// </summary>
+    public TimeSpan TableSnapshotInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Consumer group of the engine processes.</summary>
     public string EngineGroup { get; init; } = "fraudshield-engine";
 

@@ -30,6 +30,14 @@ public sealed partial class TableFollower
         [LoggerMessage(EventId = 1006, Level = LogLevel.Warning,
             Message = "Watermark query for {Topic} [{Partition}] failed: {Reason}")]
         public static partial void WatermarkQueryFailed(ILogger logger, string topic, int partition, string reason);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Information,
+            Message = "Following table topic {Topic} ({Partitions} partitions) from offsets {Offsets}")]
+        public static partial void StartedAtOffsets(ILogger logger, string topic, int partitions, IEnumerable<long> offsets);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Error,
+            Message = "Between-records callback of table {Topic} failed; it is called again after the next interval")]
+        public static partial void BetweenRecordsFailed(ILogger logger, Exception exception, string topic);
     }
 
 }

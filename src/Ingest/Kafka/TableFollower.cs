@@ -17,11 +17,17 @@ namespace FraudShield.Ingest.Kafka;
 /// <para>The partition count is read once, at <see cref="Start"/>; partitions added later are not followed.</para>
 /// <para>A handler exception does not stop the thread: it is counted in <see cref="HandlerErrors"/>, logged, and the
 /// record is skipped.</para>
+/// <para>With a <see cref="TableFollowerStart"/> the follower starts each partition at a saved next offset instead of
+/// the beginning (a table restored from a snapshot), and calls <see cref="TableFollowerStart.BetweenRecords"/> on its
+/// own thread, between two records, at most once per <see cref="TableFollowerStart.Interval"/> and only when it has
+/// moved since the last call, plus once when it stops cleanly: the handler's writes are then quiescent, so the
+/// callback can snapshot what the handler built together with the offsets it reflects.</para>
 /// </remarks>
 public sealed partial class TableFollower : IDisposable
 {
     private const int SignalEveryRecords = 256;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan HookPollInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly IConsumer<int, int> _consumer;
     private readonly ReusableBufferDeserializer _keys;
@@ -31,6 +37,9 @@ public sealed partial class TableFollower : IDisposable
     private readonly long[] _nextOffsets;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
+    private readonly TableFollowerStart? _start;
+    private bool _movedSinceHook;
+    private long _hookCalls;
     private TaskCompletionSource _progress = NewProgress();
     private int _waiters;
     private long _recordsApplied;
@@ -47,7 +56,8 @@ public sealed partial class TableFollower : IDisposable
         ReusableBufferDeserializer keys,
         ReusableBufferDeserializer values,
         TableRecordHandler handler,
-        ILogger logger)
+        ILogger logger,
+        TableFollowerStart? start)
     {
         Topic = topic;
         _consumer = consumer;
@@ -56,6 +66,7 @@ public sealed partial class TableFollower : IDisposable
         _handler = handler;
         _logger = logger;
         _nextOffsets = new long[partitions];
+        _start = start;
         _thread = new Thread(Run) { IsBackground = true, Name = $"table:{topic}" };
     }
 
@@ -74,26 +85,32 @@ public sealed partial class TableFollower : IDisposable
     /// <summary>Errors reported by Consume (e.g. a broker or partition error); the follower retries through them.</summary>
     public long ConsumeErrors => Interlocked.Read(ref _consumeErrors);
 
+    /// <summary>Completed calls of <see cref="TableFollowerStart.BetweenRecords"/> (a throwing call is logged, not counted).</summary>
+    public long BetweenRecordsCalls => Interlocked.Read(ref _hookCalls);
+
     /// <summary>True while the background thread runs.</summary>
     public bool IsRunning => _running;
 
     /// <summary>
     /// Discovers the partitions of <paramref name="topic"/> from the cluster metadata, assigns all of them from the
-    /// beginning and starts the background thread.
+    /// beginning (or from <paramref name="start"/>'s offsets) and starts the background thread.
     /// </summary>
     /// <param name="options">Where the cluster is; the consumer uses <see cref="KafkaOptions.CreateTableFollowerConfig"/>.</param>
     /// <param name="topic">The table topic; it must exist.</param>
     /// <param name="handler">Applies each record, on the follower's thread.</param>
     /// <param name="logger">Receives handler and consume errors; none when null.</param>
     /// <param name="metadataTimeout">How long the metadata request may take; 10 s when null.</param>
+    /// <param name="start">Where to start and the between-records callback; from the beginning, no callback, when null.</param>
     /// <returns>The running follower.</returns>
     /// <exception cref="InvalidOperationException">The topic does not exist or has no partitions.</exception>
+    /// <exception cref="ArgumentException"><paramref name="start"/> has offsets for another number of partitions.</exception>
     public static TableFollower Start(
         KafkaOptions options,
         string topic,
         TableRecordHandler handler,
         ILogger? logger = null,
-        TimeSpan? metadataTimeout = null)
+        TimeSpan? metadataTimeout = null,
+        TableFollowerStart? start = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -108,17 +125,41 @@ public sealed partial class TableFollower : IDisposable
         try
         {
             int partitions = DiscoverPartitions(consumer, topic, metadataTimeout ?? TimeSpan.FromSeconds(10));
-            var follower = new TableFollower(topic, partitions, consumer, keys, values, handler, logger ?? NullLogger.Instance);
+            IReadOnlyList<long>? offsets = start?.Offsets;
+            if (offsets is not null && offsets.Count != partitions)
+            {
+                throw new ArgumentException(
+                    $"Table {topic} has {partitions} partitions; the start offsets name {offsets.Count}", nameof(start));
+            }
+
+            var follower = new TableFollower(topic, partitions, consumer, keys, values, handler, logger ?? NullLogger.Instance, start);
             var assignment = new List<TopicPartitionOffset>(partitions);
             for (int p = 0; p < partitions; p++)
             {
-                assignment.Add(new TopicPartitionOffset(topic, p, Offset.Beginning));
+                if (offsets is null)
+                {
+                    assignment.Add(new TopicPartitionOffset(topic, p, Offset.Beginning));
+                }
+                else
+                {
+                    // Everything below the saved offset is in the restored table already.
+                    follower._nextOffsets[p] = offsets[p];
+                    assignment.Add(new TopicPartitionOffset(topic, p, new Offset(offsets[p])));
+                }
             }
 
             consumer.Assign(assignment);
             follower._running = true;
             follower._thread.Start();
-            Log.Started(follower._logger, topic, partitions);
+            if (offsets is null)
+            {
+                Log.Started(follower._logger, topic, partitions);
+            }
+            else
+            {
+                Log.StartedAtOffsets(follower._logger, topic, partitions, offsets);
+            }
+
             return follower;
         }
         catch
@@ -128,6 +169,33 @@ public sealed partial class TableFollower : IDisposable
             values.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Asks the cluster for the partitions of <paramref name="topic"/> and each one's low and high watermark, with a
+    /// short-lived consumer: what a saved start position is checked against before a table is restored.
+    /// </summary>
+    /// <param name="options">Where the cluster is.</param>
+    /// <param name="topic">The table topic; it must exist.</param>
+    /// <param name="timeout">The timeout of the metadata request and of each watermark query.</param>
+    /// <returns>One entry per partition, in partition order.</returns>
+    /// <exception cref="InvalidOperationException">The topic does not exist or has no partitions.</exception>
+    /// <exception cref="KafkaException">A watermark query failed.</exception>
+    public static IReadOnlyList<PartitionWatermarks> QueryWatermarks(KafkaOptions options, string topic, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        using IConsumer<Ignore, Ignore> consumer = new ConsumerBuilder<Ignore, Ignore>(options.CreateTableFollowerConfig()).Build();
+        int partitions = DiscoverPartitions(consumer, topic, timeout);
+        var result = new PartitionWatermarks[partitions];
+        for (int p = 0; p < partitions; p++)
+        {
+            WatermarkOffsets offsets = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), timeout);
+            result[p] = new PartitionWatermarks(p, offsets.Low.Value, offsets.High.Value);
+        }
+
+        consumer.Close();
+        return result;
     }
 
     /// <summary>The next offset to apply in <paramref name="partition"/> (0 before the first record).</summary>
@@ -227,7 +295,8 @@ public sealed partial class TableFollower : IDisposable
         }
 
         _stop.Cancel();
-        if (_thread.IsAlive && !_thread.Join(StopTimeout))
+        TimeSpan stopTimeout = _start is null ? StopTimeout : StopTimeout + _start.FinalCallTimeout;
+        if (_thread.IsAlive && !_thread.Join(stopTimeout))
         {
             // The thread is stuck in the handler; the consumer cannot be closed under it.
             return;
@@ -254,7 +323,7 @@ public sealed partial class TableFollower : IDisposable
     private static TimeSpan Remaining(long deadline) =>
         TimeSpan.FromSeconds((double)(deadline - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
 
-    private static int DiscoverPartitions(IConsumer<int, int> consumer, string topic, TimeSpan timeout)
+    private static int DiscoverPartitions(IClient consumer, string topic, TimeSpan timeout)
     {
         using IAdminClient admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         Metadata metadata = admin.GetMetadata(topic, timeout);
@@ -307,14 +376,23 @@ public sealed partial class TableFollower : IDisposable
     {
         CancellationToken token = _stop.Token;
         int sinceSignal = 0;
+        TableSnapshotCallback? hook = _start?.BetweenRecords;
+        long lastHook = Stopwatch.GetTimestamp();
         try
         {
             while (!token.IsCancellationRequested)
             {
+                if (hook is not null && _movedSinceHook && Stopwatch.GetElapsedTime(lastHook) >= _start!.Interval)
+                {
+                    CallHook(hook);
+                    lastHook = Stopwatch.GetTimestamp();
+                }
+
                 ConsumeResult<int, int>? result;
                 try
                 {
-                    result = _consumer.Consume(token);
+                    // With a callback the consume wait is bounded so the callback runs on time while the topic is quiet.
+                    result = hook is null ? _consumer.Consume(token) : _consumer.Consume(HookPollInterval);
                 }
                 catch (OperationCanceledException)
                 {
@@ -355,6 +433,12 @@ public sealed partial class TableFollower : IDisposable
                     sinceSignal = 0;
                 }
             }
+
+            // A clean stop: one last callback so what was applied since the last one is not read again.
+            if (hook is not null && _movedSinceHook)
+            {
+                CallHook(hook);
+            }
         }
         catch (Exception e)
         {
@@ -389,6 +473,30 @@ public sealed partial class TableFollower : IDisposable
         if ((uint)partition < (uint)_nextOffsets.Length && nextOffset > Volatile.Read(ref _nextOffsets[partition]))
         {
             Volatile.Write(ref _nextOffsets[partition], nextOffset);
+            _movedSinceHook = true;
+        }
+    }
+
+    private void CallHook(TableSnapshotCallback hook)
+    {
+        // Only this thread writes the offsets, so the copy is exactly what the handler has applied.
+        var offsets = new long[_nextOffsets.Length];
+        for (int p = 0; p < offsets.Length; p++)
+        {
+            offsets[p] = Volatile.Read(ref _nextOffsets[p]);
+        }
+
+        _movedSinceHook = false;
+        try
+        {
+            hook(offsets);
+            Interlocked.Increment(ref _hookCalls);
+        }
+        catch (Exception e)
+        {
+            // The table keeps being followed; the next call tries again.
+            _movedSinceHook = true;
+            Log.BetweenRecordsFailed(_logger, e, Topic);
         }
     }
 
@@ -399,4 +507,36 @@ public sealed partial class TableFollower : IDisposable
             Interlocked.Exchange(ref _progress, NewProgress()).TrySetResult();
         }
     }
+}
+
+/// <summary>The low and high watermark of one partition of a table topic.</summary>
+/// <param name="Partition">The partition number.</param>
+/// <param name="Low">The first offset still in the partition.</param>
+/// <param name="High">The offset the next record will get.</param>
+public readonly record struct PartitionWatermarks(int Partition, long Low, long High);
+
+/// <summary>
+/// Called by a <see cref="TableFollower"/> on its own thread between two records (see <see cref="TableFollowerStart"/>).
+/// </summary>
+/// <param name="nextOffsets">Per partition, the offset after the last record applied: the handler's writes reflect
+/// exactly the records below these.</param>
+public delegate void TableSnapshotCallback(IReadOnlyList<long> nextOffsets);
+
+/// <summary>Where a <see cref="TableFollower"/> starts and what it calls between records.</summary>
+public sealed record TableFollowerStart
+{
+    /// <summary>
+    /// Per partition, the offset to start at (the table already holds everything below it); null starts every partition
+    /// from the beginning. The caller checks them against <see cref="TableFollower.QueryWatermarks"/> first.
+    /// </summary>
+    public IReadOnlyList<long>? Offsets { get; init; }
+
+    /// <summary>Called on the follower's thread between two records; none when null.</summary>
+    public TableSnapshotCallback? BetweenRecords { get; init; }
+
+    /// <summary>The least time between two calls of <see cref="BetweenRecords"/>.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How much longer than usual <see cref="TableFollower.Dispose"/> waits for the final call to finish.</summary>
+    public TimeSpan FinalCallTimeout { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -68,6 +68,29 @@ public sealed class BlockedBloomFilter
     /// <summary>Bytes of filter bits (excluding the alignment slack of at most 60 bytes).</summary>
     public long SizeBytes => (long)_blocks * BlockBytes;
 
+    /// <summary>
+    /// Writes the filter bits (<see cref="SizeBytes"/> bytes, in memory order) to <paramref name="stream"/>. Consistent
+    /// when no key is added during the call (the table's one writer calls it between two records).
+    /// </summary>
+    /// <param name="stream">Where the bits go.</param>
+    public void WriteTo(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        stream.Write(MemoryMarshal.AsBytes(_words.AsSpan(_offset, (int)_blocks * WordsPerBlock)));
+    }
+
+    /// <summary>
+    /// Replaces the filter bits with <see cref="SizeBytes"/> bytes read from <paramref name="stream"/>, as written by
+    /// <see cref="WriteTo"/> from a filter of the same size. Call it before the filter is shared.
+    /// </summary>
+    /// <param name="stream">Where the bits come from.</param>
+    /// <exception cref="EndOfStreamException">The stream holds fewer bytes.</exception>
+    public void ReadFrom(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        stream.ReadExactly(MemoryMarshal.AsBytes(_words.AsSpan(_offset, (int)_blocks * WordsPerBlock)));
+    }
+
     /// <summary>Adds a key hash. Thread-safe; lookups running concurrently see the key once this returns.</summary>
     public void Add(ulong hash)
     {

@@ -161,5 +161,40 @@ public sealed class CellTable
     public bool TryGet(ReadOnlySpan<byte> cellId, out CellInfo info) =>
         _cells.TryGetValue((long)KeyOf(cellId), out info) && info.Check == KeyHash.Check(cellId);
 
+    /// <summary>
+    /// Writes every cell (count, then key and <see cref="CellInfo"/> per cell, little-endian) to <paramref name="writer"/>.
+    /// Consistent when no cell changes during the call (the table's one writer calls it between two records).
+    /// </summary>
+    /// <returns>The number of cells written.</returns>
+    internal int WriteTo(BinaryWriter writer)
+    {
+        var cells = _cells.ToArray();
+        writer.Write(cells.Length);
+        foreach (var (key, info) in cells)
+        {
+            writer.Write(key);
+            writer.Write(info.Station);
+            writer.Write(info.Grid);
+            writer.Write(info.Area);
+            writer.Write(info.Check);
+        }
+
+        return cells.Length;
+    }
+
+    /// <summary>Adds the cells written by <see cref="WriteTo"/>; their string references must already be restored.</summary>
+    /// <returns>The number of cells read.</returns>
+    internal int ReadFrom(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var key = reader.ReadInt64();
+            _cells[key] = new CellInfo { Station = reader.ReadInt32(), Grid = reader.ReadInt32(), Area = reader.ReadInt32(), Check = reader.ReadUInt32() };
+        }
+
+        return count;
+    }
+
     private static ulong NonZero(ulong hash) => hash == 0 ? 1 : hash;
 }

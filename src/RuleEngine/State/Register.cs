@@ -35,12 +35,14 @@ public sealed class Register : IDisposable
 {
     private const byte AccountKind = 200;
     private readonly FasterStore<SubjectInfo> _store;
+    private readonly string? _checkpoints;
     private long _subjects;
 
     /// <summary>Creates an empty register.</summary>
     public Register(FasterStoreOptions options, StringTable strings)
     {
         _store = new FasterStore<SubjectInfo>("register", options);
+        _checkpoints = options.Directory is null ? null : Path.Combine(options.Directory, "register", "checkpoints");
         Strings = strings;
     }
 
@@ -54,6 +56,25 @@ public sealed class Register : IDisposable
     public RegisterSession NewSession() => new(this, _store.NewSession());
 
     internal void CountApplied() => Interlocked.Increment(ref _subjects);
+
+    /// <summary>A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes.</summary>
+    internal Guid Checkpoint() => _store.Checkpoint();
+
+    /// <summary>Restores the store to checkpoint <paramref name="token"/> after <paramref name="subjects"/> subject records; before any session is opened.</summary>
+    internal void Recover(Guid token, long subjects)
+    {
+        _store.Recover(token);
+        Interlocked.Exchange(ref _subjects, subjects);
+    }
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+    internal void Purge(Guid token) => _store.Purge(token);
+
+    /// <summary>
+    /// False when the metadata files of checkpoint <paramref name="token"/> are missing or empty (purged or torn); true
+    /// otherwise, and always for a store in a temporary folder.
+    /// </summary>
+    internal bool HasCheckpoint(Guid token) => _checkpoints is null || CheckpointFiles.Exist(_checkpoints, token);
 
     internal static long AccountKey(ReadOnlySpan<byte> account) => KeyHash.Of(AccountKind, account);
 
@@ -132,4 +153,15 @@ public sealed class RegisterSession : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();
+}
+
+/// <summary>Where FASTER's local checkpoint manager keeps a full checkpoint's metadata.</summary>
+internal static class CheckpointFiles
+{
+    /// <summary>True when both metadata files of checkpoint <paramref name="token"/> under <paramref name="folder"/> exist and are not empty.</summary>
+    public static bool Exist(string folder, Guid token) =>
+        NonEmpty(Path.Combine(folder, "cpr-checkpoints", token.ToString(), "info.dat.0")) &&
+        NonEmpty(Path.Combine(folder, "index-checkpoints", token.ToString(), "info.dat.0"));
+
+    private static bool NonEmpty(string file) => File.Exists(file) && new FileInfo(file).Length > 0;
 }

@@ -58,6 +58,47 @@ public sealed class StringTable
         }
     }
 
+    /// <summary>
+    /// The interned strings in id order, from reference 1 (the empty string at 0 is implied): what a table snapshot
+    /// saves so that restored FASTER values keep pointing at the same strings. Thread-safe; strings interned during the
+    /// call may or may not be included.
+    /// </summary>
+    /// <returns>A copy; element i is reference i + 1.</returns>
+    public string[] Snapshot()
+    {
+        var count = Volatile.Read(ref _count);
+
+        // Read after the count: an array swapped in by a resize holds every reference below the count read.
+        var values = Volatile.Read(ref _values);
+        return values.AsSpan(1, count - 1).ToArray();
+    }
+
+    /// <summary>
+    /// Interns <paramref name="values"/> in order, so that value i gets reference i + 1: the inverse of
+    /// <see cref="Snapshot"/>. Call it first, before anything else interns.
+    /// </summary>
+    /// <param name="values">Strings in id order from reference 1; non-empty and distinct.</param>
+    /// <exception cref="InvalidOperationException">The table is not empty, or a value is empty or repeated.</exception>
+    public void Restore(IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        lock (_gate)
+        {
+            if (_count != 1)
+            {
+                throw new InvalidOperationException($"A string table is restored before anything is interned; it holds {_count - 1} strings.");
+            }
+
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (string.IsNullOrEmpty(values[i]) || Intern(values[i]) != i + 1)
+                {
+                    throw new InvalidOperationException($"String {i + 1} of the restored table is empty or repeated.");
+                }
+            }
+        }
+    }
+
     /// <summary>The string behind <paramref name="reference"/>; empty for 0 or an unknown reference.</summary>
     public string this[int reference]
     {

@@ -58,6 +58,7 @@ internal readonly record struct WatchlistMemory(long LogBytes, long InMemoryLogB
 public sealed class Watchlist : IDisposable
 {
     private readonly FasterStore<WatchValue> _store;
+    private readonly string? _checkpoints;
     private long _count;
 
     /// <summary>Creates an empty watchlist store.</summary>
@@ -65,6 +66,7 @@ public sealed class Watchlist : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = new FasterStore<WatchValue>("watchlist", options);
+        _checkpoints = options.Directory is null ? null : Path.Combine(options.Directory, "watchlist", "checkpoints");
         Filter = new BlockedBloomFilter(options.ExpectedEntries);
         Strings = strings;
     }
@@ -85,6 +87,28 @@ public sealed class Watchlist : IDisposable
     internal WatchlistMemory Memory => new(_store.LogBytes, _store.InMemoryLogBytes, _store.IndexBytes, Filter.SizeBytes);
 
     internal void AdjustCount(long delta) => Interlocked.Add(ref _count, delta);
+
+    /// <summary>
+    /// A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes, and save the
+    /// <see cref="Filter"/> bits and <see cref="Count"/> with it.
+    /// </summary>
+    internal Guid Checkpoint() => _store.Checkpoint();
+
+    /// <summary>Restores the store to checkpoint <paramref name="token"/> holding <paramref name="count"/> entries; before any session is opened.</summary>
+    internal void Recover(Guid token, long count)
+    {
+        _store.Recover(token);
+        Interlocked.Exchange(ref _count, count);
+    }
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+    internal void Purge(Guid token) => _store.Purge(token);
+
+    /// <summary>
+    /// False when the metadata files of checkpoint <paramref name="token"/> are missing or empty (purged or torn); true
+    /// otherwise, and always for a store in a temporary folder.
+    /// </summary>
+    internal bool HasCheckpoint(Guid token) => _checkpoints is null || CheckpointFiles.Exist(_checkpoints, token);
 
     /// <inheritdoc />
     public void Dispose() => _store.Dispose();
