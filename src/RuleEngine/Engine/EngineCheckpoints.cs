@@ -31,6 +31,12 @@ public sealed record CheckpointManifest
 
     /// <summary>Where to resume each input partition.</summary>
     public required IReadOnlyList<PartitionPosition> Positions { get; init; }
+
+    /// <summary>
+    /// The string table in id order (from reference 1) when the checkpoint was taken: party state refers to typologies
+    /// by these ids, so a recovery makes the process's table agree with it first. Empty in older manifests.
+    /// </summary>
+    public IReadOnlyList<string> Strings { get; init; } = [];
 }
 
 /// <summary>
@@ -82,6 +88,12 @@ public sealed class EngineCheckpoints
         {
             try
             {
+                if (!TryAlignStrings(stores.Strings, manifest.Strings))
+                {
+                    // Ids in this checkpoint's state would name other strings than they did: try an older one.
+                    continue;
+                }
+
                 stores.Parties.Recover(manifest.Parties);
                 stores.Pairs.Recover(manifest.Pairs);
                 return manifest;
@@ -93,6 +105,34 @@ public sealed class EngineCheckpoints
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="table"/> agree with a checkpoint's strings: interns the checkpoint's strings the table does
+    /// not have yet, in order, when the table holds a prefix of them (the usual case: tables restored from their
+    /// snapshots, or still empty); false when the two disagree on an id (the checkpoint's state cannot be trusted).
+    /// </summary>
+    internal static bool TryAlignStrings(State.StringTable table, IReadOnlyList<string> saved)
+    {
+        var current = table.Snapshot();
+        var common = Math.Min(current.Length, saved.Count);
+        for (var i = 0; i < common; i++)
+        {
+            if (!string.Equals(current[i], saved[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        for (var i = common; i < saved.Count; i++)
+        {
+            if (table.Intern(saved[i]) != i + 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>

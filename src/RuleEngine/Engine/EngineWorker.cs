@@ -400,6 +400,7 @@ public sealed partial class EngineWorker : IDisposable
                 Parties = parties.Token,
                 Pairs = pairs.Token,
                 Positions = positions,
+                Strings = _stores.Strings.Snapshot(),
             };
             _pendingCheckpoint = new PendingCheckpoint(manifest, Task.WhenAll(parties.Completion, pairs.Completion), started, Stopwatch.GetElapsedTime(started));
         }

@@ -1,5 +1,6 @@
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.State;
 using FraudShield.Tests.Shared;
 using static FraudShield.RuleEngine.Tests.EngineHarness;
 
@@ -114,5 +115,22 @@ public sealed class CheckpointTests
         using var engine = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
 
         Assert.Null(engine.Recovered);
+    }
+
+    [Theory]
+    [InlineData(new string[0], new[] { "A", "B" }, true, new[] { "A", "B" })]
+    [InlineData(new[] { "A" }, new[] { "A", "B" }, true, new[] { "A", "B" })]
+    [InlineData(new[] { "A", "B", "C" }, new[] { "A", "B" }, true, new[] { "A", "B", "C" })]
+    [InlineData(new[] { "A", "C" }, new[] { "A", "B" }, false, new[] { "A", "C" })]
+    public void AlignStrings_TablePrefixExtended_DisagreementRefused(string[] table, string[] saved, bool aligned, string[] after)
+    {
+        var strings = new StringTable();
+        foreach (var value in table)
+        {
+            strings.Intern(value);
+        }
+
+        Assert.Equal(aligned, EngineCheckpoints.TryAlignStrings(strings, saved));
+        Assert.Equal(after, strings.Snapshot());
     }
 }
