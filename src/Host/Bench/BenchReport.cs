@@ -174,7 +174,7 @@ internal static class BenchReport
             b.Append(Inv, $"| producer queue-full waits | {m.QueueFullWaits} |\n| dead-lettered | {r.DeadLettered} |\n");
             if (r.Baseline is { } bb)
             {
-                b.Append(Inv, $"| bare-consume baseline | {bb.Messages:N0} messages: FraudShield (fresh engine, new group, from the beginning) {bb.FraudShieldSeconds:F2} s, bare Confluent.Kafka loop {bb.BareSeconds:F2} s |\n");
+                b.Append(Inv, $"| bare-consume baseline | {bb.Messages:N0} messages: FraudShield (fresh engine, new group, from the beginning) {bb.FraudShieldSeconds:F2} s, bare Confluent.Kafka loop {bb.BareSeconds:F2} s (each from its partition assignment to its last record) |\n");
             }
 
             b.Append('\n');

@@ -39,6 +39,8 @@ public sealed partial class EngineWorker : IDisposable
     private long _late;
     private long _checkpointsTaken;
     private long _engineThreadAllocated;
+    private long _assignedTicks;
+    private long _lastJudgedTicks;
 
     // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop).
     private const int MaxBatch = 512;
@@ -117,6 +119,12 @@ public sealed partial class EngineWorker : IDisposable
     /// </summary>
     public long EngineThreadAllocatedBytes => Volatile.Read(ref _engineThreadAllocated);
 
+    /// <summary>When the consumer first got partitions (Stopwatch ticks); 0 before.</summary>
+    public long AssignedTicks => Volatile.Read(ref _assignedTicks);
+
+    /// <summary>When the last record so far was judged (Stopwatch ticks, per pass); 0 before the first.</summary>
+    public long LastJudgedTicks => Volatile.Read(ref _lastJudgedTicks);
+
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
 
@@ -163,7 +171,11 @@ public sealed partial class EngineWorker : IDisposable
                     merge.Assign(p.Topic, p.Partition.Value);
                 }
 
-                _assigned.TrySetResult();
+                if (_assigned.TrySetResult())
+                {
+                    Volatile.Write(ref _assignedTicks, Stopwatch.GetTimestamp());
+                }
+
                 return partitions.Select(StartPosition);
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
@@ -208,6 +220,7 @@ public sealed partial class EngineWorker : IDisposable
                 // Judge every record the merge lets go (timestamp order across the co-partitioned inputs); the
                 // offsets are stored once per partition per pass, after the verdicts.
                 var now = Stopwatch.GetTimestamp();
+                var judgedBefore = _processed;
                 while (merge.TryTake(now, out var record))
                 {
                     var (topic, partition) = merge.Describe(record.Source);
@@ -215,6 +228,11 @@ public sealed partial class EngineWorker : IDisposable
                     Advance(topic, partition, record.Offset + 1);
                     merge.MarkJudged(record.Source, record.Offset + 1);
                     TimestampMerge.Release(ref record);
+                }
+
+                if (_processed != judgedBefore)
+                {
+                    Volatile.Write(ref _lastJudgedTicks, Stopwatch.GetTimestamp());
                 }
 
                 if (Stopwatch.GetElapsedTime(offsetsStoredAt, now) >= OffsetStoreInterval)
