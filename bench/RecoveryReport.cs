@@ -73,17 +73,24 @@ internal static class RecoveryReport
                 var applied = clock.Elapsed;
                 Console.WriteLine($"watchlist: {watchlist:N0} entries applied in {applied.TotalSeconds:F2} s ({watchlist / applied.TotalSeconds:N0} records/s through TableApplier, no Kafka)");
 
+                // As the engine does it: cut both stores' version (the engine's pause), then wait for the files.
                 clock.Restart();
+                var partiesCut = stores.Parties.BeginCheckpoint();
+                var pairsCut = stores.Pairs.BeginCheckpoint();
+                var pause = clock.Elapsed;
+                Task.WaitAll(partiesCut.Completion, pairsCut.Completion);
                 var manifest = new CheckpointManifest
                 {
                     Sequence = 1,
                     CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    Parties = stores.Parties.Checkpoint(),
-                    Pairs = stores.Pairs.Checkpoint(),
+                    Parties = partiesCut.Token,
+                    Pairs = pairsCut.Token,
                     Positions = [],
+                    Strings = stores.Strings.Snapshot(),
                 };
                 checkpoints.Commit(manifest, stores);
                 var engineCheckpoint = clock.Elapsed;
+                Console.WriteLine($"engine checkpoint: engine paused {pause.TotalMilliseconds:F1} ms (version cut), snapshot written in the background in {engineCheckpoint.TotalSeconds:F2} s");
                 clock.Restart();
                 snapshot = new TableSnapshots(tables, stores).Take(SnapshotTable.Watchlist, new long[Partitions].Select(_ => (long)watchlist / Partitions).ToArray());
                 var tableSnapshot = clock.Elapsed;
