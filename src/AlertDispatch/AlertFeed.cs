@@ -46,7 +46,7 @@ public sealed partial class AlertFeed : IDisposable
     public long Received => _follower?.RecordsApplied ?? 0;
 
     /// <summary>Starts reading every partition of fs.alerts (the topic must exist).</summary>
-    public void Start() => _follower = TableFollower.Start(_kafka, Topics.Alerts, Apply, _logger);
+    public void Start() => _follower = TableFollower.Start(_kafka, Topics.Alerts, Apply, _logger, latencySensitive: true);
 
     /// <inheritdoc />
     public void Dispose() => _follower?.Dispose();

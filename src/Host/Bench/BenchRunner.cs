@@ -50,6 +50,9 @@ internal sealed record BenchSettings
 
     public bool Baseline { get; init; } = true;
 
+    /// <summary>Run the counterparty stage (R03/R04/R15/R16) as the product does; off measures the per-party engine alone.</summary>
+    public bool Counterparty { get; init; } = true;
+
     /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -216,6 +219,7 @@ internal sealed class BenchRunner
             Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
             EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),
             CheckpointInterval = s.CheckpointInterval,
+            RunCounterparty = s.Counterparty,
         };
 
         // One histogram per step (index 0 is the warm-up when there is one); alerts are filed by their scheduled time.

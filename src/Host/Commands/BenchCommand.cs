@@ -34,6 +34,7 @@ internal static class BenchCommand
         var reportDir = new Option<string?>("--report-dir") { Description = "Where reports go (default: bench/results of the enclosing repository, else ./bench-results)." };
         var noReport = new Option<bool>("--no-report") { Description = "Write no report files." };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
+        var noCounterparty = new Option<bool>("--no-counterparty") { Description = "Run without the counterparty stage (R03/R04/R15/R16): the per-party engine alone." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
         var rules = SharedOptions.Rules();
@@ -41,7 +42,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, allocSample, checkpointInterval, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, noCounterparty, allocSample, checkpointInterval, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -82,6 +83,7 @@ internal static class BenchCommand
                 Residents = parse.GetValue(residents),
                 Seed = parse.GetValue(seed),
                 Baseline = !parse.GetValue(noBaseline),
+                Counterparty = !parse.GetValue(noCounterparty),
                 CheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(checkpointInterval))),
                 Rules = pack,
                 Budgets = budgets,

@@ -20,6 +20,10 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private IProducer<byte[], byte[]>? _producer;
+
+    // The repartitioner's own producer: its steady stream to fs.counterparty must not be in the queue the engine
+    // flushes (waits to be acknowledged) before each checkpoint, which holds only alerts and dead letters.
+    private IProducer<byte[], byte[]>? _repartitionProducer;
     private EngineStores? _stores;
     private readonly List<TableFollower> _tables = [];
     private readonly List<TableApplier> _appliers = [];
@@ -173,7 +177,8 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             {
                 _counterpartyStores = new CounterpartyStores(Options.Stores with { MemorySizeBits = Math.Min(Options.Stores.MemorySizeBits, 26) });
                 var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
-                _repartitioner = new CounterpartyRepartitioner(kafka, _producer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
+                _repartitionProducer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+                _repartitioner = new CounterpartyRepartitioner(kafka, _repartitionProducer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
                 _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule);
                 _repartitioner.Start();
                 _counterparty.Start();
@@ -262,6 +267,8 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             applier.Dispose();
         }
 
+        _repartitionProducer?.Flush(TimeSpan.FromSeconds(10));
+        _repartitionProducer?.Dispose();
         _producer?.Flush(TimeSpan.FromSeconds(10));
         _producer?.Dispose();
         _stores?.Dispose();

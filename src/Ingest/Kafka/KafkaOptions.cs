@@ -86,14 +86,25 @@ public sealed class KafkaOptions
     /// <summary>
     /// Settings for a <see cref="TableFollower"/>: a consumer that assigns partitions itself and never joins or
     /// commits to a group (the group id is a unique dummy that only satisfies librdkafka), reads from the beginning,
-    /// and reports partition ends so the follower knows where it stands.
+    /// and reports partition ends so the follower knows where it stands. A reference table (watchlist, register,
+    /// cells, rules) waits up to 100 ms per fetch: a change is seen within that, and idle followers do not keep the
+    /// brokers busy answering fetches every 2 ms (on the embedded cluster, whose one thread serves every broker, those
+    /// idle fetches were what saturated it); a table on the alert path (<paramref name="latencySensitive"/>: dispatch
+    /// following fs.alerts) keeps the consumers' 2 ms.
     /// </summary>
+    /// <param name="latencySensitive">True for a table whose records must be seen at once.</param>
     /// <returns>A new config.</returns>
-    public ConsumerConfig CreateTableFollowerConfig()
+    public ConsumerConfig CreateTableFollowerConfig(bool latencySensitive = false)
     {
         var config = CreateConsumerConfig($"{ClientId}-table-{Guid.NewGuid():N}");
         config.EnableAutoCommit = false;
         config.EnablePartitionEof = true;
+        if (!latencySensitive)
+        {
+            config.FetchWaitMaxMs = 100;
+            ApplyExtra(config); // an explicit -X fetch.wait.max.ms still wins
+        }
+
         return config;
     }
 

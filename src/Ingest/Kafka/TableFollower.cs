@@ -101,6 +101,7 @@ public sealed partial class TableFollower : IDisposable
     /// <param name="logger">Receives handler and consume errors; none when null.</param>
     /// <param name="metadataTimeout">How long the metadata request may take; 10 s when null.</param>
     /// <param name="start">Where to start and the between-records callback; from the beginning, no callback, when null.</param>
+    /// <param name="latencySensitive">True for a table on the alert path (fetches wait 2 ms instead of 100 ms).</param>
     /// <returns>The running follower.</returns>
     /// <exception cref="InvalidOperationException">The topic does not exist or has no partitions.</exception>
     /// <exception cref="ArgumentException"><paramref name="start"/> has offsets for another number of partitions.</exception>
@@ -110,7 +111,8 @@ public sealed partial class TableFollower : IDisposable
         TableRecordHandler handler,
         ILogger? logger = null,
         TimeSpan? metadataTimeout = null,
-        TableFollowerStart? start = null)
+        TableFollowerStart? start = null,
+        bool latencySensitive = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -118,7 +120,7 @@ public sealed partial class TableFollower : IDisposable
 
         var keys = new ReusableBufferDeserializer();
         var values = new ReusableBufferDeserializer();
-        IConsumer<int, int> consumer = new ConsumerBuilder<int, int>(options.CreateTableFollowerConfig())
+        IConsumer<int, int> consumer = new ConsumerBuilder<int, int>(options.CreateTableFollowerConfig(latencySensitive))
             .SetKeyDeserializer(keys)
             .SetValueDeserializer(values)
             .Build();
