@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace FraudShield.RuleEngine.Engine;
 
@@ -45,66 +42,24 @@ public sealed record CheckpointManifest
 /// </summary>
 public sealed class EngineCheckpoints
 {
-    private const string Prefix = "checkpoint-";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter() } };
-    private readonly string _directory;
+    private readonly CheckpointFolder _folder;
 
     /// <summary>Keeps checkpoints in <paramref name="directory"/>.</summary>
-    public EngineCheckpoints(string directory)
-    {
-        _directory = directory;
-        Directory.CreateDirectory(directory);
-    }
+    public EngineCheckpoints(string directory) => _folder = new CheckpointFolder(directory);
 
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
-    public IEnumerable<CheckpointManifest> Manifests()
-    {
-        var files = Directory.GetFiles(_directory, Prefix + "*.json");
-        Array.Sort(files, StringComparer.Ordinal);
-        for (var i = files.Length - 1; i >= 0; i--)
-        {
-            CheckpointManifest? manifest = null;
-            try
-            {
-                manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(files[i]), Json);
-            }
-            catch (JsonException)
-            {
-                // A manifest is renamed into place whole; an unreadable one was damaged after the fact: skip it.
-            }
+    public IEnumerable<CheckpointManifest> Manifests() => _folder.Manifests();
 
-            if (manifest is not null)
-            {
-                yield return manifest;
-            }
-        }
-    }
-
-    /// <summary>Recovers <paramref name="stores"/> from the newest checkpoint that recovers; null when there is none.</summary>
+    /// <summary>
+    /// Recovers <paramref name="stores"/> from the newest checkpoint that recovers (and whose strings agree with the
+    /// process's table, see <see cref="TryAlignStrings"/>); null when there is none.
+    /// </summary>
     public CheckpointManifest? Recover(EngineStores stores)
     {
         ArgumentNullException.ThrowIfNull(stores);
-        foreach (var manifest in Manifests())
-        {
-            try
-            {
-                if (!TryAlignStrings(stores.Strings, manifest.Strings))
-                {
-                    // Ids in this checkpoint's state would name other strings than they did: try an older one.
-                    continue;
-                }
 
-                stores.Parties.Recover(manifest.Parties);
-                stores.Pairs.Recover(manifest.Pairs);
-                return manifest;
-            }
-            catch (Exception e) when (e is FASTER.core.FasterException or IOException or InvalidOperationException)
-            {
-                // Torn or missing store files: try the previous checkpoint.
-            }
-        }
-
-        return null;
+        // Ids in a checkpoint whose strings disagree would name other strings than they did: try an older one.
+        return _folder.Recover(stores.Parties, stores.Pairs, manifest => TryAlignStrings(stores.Strings, manifest.Strings));
     }
 
     /// <summary>
@@ -138,32 +93,7 @@ public sealed class EngineCheckpoints
     /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>
     public void Commit(CheckpointManifest manifest, EngineStores stores)
     {
-        ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(stores);
-        var name = Path.Combine(_directory, Prefix + manifest.Sequence.ToString("D12", CultureInfo.InvariantCulture) + ".json");
-        var temp = name + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(file, manifest, Json);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, name, overwrite: true);
-
-        var kept = Manifests().Take(2).ToList();
-        foreach (var old in Manifests().Skip(2).ToList())
-        {
-            if (!kept.Any(k => k.Parties == old.Parties))
-            {
-                stores.Parties.Purge(old.Parties);
-            }
-
-            if (!kept.Any(k => k.Pairs == old.Pairs))
-            {
-                stores.Pairs.Purge(old.Pairs);
-            }
-
-            File.Delete(Path.Combine(_directory, Prefix + old.Sequence.ToString("D12", CultureInfo.InvariantCulture) + ".json"));
-        }
+        _folder.Commit(manifest, stores.Parties, stores.Pairs);
     }
 }

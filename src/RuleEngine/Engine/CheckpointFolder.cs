@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Engine;
+
+/// <summary>
+/// A folder of checkpoint manifests over two FASTER stores: manifests are written atomically (temp file, fsync,
+/// rename), so a checkpoint torn by a crash has none and is never used; recovery takes the newest one that recovers;
+/// the newest two are kept (the older as a fallback) and the store checkpoints only older ones refer to are purged.
+/// The one implementation behind <see cref="EngineCheckpoints"/> and the counterparty stage's checkpoints.
+/// </summary>
+internal sealed class CheckpointFolder
+{
+    private const string Prefix = "checkpoint-";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter() } };
+    private readonly string _directory;
+
+    public CheckpointFolder(string directory)
+    {
+        _directory = directory;
+        Directory.CreateDirectory(directory);
+    }
+
+    /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
+    public IEnumerable<CheckpointManifest> Manifests()
+    {
+        var files = Directory.GetFiles(_directory, Prefix + "*.json");
+        Array.Sort(files, StringComparer.Ordinal);
+        for (var i = files.Length - 1; i >= 0; i--)
+        {
+            CheckpointManifest? manifest = null;
+            try
+            {
+                manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(files[i]), Json);
+            }
+            catch (JsonException)
+            {
+                // A manifest is renamed into place whole; an unreadable one was damaged after the fact: skip it.
+            }
+
+            if (manifest is not null)
+            {
+                yield return manifest;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recovers <paramref name="first"/> and <paramref name="second"/> (the manifest's <c>parties</c> and <c>pairs</c>
+    /// tokens) from the newest checkpoint that recovers and that <paramref name="accept"/> takes; null when none.
+    /// </summary>
+    public CheckpointManifest? Recover<TFirst, TSecond>(FasterStore<TFirst> first, FasterStore<TSecond> second, Func<CheckpointManifest, bool>? accept = null)
+        where TFirst : unmanaged
+        where TSecond : unmanaged
+    {
+        foreach (var manifest in Manifests())
+        {
+            try
+            {
+                if (accept is not null && !accept(manifest))
+                {
+                    continue;
+                }
+
+                first.Recover(manifest.Parties);
+                second.Recover(manifest.Pairs);
+                return manifest;
+            }
+            catch (Exception e) when (e is FASTER.core.FasterException or IOException or InvalidOperationException)
+            {
+                // Torn or missing store files: try the previous checkpoint.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>
+    public void Commit<TFirst, TSecond>(CheckpointManifest manifest, FasterStore<TFirst> first, FasterStore<TSecond> second)
+        where TFirst : unmanaged
+        where TSecond : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var name = FileOf(manifest.Sequence);
+        var temp = name + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(file, manifest, Json);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, name, overwrite: true);
+
+        var kept = Manifests().Take(2).ToList();
+        foreach (var old in Manifests().Skip(2).ToList())
+        {
+            if (!kept.Any(k => k.Parties == old.Parties))
+            {
+                first.Purge(old.Parties);
+            }
+
+            if (!kept.Any(k => k.Pairs == old.Pairs))
+            {
+                second.Purge(old.Pairs);
+            }
+
+            File.Delete(FileOf(old.Sequence));
+        }
+    }
+
+    private string FileOf(long sequence) => Path.Combine(_directory, Prefix + sequence.ToString("D12", CultureInfo.InvariantCulture) + ".json");
+}
