@@ -86,7 +86,6 @@ internal static class RecoveryReport
                     Parties = partiesCut.Token,
                     Pairs = pairsCut.Token,
                     Positions = [],
-                    Strings = stores.Strings.Snapshot(),
                 };
                 checkpoints.Commit(manifest, stores);
                 var engineCheckpoint = clock.Elapsed;

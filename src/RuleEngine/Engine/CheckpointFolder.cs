@@ -93,8 +93,9 @@ internal sealed class CheckpointFolder
 
         File.Move(temp, name, overwrite: true);
 
-        var kept = Manifests().Take(2).ToList();
-        foreach (var old in Manifests().Skip(2).ToList())
+        var manifests = Manifests().ToList();
+        var kept = manifests.Take(2).ToList();
+        foreach (var old in manifests.Skip(2))
         {
             if (!kept.Any(k => k.Parties == old.Parties))
             {

@@ -30,10 +30,17 @@ public sealed record CheckpointManifest
     public required IReadOnlyList<PartitionPosition> Positions { get; init; }
 
     /// <summary>
-    /// The string table in id order (from reference 1) when the checkpoint was taken: party state refers to typologies
-    /// by these ids, so a recovery makes the process's table agree with it first. Empty in older manifests.
+    /// Strings of the string table (from reference 1) saved with the checkpoint in the folder's strings file
+    /// (<see cref="CheckpointStrings"/>): party state refers to typologies and stations by these ids, so a recovery
+    /// makes the process's table agree with them first. Set by <see cref="EngineCheckpoints.Commit"/>.
     /// </summary>
-    public IReadOnlyList<string> Strings { get; init; } = [];
+    public int StringCount { get; init; }
+
+    /// <summary>Bytes of the strings file that hold those strings.</summary>
+    public long StringsBytes { get; init; }
+
+    /// <summary>XxHash3 of those bytes; a file rewritten differently since (or a manifest without strings) fails it.</summary>
+    public ulong StringsHash { get; init; }
 }
 
 /// <summary>
@@ -43,9 +50,14 @@ public sealed record CheckpointManifest
 public sealed class EngineCheckpoints
 {
     private readonly CheckpointFolder _folder;
+    private readonly CheckpointStrings _strings;
 
     /// <summary>Keeps checkpoints in <paramref name="directory"/>.</summary>
-    public EngineCheckpoints(string directory) => _folder = new CheckpointFolder(directory);
+    public EngineCheckpoints(string directory)
+    {
+        _folder = new CheckpointFolder(directory);
+        _strings = new CheckpointStrings(directory);
+    }
 
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
     public IEnumerable<CheckpointManifest> Manifests() => _folder.Manifests();
@@ -59,7 +71,7 @@ public sealed class EngineCheckpoints
         ArgumentNullException.ThrowIfNull(stores);
 
         // Ids in a checkpoint whose strings disagree would name other strings than they did: try an older one.
-        return _folder.Recover(stores.Parties, stores.Pairs, manifest => TryAlignStrings(stores.Strings, manifest.Strings));
+        return _folder.Recover(stores.Parties, stores.Pairs, manifest => _strings.TryRead(manifest) is { } saved && TryAlignStrings(stores.Strings, saved));
     }
 
     /// <summary>
@@ -90,10 +102,19 @@ public sealed class EngineCheckpoints
         return true;
     }
 
-    /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>
-    public void Commit(CheckpointManifest manifest, EngineStores stores)
+    /// <summary>
+    /// Saves the strings interned since the previous checkpoint, then writes <paramref name="manifest"/> (with the
+    /// strings it covers) atomically and drops checkpoints older than the previous one. Call it once the stores'
+    /// checkpoint files are written.
+    /// </summary>
+    /// <returns>The manifest as committed.</returns>
+    public CheckpointManifest Commit(CheckpointManifest manifest, EngineStores stores)
     {
+        ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(stores);
-        _folder.Commit(manifest, stores.Parties, stores.Pairs);
+        var (count, bytes, hash) = _strings.Save(stores.Strings);
+        var committed = manifest with { StringCount = count, StringsBytes = bytes, StringsHash = hash };
+        _folder.Commit(committed, stores.Parties, stores.Pairs);
+        return committed;
     }
 }

@@ -418,7 +418,6 @@ public sealed partial class EngineWorker : IDisposable
                 Parties = parties.Token,
                 Pairs = pairs.Token,
                 Positions = positions,
-                Strings = _stores.Strings.Snapshot(),
             };
             _pendingCheckpoint = new PendingCheckpoint(manifest, Task.WhenAll(parties.Completion, pairs.Completion), started, Stopwatch.GetElapsedTime(started));
         }
@@ -465,13 +464,13 @@ public sealed partial class EngineWorker : IDisposable
                 return;
             }
 
-            _checkpoints!.Commit(pending.Manifest, _stores);
-            Volatile.Write(ref _lastCheckpoint, pending.Manifest);
+            var committed = _checkpoints!.Commit(pending.Manifest, _stores);
+            Volatile.Write(ref _lastCheckpoint, committed);
             Interlocked.Increment(ref _checkpointsTaken);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 var totalMs = Stopwatch.GetElapsedTime(pending.Started).TotalMilliseconds;
-                Log.CheckpointTaken(_logger, pending.Manifest.Sequence, pending.Pause.TotalMilliseconds, totalMs);
+                Log.CheckpointTaken(_logger, committed.Sequence, pending.Pause.TotalMilliseconds, totalMs);
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)

@@ -133,4 +133,82 @@ public sealed class CheckpointTests
         Assert.Equal(aligned, EngineCheckpoints.TryAlignStrings(strings, saved));
         Assert.Equal(after, strings.Snapshot());
     }
+
+    [Fact]
+    public void Commit_SavesOnlyNewStrings_RecoveryRestoresThemInOrder()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        var file = Path.Combine(folder, CheckpointStrings.FileName);
+        CheckpointManifest second;
+        using (var before = new EngineHarness(directory: dir.Path))
+        {
+            var first = checkpoints.Commit(Take(before, checkpoints, 1) with { Sequence = 2 }, before.Stores);
+            var length = new FileInfo(file).Length;
+            Assert.Equal(before.Stores.Strings.Count - 1, first.StringCount);
+            Assert.Equal(length, first.StringsBytes);
+
+            before.Stores.Strings.Intern("station-new");
+            second = checkpoints.Commit(Take(before, checkpoints, 3) with { Sequence = 4 }, before.Stores);
+
+            // One length-prefixed string more, not the table again.
+            Assert.Equal(length + 1 + "station-new".Length, new FileInfo(file).Length);
+            Assert.Equal(first.StringCount + 1, second.StringCount);
+        }
+
+        using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
+        Assert.Equal(4, after.Recovered?.Sequence);
+        Assert.Equal(second.StringCount, after.Stores.Strings.Count - 1);
+        Assert.Equal("station-new", after.Stores.Strings[second.StringCount]);
+    }
+
+    [Fact]
+    public void Recover_StringsRewrittenDifferentlyByALaterProcess_OlderCheckpointRefused()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var strings = new CheckpointStrings(folder);
+        Directory.CreateDirectory(folder);
+        var table = new StringTable();
+        table.Intern("A");
+        table.Intern("B");
+        var (count, bytes, hash) = strings.Save(table);
+        var old = new CheckpointManifest { Sequence = 1, CreatedMs = 0, Parties = Guid.Empty, Pairs = Guid.Empty, Positions = [], StringCount = count, StringsBytes = bytes, StringsHash = hash };
+        Assert.Equal(["A", "B"], strings.TryRead(old)!);
+
+        // A new process whose table disagrees after "A" rewrites the file on its first save.
+        var other = new StringTable();
+        other.Intern("A");
+        other.Intern("C");
+        new CheckpointStrings(folder).Save(other);
+
+        Assert.Null(strings.TryRead(old));
+        Assert.Null(strings.TryRead(old with { StringsHash = 0 }));
+        Assert.Equal(["A"], strings.TryRead(old with { StringCount = 1, StringsBytes = 2, StringsHash = System.IO.Hashing.XxHash3.HashToUInt64([1, (byte)'A']) })!);
+    }
+
+    [Fact]
+    public void Recover_ManifestWithoutStrings_Refused()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        using (var before = new EngineHarness(directory: dir.Path))
+        {
+            before.Stores.Strings.Intern("station-1");
+            Take(before, checkpoints, 1);
+        }
+
+        // As a manifest written before the strings file existed reads: no strings, no hash.
+        var path = Directory.GetFiles(folder, "*.json").Single();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json.Remove("string_count");
+        json.Remove("strings_bytes");
+        json.Remove("strings_hash");
+        File.WriteAllText(path, json.ToJsonString());
+
+        using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
+        Assert.Null(after.Recovered);
+    }
 }
