@@ -32,9 +32,10 @@ internal struct BufferedRecord
 
 /// <summary>
 /// Merges the records of several input partitions (fs.calls, fs.txns, fs.signals are co-partitioned by the protected
-/// party) into timestamp order, like Kafka Streams' record selection: the next record is the oldest head among the
-/// partitions, taken only when every other partition either has a record buffered or is known to be caught up (its
-/// end was reached and nothing arrived since), or when the oldest head has waited <c>maxIdle</c>. So a victim's call
+/// party) into timestamp order, like Kafka Streams' record selection per task: within one partition number, the next
+/// record is the oldest head among that partition of each topic, taken only when each of the others either has a
+/// record buffered or is known to be caught up (its end was reached and nothing arrived since), or when the head has
+/// waited <c>maxIdle</c>; across partition numbers the oldest takeable head goes first. So a victim's call
 /// is judged before the transfer that followed it even when the two arrive from the cluster in the other order, and a
 /// replay after a crash judges them in the same order as the first time. Single-threaded; records are copied into
 /// pooled buffers, so the merge allocates nothing per record in steady state.
@@ -48,6 +49,11 @@ internal sealed class TimestampMerge
     private readonly TimeSpan _maxIdle;
     private readonly TimeSpan _startWait;
     private readonly List<Source> _sources = [];
+
+    // Per partition number, reset by each TryTake: the longest hold of a silent source (TimeSpan ticks) and the
+    // source index of the oldest head (-1 when none).
+    private long[] _groupHold = [];
+    private int[] _groupOldest = [];
 
     /// <summary>
     /// Creates a merge that holds a record at most <paramref name="maxIdle"/> for a silent partition, and at most
@@ -91,6 +97,12 @@ internal sealed class TimestampMerge
         }
 
         _sources.Add(new Source(topic, partition));
+        if (partition >= _groupHold.Length)
+        {
+            _groupHold = new long[partition + 1];
+            _groupOldest = new int[partition + 1];
+        }
+
         return _sources.Count - 1;
     }
 
@@ -149,14 +161,21 @@ internal sealed class TimestampMerge
         }
     }
 
-    /// <summary>The next record in timestamp order, if one may be taken now. Release it after use.</summary>
+    /// <summary>
+    /// The next record in timestamp order within its partition number, if one may be taken now. Release it after use.
+    /// Only the same partition of the other topics can hold a record back: the inputs are co-partitioned by party, so
+    /// the order that matters (one party's call before its transfer) never crosses partition numbers, and a silent
+    /// partition 7 does not delay partition 3.
+    /// </summary>
     public bool TryTake(long nowTicks, out BufferedRecord record)
     {
         record = default;
-        Source? oldest = null;
-        var holdFor = TimeSpan.Zero;
-        foreach (var s in _sources)
+        var groups = _groupHold.Length;
+        Array.Clear(_groupHold);
+        Array.Fill(_groupOldest, -1);
+        for (var i = 0; i < _sources.Count; i++)
         {
+            var s = _sources[i];
             if (!s.Assigned)
             {
                 continue;
@@ -164,29 +183,47 @@ internal sealed class TimestampMerge
 
             if (s.Queue.TryPeek(out var head))
             {
-                if (oldest is null || head.TimestampMs < oldest.Queue.Peek().TimestampMs)
+                var oldest = _groupOldest[s.Partition];
+                if (oldest < 0 || head.TimestampMs < _sources[oldest].Queue.Peek().TimestampMs)
                 {
-                    oldest = s;
+                    _groupOldest[s.Partition] = i;
                 }
             }
             else if (!s.CaughtUp)
             {
-                var wait = s.Heard ? _maxIdle : _startWait;
-                holdFor = wait > holdFor ? wait : holdFor;
+                var wait = (s.Heard ? _maxIdle : _startWait).Ticks;
+                _groupHold[s.Partition] = Math.Max(_groupHold[s.Partition], wait);
             }
         }
 
-        if (oldest is null)
+        // The oldest head among the partition numbers whose other topics do not hold it back (any more).
+        Source? taken = null;
+        for (var g = 0; g < groups; g++)
+        {
+            if (_groupOldest[g] < 0)
+            {
+                continue;
+            }
+
+            var candidate = _sources[_groupOldest[g]];
+            var head = candidate.Queue.Peek();
+            if (_groupHold[g] > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(head.ArrivedTicks, nowTicks).Ticks < _groupHold[g])
+            {
+                continue;
+            }
+
+            if (taken is null || head.TimestampMs < taken.Queue.Peek().TimestampMs)
+            {
+                taken = candidate;
+            }
+        }
+
+        if (taken is null)
         {
             return false;
         }
 
-        if (holdFor > TimeSpan.Zero && System.Diagnostics.Stopwatch.GetElapsedTime(oldest.Queue.Peek().ArrivedTicks, nowTicks) < holdFor)
-        {
-            return false;
-        }
-
-        record = oldest.Queue.Dequeue();
+        record = taken.Queue.Dequeue();
         Buffered--;
         return true;
     }

@@ -62,6 +62,36 @@ public sealed class TimestampMergeTests
     }
 
     [Fact]
+    public void TryTake_OtherPartitionNumberSilent_DoesNotHold()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
+        var calls0 = merge.SourceOf("fs.calls", 0);
+        var txns0 = merge.SourceOf("fs.txns", 0);
+        _ = merge.SourceOf("fs.calls", 1);
+        var txns1 = merge.SourceOf("fs.txns", 1);
+        merge.MarkCaughtUp(calls0);
+        Add(merge, txns0, 4, ts: 3_000);
+        Add(merge, txns1, 9, ts: 1_000);
+
+        // Partition 1 waits for its silent fs.calls; partition 0 goes although its record is younger.
+        Assert.Equal([(txns0, 4L)], Drain(merge, Now));
+        Assert.Equal([(txns1, 9L)], Drain(merge, Now + (20 * Stopwatch.Frequency)));
+    }
+
+    [Fact]
+    public void TryTake_SeveralPartitionNumbersTakeable_OldestFirst()
+    {
+        var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
+        var calls0 = merge.SourceOf("fs.calls", 0);
+        var calls1 = merge.SourceOf("fs.calls", 1);
+        Add(merge, calls0, 1, ts: 5_000);
+        Add(merge, calls1, 1, ts: 2_000);
+        Add(merge, calls0, 2, ts: 3_000);
+
+        Assert.Equal([(calls1, 1L), (calls0, 1L), (calls0, 2L)], Drain(merge, Now));
+    }
+
+    [Fact]
     public void Revoke_DropsBufferedAndStopsWaiting()
     {
         var merge = new TimestampMerge(TimeSpan.FromSeconds(10));
