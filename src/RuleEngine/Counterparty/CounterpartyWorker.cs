@@ -11,9 +11,10 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// The aggregation stage: a consumer-group member (its own group) reading fs.counterparty on one thread and applying
 /// each record to the <see cref="CounterpartyAggregator"/>; alerts go to fs.alerts through a <see cref="KafkaAlertSink"/>.
 /// Records are read in place through <see cref="NativeConsumeLoop"/>; the offsets of applied records are stored once
-/// per partition every 200 ms (and before a revoke and on stop). With checkpoints, the FASTER aggregates are snapshotted together
-/// with the fs.counterparty positions they reflect (after every alert so far was acknowledged), and a restart recovers
-/// both, so the records after the checkpoint are applied again to the same state and re-emit the same alert ids.
+/// per partition every 200 ms (and before a revoke and on stop). With checkpoints, the FASTER aggregates are
+/// snapshotted together with the fs.counterparty positions they reflect (after every alert so far was acknowledged),
+/// and a restart recovers both, so the records after the checkpoint are applied again to the same state and re-emit
+/// the same alert ids.
 /// Deployed rule sets (fs.rules) switch the thresholds at the record whose timestamp reaches their effective time.
 /// </summary>
 public sealed partial class CounterpartyWorker : IDisposable
