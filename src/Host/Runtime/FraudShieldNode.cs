@@ -191,7 +191,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             {
                 _counterpartyStores = new CounterpartyStores(Options.Stores with { MemorySizeBits = Math.Min(Options.Stores.MemorySizeBits, 26) });
                 var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
-                _repartitionProducer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+                _repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, loggers.CreateLogger<CounterpartyRepartitioner>());
                 _repartitioner = new CounterpartyRepartitioner(kafka, _repartitionProducer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
                 _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule);
                 _repartitioner.Start();

@@ -3,7 +3,7 @@ using FraudShield.Ingest.Kafka;
 
 namespace FraudShield.RuleEngine.Counterparty;
 
-/// <summary>Kafka settings of the counterparty stage's consumers.</summary>
+/// <summary>Kafka settings of the counterparty stage's consumers and of the repartitioner's producer.</summary>
 internal static class CounterpartyKafka
 {
     /// <summary>
@@ -22,6 +22,29 @@ internal static class CounterpartyKafka
             config.FetchWaitMaxMs = FetchWaitMaxMs;
         }
 
+        return config;
+    }
+
+    /// <summary>
+    /// The linger of the repartitioner's producer. At 1 ms (the alert producers') every broker thread of the producer
+    /// woke up about once a millisecond to send a small batch per partition (measured at 4,000 events/s: its three
+    /// broker threads at ~40% of a core each, most of it system time; 1-2% each at 20 ms); the counterparty alerts are
+    /// L4 intelligence, so 20 ms of batching costs nothing that matters. A <c>-X linger.ms=...</c> override still wins.
+    /// </summary>
+    public const int ProducerLingerMs = 20;
+
+    public static ProducerConfig ProducerConfig(KafkaOptions kafka)
+    {
+        var config = kafka.CreateProducerConfig();
+        if (!kafka.ExtraProperties.ContainsKey("linger.ms"))
+        {
+            config.LingerMs = ProducerLingerMs;
+        }
+
+        // No delivery reports: each one costs Confluent.Kafka about ten objects (a handler shim, two reports, two
+        // messages, an error, a copy of the native message): ~450 B an event measured at 4,000 events/s. Failures
+        // surface through the producer's error handler instead (see CounterpartyRepartitioner.CreateProducer).
+        config.EnableDeliveryReports = false;
         return config;
     }
 }

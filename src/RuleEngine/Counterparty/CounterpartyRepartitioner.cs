@@ -12,8 +12,9 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// fs.counterparty, keyed by the counterparty, with the source record's timestamp. A source offset is stored only
 /// after its records were handed to the producer (idempotent, acks=all), so a restart re-reads at most what was not
 /// yet handed over; records produced twice that way are dropped by the aggregator. Bad input is skipped and counted
-/// (the engine dead-letters it). The per-event path allocates nothing of its own: one reused key buffer, value buffer
-/// and message (the producer copies the bytes during Produce).
+/// (the engine dead-letters it). Events are read in place through <see cref="NativeConsumeLoop"/> (source offsets
+/// stored once per partition every 200 ms, before a revoke and on stop), and the per-event path allocates nothing:
+/// one reused key buffer, value buffer and message (the producer copies the bytes during Produce), no delivery reports.
 /// </summary>
 public sealed partial class CounterpartyRepartitioner : IDisposable
 {
@@ -28,13 +29,12 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private readonly byte[] _key = new byte[8];
     private readonly byte[] _value = new byte[CounterpartyRecord.Size];
     private readonly Message<byte[], byte[]> _message;
-    private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
+    private readonly TopicPartition _output = new(Topics.Counterparty, Partition.Any);
     private Thread? _thread;
     private int _partitions;
     private long _events;
     private long _produced;
     private long _rejected;
-    private long _failed;
 
     /// <summary>Creates the stage; <see cref="Start"/> starts its thread.</summary>
     /// <param name="kafka">The cluster.</param>
@@ -49,15 +49,28 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _parser = new EventParser(parserOptions);
         _groupId = groupId;
-        _message = new Message<byte[], byte[]> { Key = _key, Value = _value };
-        _onDelivery = report =>
-        {
-            if (report.Error.IsError)
-            {
-                Interlocked.Increment(ref _failed);
-                Log.DeliveryFailed(_logger, report.Error.Code, report.Error.Reason);
-            }
-        };
+        // Empty headers and the topic given once: Confluent.Kafka's Produce otherwise allocates a Headers (and its list)
+        // and a TopicPartition per record.
+        _message = new Message<byte[], byte[]> { Key = _key, Value = _value, Headers = [] };
+    }
+
+    /// <summary>
+    /// The producer this stage should be given: the alert producers' settings (acks=all, idempotence) with a batching
+    /// linger of 20 ms instead of 1 ms and without delivery reports (Confluent.Kafka allocates about ten objects per
+    /// report and refuses <c>delivery.report.only.error</c>). What fails is reported through the producer's error
+    /// handler, logged with event id 1104: the cluster unreachable (<c>_TRANSPORT</c>, <c>_ALL_BROKERS_DOWN</c>), which is
+    /// what precedes records expiring after <c>message.timeout.ms</c>, and fatal producer errors.
+    /// </summary>
+    /// <param name="kafka">The cluster.</param>
+    /// <param name="logger">Where the producer's errors are logged.</param>
+    /// <returns>The producer (owned by the caller).</returns>
+    public static IProducer<byte[], byte[]> CreateProducer(KafkaOptions kafka, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(kafka);
+        ArgumentNullException.ThrowIfNull(logger);
+        return new ProducerBuilder<byte[], byte[]>(CounterpartyKafka.ProducerConfig(kafka))
+            .SetErrorHandler((_, error) => Log.ProducerError(logger, error.Code, error.Reason, error.IsFatal))
+            .Build();
     }
 
     /// <summary>Source events read.</summary>
@@ -68,9 +81,6 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     /// <summary>Source events that did not parse (skipped here; the engine dead-letters them).</summary>
     public long EventsRejected => Interlocked.Read(ref _rejected);
-
-    /// <summary>Records the cluster did not acknowledge.</summary>
-    public long DeliveriesFailed => Interlocked.Read(ref _failed);
 
     /// <summary>Input partitions currently assigned to this member.</summary>
     public int AssignedPartitions => Volatile.Read(ref _partitions);
@@ -95,62 +105,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             return;
         }
 
-        using var values = new ReusableBufferDeserializer();
-        using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
-            .SetValueDeserializer(values)
-            .SetPartitionsAssignedHandler((_, partitions) =>
-            {
-                Interlocked.Add(ref _partitions, partitions.Count);
-                Log.PartitionsAssigned(_logger, partitions.Count);
-                _assigned.TrySetResult();
-            })
-            .SetPartitionsRevokedHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
-            .SetPartitionsLostHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
-            .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
-            .Build();
-        consumer.Subscribe([Topics.Calls, Topics.Txns]);
-        var token = _stop.Token;
-        try
-        {
-            while (!token.IsCancellationRequested)
-            {
-                ConsumeResult<Ignore, int> result;
-                try
-                {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
-                }
-                catch (ConsumeException e)
-                {
-                    Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
-                    continue;
-                }
-
-                if (result is null || result.IsPartitionEOF)
-                {
-                    continue;
-                }
-
-                Interlocked.Increment(ref _events);
-                if (result.Message.Value >= 0)
-                {
-                    Repartition(result.Topic, values.Current, result.Message.Timestamp);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _rejected);
-                }
-
-                consumer.StoreOffset(result);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            consumer.Close();
-        }
+        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Calls, Topics.Txns], new LoopHandler(this), _stop.Token);
     }
 
     private bool OutputTopicExists(out string problem)
@@ -170,6 +125,20 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         }
 
         return problem.Length == 0;
+    }
+
+    private void OnRecord(in NativeMessage message)
+    {
+        Interlocked.Increment(ref _events);
+        if (message.ValueIsNull)
+        {
+            Interlocked.Increment(ref _rejected);
+            return;
+        }
+
+        // The records carry the source record's timestamp (CreateTime, the only type a producer may set).
+        var timestamp = message.TimestampMs is var ms and >= 0 ? new Timestamp(ms, TimestampType.CreateTime) : Timestamp.Default;
+        Repartition(message.Topic, message.Value, timestamp);
     }
 
     private void Repartition(string topic, ReadOnlySpan<byte> value, Timestamp timestamp)
@@ -202,7 +171,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             _records[i].WriteKey(_key);
             _records[i].Write(_value);
             _message.Timestamp = timestamp;
-            _producer.Produce(Topics.Counterparty, _message, _onDelivery);
+            _producer.Produce(_output, _message);
             Interlocked.Increment(ref _produced);
         }
     }
@@ -221,6 +190,30 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         _stop.Dispose();
     }
 
+    // The loop's callbacks (a struct, so the loop's generic code is specialized for it).
+    private readonly struct LoopHandler(CounterpartyRepartitioner owner) : INativeConsumeHandler
+    {
+        public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+        {
+            Interlocked.Add(ref owner._partitions, partitions.Count);
+            Log.PartitionsAssigned(owner._logger, partitions.Count);
+            owner._assigned.TrySetResult();
+            return partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
+        }
+
+        public void OnRevoked(List<TopicPartitionOffset> partitions, bool lost) => Interlocked.Add(ref owner._partitions, -partitions.Count);
+
+        public void OnPass()
+        {
+        }
+
+        public void OnRecord(in NativeMessage message) => owner.OnRecord(in message);
+
+        public void OnConsumerError(Error consumerError) => Log.ConsumerError(owner._logger, consumerError.Code, consumerError.Reason);
+
+        public void OnConsumeFailed(ErrorCode code, string reason) => Log.ConsumeFailed(owner._logger, code, reason);
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Counterparty repartitioner assigned {Count} partitions")]
@@ -235,7 +228,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Topic {Topic} is missing ({Problem}): the counterparty stage does not start")]
         public static partial void OutputTopicMissing(ILogger logger, string topic, string problem);
 
-        [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "A counterparty record was not acknowledged by Kafka {Code}: {Reason}")]
-        public static partial void DeliveryFailed(ILogger logger, ErrorCode code, string reason);
+        [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "The counterparty producer reported {Code}: {Reason} (fatal: {Fatal})")]
+        public static partial void ProducerError(ILogger logger, ErrorCode code, string reason, bool fatal);
     }
 }

@@ -10,9 +10,11 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// <summary>
 /// The aggregation stage: a consumer-group member (its own group) reading fs.counterparty on one thread and applying
 /// each record to the <see cref="CounterpartyAggregator"/>; alerts go to fs.alerts through a <see cref="KafkaAlertSink"/>.
-/// Offsets are stored after each record is applied. With checkpoints, the FASTER aggregates are snapshotted together
-/// with the fs.counterparty positions they reflect (after every alert so far was acknowledged), and a restart recovers
-/// both, so the records after the checkpoint are applied again to the same state and re-emit the same alert ids.
+/// Records are read in place through <see cref="NativeConsumeLoop"/>; the offsets of applied records are stored once
+/// per partition every 200 ms (and before a revoke and on stop). With checkpoints, the FASTER aggregates are
+/// snapshotted together with the fs.counterparty positions they reflect (after every alert so far was acknowledged),
+/// and a restart recovers both, so the records after the checkpoint are applied again to the same state and re-emit
+/// the same alert ids.
 /// Deployed rule sets (fs.rules) switch the thresholds at the record whose timestamp reaches their effective time.
 /// </summary>
 public sealed partial class CounterpartyWorker : IDisposable
@@ -33,6 +35,7 @@ public sealed partial class CounterpartyWorker : IDisposable
     private volatile bool _checkpointRequested;
     private volatile bool _skipFinalCheckpoint;
     private long[] _next = [];
+    private DateTime _nextCheckpoint;
     private long _applied;
     private long _rejected;
     private long _checkpointsTaken;
@@ -99,82 +102,45 @@ public sealed partial class CounterpartyWorker : IDisposable
         }
 
         using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);
-        using var values = new ReusableBufferDeserializer();
-        using var consumer = new ConsumerBuilder<Ignore, int>(CounterpartyKafka.ConsumerConfig(_kafka, _groupId))
-            .SetValueDeserializer(values)
-            .SetPartitionsAssignedHandler((_, partitions) =>
-            {
-                Interlocked.Add(ref _partitions, partitions.Count);
-                Log.PartitionsAssigned(_logger, partitions.Count);
-                _assigned.TrySetResult();
-                return partitions.Select(StartPosition);
-            })
-            .SetPartitionsRevokedHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
-            .SetPartitionsLostHandler((_, partitions) => Interlocked.Add(ref _partitions, -partitions.Count))
-            .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
-            .Build();
-        consumer.Subscribe(Topics.Counterparty);
-        var token = _stop.Token;
-        var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
-        try
+        _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
+        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token);
+
+        // The consumer is closed; the state and the positions it reflects are this thread's.
+        if (_checkpoints is not null && !_skipFinalCheckpoint)
         {
-            while (!token.IsCancellationRequested)
-            {
-                if (_checkpoints is not null && (DateTime.UtcNow >= nextCheckpoint || _checkpointRequested))
-                {
-                    _checkpointRequested = false;
-                    TakeCheckpoint();
-                    nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
-                }
-
-                ConsumeResult<Ignore, int> result;
-                try
-                {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
-                }
-                catch (ConsumeException e)
-                {
-                    Log.ConsumeFailed(_logger, e.Error.Code, e.Error.Reason);
-                    continue;
-                }
-
-                if (result is null || result.IsPartitionEOF)
-                {
-                    continue;
-                }
-
-                var timestamp = result.Message.Timestamp.UnixTimestampMs;
-                if (_schedule is not null && timestamp >= _schedule.NextDueMs && _schedule.TryTakeDue(timestamp, out var due))
-                {
-                    aggregator.UseRules(due!.RuleSet.Options);
-                    Log.RulesSwitched(_logger, due.Version, due.EffectiveFromMs, timestamp);
-                }
-
-                var partition = result.Partition.Value;
-                if (result.Message.Value < 0 || !aggregator.TryApply(values.Current, timestamp, partition))
-                {
-                    Interlocked.Increment(ref _rejected);
-                    Log.Rejected(_logger, partition, result.Offset.Value);
-                }
-
-                Interlocked.Increment(ref _applied);
-                consumer.StoreOffset(result);
-                Advance(partition, result.Offset.Value + 1);
-            }
+            TakeCheckpoint();
         }
-        catch (OperationCanceledException)
+    }
+
+    // Between two batches: a due or requested checkpoint.
+    private void OnPass()
+    {
+        if (_checkpoints is not null && (DateTime.UtcNow >= _nextCheckpoint || _checkpointRequested))
         {
-            // Stopping.
+            _checkpointRequested = false;
+            TakeCheckpoint();
+            _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         }
-        finally
-        {
-            if (_checkpoints is not null && !_skipFinalCheckpoint)
-            {
-                TakeCheckpoint();
-            }
+    }
 
-            consumer.Close();
+    private void OnRecord(CounterpartyAggregator aggregator, in NativeMessage message)
+    {
+        var timestamp = message.TimestampMs;
+        if (_schedule is not null && timestamp >= _schedule.NextDueMs && _schedule.TryTakeDue(timestamp, out var due))
+        {
+            aggregator.UseRules(due!.RuleSet.Options);
+            Log.RulesSwitched(_logger, due.Version, due.EffectiveFromMs, timestamp);
         }
+
+        var partition = message.Partition;
+        if (message.ValueIsNull || !aggregator.TryApply(message.Value, timestamp, partition))
+        {
+            Interlocked.Increment(ref _rejected);
+            Log.Rejected(_logger, partition, message.Offset);
+        }
+
+        Interlocked.Increment(ref _applied);
+        Advance(partition, message.Offset + 1);
     }
 
     private void Advance(int partition, long next)
@@ -287,6 +253,28 @@ public sealed partial class CounterpartyWorker : IDisposable
     {
         Stop();
         _stop.Dispose();
+    }
+
+    // The loop's callbacks (a struct, so the loop's generic code is specialized for it).
+    private readonly struct LoopHandler(CounterpartyWorker owner, CounterpartyAggregator aggregator) : INativeConsumeHandler
+    {
+        public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+        {
+            Interlocked.Add(ref owner._partitions, partitions.Count);
+            Log.PartitionsAssigned(owner._logger, partitions.Count);
+            owner._assigned.TrySetResult();
+            return partitions.Select(owner.StartPosition);
+        }
+
+        public void OnRevoked(List<TopicPartitionOffset> partitions, bool lost) => Interlocked.Add(ref owner._partitions, -partitions.Count);
+
+        public void OnPass() => owner.OnPass();
+
+        public void OnRecord(in NativeMessage message) => owner.OnRecord(aggregator, in message);
+
+        public void OnConsumerError(Error consumerError) => Log.ConsumerError(owner._logger, consumerError.Code, consumerError.Reason);
+
+        public void OnConsumeFailed(ErrorCode code, string reason) => Log.ConsumeFailed(owner._logger, code, reason);
     }
 
     private static partial class Log

@@ -160,6 +160,7 @@ public sealed partial class EngineWorker : IDisposable
         Volatile.Write(ref _ruleSet, rules);
         Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
+        var offsets = new PartitionOffsets(OffsetStoreInterval);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
@@ -180,9 +181,10 @@ public sealed partial class EngineWorker : IDisposable
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                StoreJudgedOffsets(c, merge);
+                offsets.Store(c);
                 foreach (var p in partitions)
                 {
+                    offsets.Forget(p.Topic, p.Partition.Value);
                     merge.Revoke(p.Topic, p.Partition.Value);
                 }
             })
@@ -190,6 +192,7 @@ public sealed partial class EngineWorker : IDisposable
             {
                 foreach (var p in partitions)
                 {
+                    offsets.Forget(p.Topic, p.Partition.Value);
                     merge.Revoke(p.Topic, p.Partition.Value);
                 }
             })
@@ -201,7 +204,6 @@ public sealed partial class EngineWorker : IDisposable
         using var poller = new NativePoller(consumer);
         var token = _stop.Token;
         var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
-        var offsetsStoredAt = Stopwatch.GetTimestamp();
         var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         try
         {
@@ -226,7 +228,7 @@ public sealed partial class EngineWorker : IDisposable
                     var (topic, partition) = merge.Describe(record.Source);
                     Judge(rules, topic, partition, in record);
                     Advance(topic, partition, record.Offset + 1);
-                    merge.MarkJudged(record.Source, record.Offset + 1);
+                    offsets.MarkDone(topic, partition, record.Offset + 1);
                     TimestampMerge.Release(ref record);
                 }
 
@@ -235,11 +237,7 @@ public sealed partial class EngineWorker : IDisposable
                     Volatile.Write(ref _lastJudgedTicks, Stopwatch.GetTimestamp());
                 }
 
-                if (Stopwatch.GetElapsedTime(offsetsStoredAt, now) >= OffsetStoreInterval)
-                {
-                    StoreJudgedOffsets(consumer, merge);
-                    offsetsStoredAt = now;
-                }
+                offsets.StoreIfDue(consumer, now);
 
                 Volatile.Write(ref _engineThreadAllocated, GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
 
@@ -279,7 +277,7 @@ public sealed partial class EngineWorker : IDisposable
         }
         finally
         {
-            StoreJudgedOffsets(consumer, merge);
+            offsets.Store(consumer);
             if (_checkpoints is not null)
             {
                 FinishCheckpoint(wait: true);
@@ -288,27 +286,6 @@ public sealed partial class EngineWorker : IDisposable
             }
 
             consumer.Close();
-        }
-    }
-
-    // Stores the next offset of every partition judged since the last call (one StoreOffset per partition per
-    // interval instead of one per record: each call allocates in the client).
-    private static void StoreJudgedOffsets(IConsumer<Ignore, Ignore> consumer, TimestampMerge merge)
-    {
-        for (var source = 0; source < merge.Sources; source++)
-        {
-            if (merge.TakeJudged(source) is var next and >= 0)
-            {
-                var (topic, partition) = merge.Describe(source);
-                try
-                {
-                    consumer.StoreOffset(new TopicPartitionOffset(topic, partition, next));
-                }
-                catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
-                {
-                    // The partition was revoked meanwhile; its new owner resumes from its own position.
-                }
-            }
         }
     }
 

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using FraudShield.Ingest.Kafka;
+
+namespace FraudShield.Ingest.Tests.Kafka;
+
+public sealed class PartitionOffsetsTests(EmbeddedKafkaFixture fixture) : IClassFixture<EmbeddedKafkaFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public void Store_AfterSeveralMarks_StoresTheLatestOfEachPartitionOnce()
+    {
+        var (topic, consumer) = AssignedConsumer(partitions: 2, assign: 2);
+        using (consumer)
+        {
+            var offsets = new PartitionOffsets();
+            offsets.MarkDone(topic, 0, 5);
+            offsets.MarkDone(topic, 1, 3);
+            offsets.MarkDone(topic, 0, 7);
+
+            Assert.Equal(2, offsets.Store(consumer));
+            Assert.Equal(-1, offsets.Pending(topic, 0));
+            Assert.Equal(0, offsets.Store(consumer));
+
+            consumer.Commit();
+            var committed = consumer.Committed(Timeout).ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+            Assert.Equal(7, committed[0]);
+            Assert.Equal(3, committed[1]);
+        }
+    }
+
+    [Fact]
+    public void Store_PartitionNoLongerAssigned_SkipsItAndStoresTheOthers()
+    {
+        var (topic, consumer) = AssignedConsumer(partitions: 2, assign: 1);
+        using (consumer)
+        {
+            var offsets = new PartitionOffsets();
+            offsets.MarkDone(topic, 0, 4);
+            offsets.MarkDone(topic, 1, 9);
+
+            Assert.Equal(1, offsets.Store(consumer));
+            Assert.Equal(-1, offsets.Pending(topic, 1));
+        }
+    }
+
+    [Fact]
+    public void StoreIfDue_OnlyOncePerInterval_AndForgetDropsWhatIsPending()
+    {
+        var (topic, consumer) = AssignedConsumer(partitions: 1, assign: 1);
+        using (consumer)
+        {
+            var offsets = new PartitionOffsets(TimeSpan.FromHours(1));
+            offsets.MarkDone(topic, 0, 2);
+            Assert.False(offsets.StoreIfDue(consumer, Stopwatch.GetTimestamp()));
+            Assert.Equal(2, offsets.Pending(topic, 0));
+
+            var due = Stopwatch.GetTimestamp() + (2 * Stopwatch.Frequency * 3600);
+            Assert.True(offsets.StoreIfDue(consumer, due));
+            Assert.Equal(-1, offsets.Pending(topic, 0));
+
+            offsets.MarkDone(topic, 0, 3);
+            offsets.Forget(topic, 0);
+            Assert.Equal(-1, offsets.Pending(topic, 0));
+            Assert.Equal(0, offsets.Store(consumer));
+        }
+    }
+
+    private (string Topic, IConsumer<Ignore, Ignore> Consumer) AssignedConsumer(int partitions, int assign)
+    {
+        var topic = EmbeddedKafkaFixture.NewTopic("offsets");
+        fixture.Cluster.CreateTopic(topic, partitions);
+        var consumer = new ConsumerBuilder<Ignore, Ignore>(fixture.Options.CreateConsumerConfig("offsets-" + Guid.NewGuid().ToString("N"))).Build();
+        consumer.Assign(Enumerable.Range(0, assign).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        return (topic, consumer);
+    }
+}
