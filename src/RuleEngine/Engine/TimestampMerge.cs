@@ -69,18 +69,6 @@ internal sealed class TimestampMerge
     /// <summary>Number of source indexes (see <see cref="SourceOf"/>).</summary>
     public int Sources => _sources.Count;
 
-    /// <summary>Notes that the records of <paramref name="source"/> before <paramref name="next"/> were judged.</summary>
-    public void MarkJudged(int source, long next) => _sources[source].Judged = next;
-
-    /// <summary>The next offset judged on <paramref name="source"/> since the last call, or -1 when none; clears it.</summary>
-    public long TakeJudged(int source)
-    {
-        var s = _sources[source];
-        var next = s.Judged;
-        s.Judged = -1;
-        return next;
-    }
-
     /// <summary>Records buffered across all partitions.</summary>
     public int Buffered { get; private set; }
 
@@ -151,7 +139,6 @@ internal sealed class TimestampMerge
             if (s.Topic == topic && s.Partition == partition)
             {
                 s.Assigned = false;
-                s.Judged = -1;
                 while (s.Queue.TryDequeue(out var record))
                 {
                     Release(ref record);
@@ -253,8 +240,5 @@ internal sealed class TimestampMerge
         public bool Heard { get; set; } = true;
 
         public bool Assigned { get; set; } = true;
-
-        /// <summary>Next offset after the records judged since the offsets were last stored; -1 when none.</summary>
-        public long Judged { get; set; } = -1;
     }
 }
