@@ -204,7 +204,7 @@ internal sealed class BenchRunner
 
         var steps = Schedule(s);
         var clock = new BenchClock();
-        var city = new CitySimulator(new CityOptions { Residents = s.Residents }, s.Seed);
+        var city = new CitySimulator(new CityOptions { Residents = s.Residents, InternationalCallShare = InternationalCallShare(s) }, s.Seed);
         var maxRate = steps.Max(x => x.Rate);
         var scenarioEvery = s.ScenarioEvery ?? (int)Math.Clamp(maxRate / 5, 1, 1000);
         using var generator = new LoadGenerator(kafka, city, clock, steps, scenarioEvery);
@@ -447,6 +447,21 @@ internal sealed class BenchRunner
             LagMax = steps.Max(x => x.LagMax),
             QueueFullWaits = steps.Sum(x => x.QueueFullWaits),
         };
+    }
+
+    /// <summary>
+    /// Benign calls that are international: the simulator's 2 %, or fewer when the offered rate gives each resident more
+    /// calls than a person makes, so that a resident receives about one overseas call every two days whatever the rate.
+    /// At a bench's rates (thousands of events/s over thousands of residents) 2 % would give every resident hours of
+    /// overseas calls an hour, and the party rules (R01, then R09, R11, R17) would fire on benign traffic at a rate that
+    /// grows through the run: a soak would measure the simulator, not a steady load.
+    /// </summary>
+    internal static double InternationalCallShare(BenchSettings s)
+    {
+        const double OverseasCallsPerResidentSecond = 0.5 / 86_400;
+        var peakRate = Math.Max(s.Rate, s.RampTo ?? 0);
+        var callsPerResidentSecond = 0.8 * peakRate / Math.Max(1, s.Residents);
+        return callsPerResidentSecond <= 0 ? 0.02 : Math.Min(0.02, OverseasCallsPerResidentSecond / callsPerResidentSecond);
     }
 
     /// <summary>The load schedule: warm-up then the fixed rate, a ramp, or the find-max staircase.</summary>

@@ -26,6 +26,12 @@ public sealed record CityOptions
 
     /// <summary>Listed mule accounts.</summary>
     public int ListedAccounts { get; init; } = 200;
+
+    /// <summary>
+    /// Share of benign calls that are international (default 2 %). A load bench offering many events per resident lowers
+    /// it, or every resident would sum hours of overseas calls (R01) within minutes.
+    /// </summary>
+    public double InternationalCallShare { get; init; } = 0.02;
 }
 
 /// <summary>What one injected seed scenario consists of, so callers can check the alert it must produce.</summary>
@@ -141,7 +147,7 @@ public sealed class CitySimulator
         var b = (a + 1 + _random.Next(_options.Residents - 1)) % _options.Residents;
         if (roll < 80)
         {
-            var international = roll < 2;
+            var international = _random.NextDouble() < _options.InternationalCallShare;
             var duration = international ? _random.Next(20, 300) : _random.Next(5, 900);
             return Call(ResidentNumber(b), ResidentNumber(a), nowMs - (duration * 1000L), duration, _random.Next(10) < 8, international);
         }
