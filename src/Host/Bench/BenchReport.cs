@@ -180,10 +180,10 @@ internal static class BenchReport
             b.Append('\n');
         }
 
-        b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | B/event (excl. generator) | B/event (engine thread) | working set MiB | GC heap MiB |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|\n");
+        b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | B/event (excl. generator) | B/event (engine thread) | working set MiB | GC heap MiB | of which pinned (FASTER log pages) MiB |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|\n");
         foreach (var x in r.Steps)
         {
-            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} | {x.EngineThreadBytesPerEvent:F1} | {x.WorkingSetMiB:F0} | {x.GcHeapMiB:F0} |\n");
+            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} | {x.EngineThreadBytesPerEvent:F1} | {x.WorkingSetMiB:F0} | {x.GcHeapMiB:F0} | {x.PinnedHeapMiB:F0} |\n");
         }
 
         if (!s.FindMax && s.Warmup > 0)

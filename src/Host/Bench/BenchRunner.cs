@@ -110,6 +110,12 @@ internal sealed record StepResult
     /// <summary>Managed heap size after the last GC at the end of the step (MiB).</summary>
     public double GcHeapMiB { get; init; }
 
+    /// <summary>
+    /// Of the managed heap, the pinned object heap after the last GC (MiB): FASTER's in-memory log pages live there,
+    /// growing until each store's log reaches its memory size (<c>MemorySizeBits</c>).
+    /// </summary>
+    public double PinnedHeapMiB { get; init; }
+
     /// <summary>Bytes allocated by the engine's consume thread per event (Confluent's per-message objects included).</summary>
     public double EngineThreadBytesPerEvent { get; init; }
 
@@ -311,6 +317,7 @@ internal sealed class BenchRunner
                     Gen2 = after.Gen2 - before.Gen2,
                     WorkingSetMiB = after.WorkingSet / 1048576.0,
                     GcHeapMiB = after.GcHeap / 1048576.0,
+                    PinnedHeapMiB = after.PinnedHeap / 1048576.0,
                     GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
                     AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
@@ -648,11 +655,12 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap)
     {
         public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
         {
             using var process = Process.GetCurrentProcess();
+            var memory = GC.GetGCMemoryInfo();
             return new Snapshot(
                 Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
                 engine.EventsProcessed + engine.EventsDeadLettered,
@@ -667,7 +675,8 @@ internal sealed class BenchRunner
                 generator.QueueFullWaits,
                 engine.EngineThreadAllocatedBytes,
                 process.WorkingSet64,
-                GC.GetGCMemoryInfo().HeapSizeBytes);
+                memory.HeapSizeBytes,
+                memory.GenerationInfo.Length > 4 ? memory.GenerationInfo[4].SizeAfterBytes : 0);
         }
     }
 }
