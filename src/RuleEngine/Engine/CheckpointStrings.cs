@@ -66,7 +66,7 @@ internal sealed class CheckpointStrings
         try
         {
             byte[] bytes;
-            using (var file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite))
+            using (var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
             {
                 if (manifest.StringsBytes < 0 || file.Length < manifest.StringsBytes)
                 {
