@@ -1,4 +1,4 @@
-
+using System.Text.Json.Serialization;
 namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>The next offset to read in one input partition, as of a checkpoint.</summary>
@@ -41,6 +41,13 @@ public sealed record CheckpointManifest
 
     /// <summary>XxHash3 of those bytes; a file rewritten differently since (or a manifest without strings) fails it.</summary>
     public ulong StringsHash { get; init; }
+
+    /// <summary>
+    /// The string table inline, as manifests carried it before the strings file existed: read so that their
+    /// checkpoints still recover, never written.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Strings { get; init; }
 }
 
 /// <summary>
@@ -71,7 +78,7 @@ public sealed class EngineCheckpoints
         ArgumentNullException.ThrowIfNull(stores);
 
         // Ids in a checkpoint whose strings disagree would name other strings than they did: try an older one.
-        return _folder.Recover(stores.Parties, stores.Pairs, manifest => _strings.TryRead(manifest) is { } saved && TryAlignStrings(stores.Strings, saved));
+        return _folder.Recover(stores.Parties, stores.Pairs, manifest => (manifest.Strings ?? _strings.TryRead(manifest)) is { } saved && TryAlignStrings(stores.Strings, saved));
     }
 
     /// <summary>

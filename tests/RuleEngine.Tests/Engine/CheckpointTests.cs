@@ -211,4 +211,33 @@ public sealed class CheckpointTests
         using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
         Assert.Null(after.Recovered);
     }
+
+    [Fact]
+    public void Recover_ManifestWithInlineStrings_StillRecovers()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        string[] table;
+        using (var before = new EngineHarness(directory: dir.Path))
+        {
+            before.Stores.Strings.Intern("station-1");
+            table = before.Stores.Strings.Snapshot();
+            Take(before, checkpoints, 1);
+        }
+
+        // As a manifest written before the strings file existed reads: the table inline, no count, bytes or hash.
+        var path = Directory.GetFiles(folder, "*.json").Single();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json.Remove("string_count");
+        json.Remove("strings_bytes");
+        json.Remove("strings_hash");
+        json["strings"] = new System.Text.Json.Nodes.JsonArray([.. table.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
+        File.WriteAllText(path, json.ToJsonString());
+        File.Delete(Path.Combine(folder, CheckpointStrings.FileName));
+
+        using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
+        Assert.Equal(1, after.Recovered?.Sequence);
+        Assert.Equal(table, after.Stores.Strings.Snapshot());
+    }
 }
