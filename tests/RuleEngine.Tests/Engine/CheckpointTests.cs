@@ -24,6 +24,23 @@ public sealed class CheckpointTests
         return manifest;
     }
 
+    // Rewrites the folder's only manifest as manifests were written before the strings file: without its count, bytes
+    // and hash, and with the string table inline when given.
+    private static void RewriteAsPreStringsFile(string folder, string[]? inlineStrings)
+    {
+        var path = Directory.GetFiles(folder, "*.json").Single();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json.Remove("string_count");
+        json.Remove("strings_bytes");
+        json.Remove("strings_hash");
+        if (inlineStrings is not null)
+        {
+            json["strings"] = new System.Text.Json.Nodes.JsonArray([.. inlineStrings.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
+        }
+
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
     [Fact]
     public void Recover_AfterCheckpoint_StateContinuesTheIncident()
     {
@@ -201,12 +218,7 @@ public sealed class CheckpointTests
         }
 
         // As a manifest written before the strings file existed reads: no strings, no hash.
-        var path = Directory.GetFiles(folder, "*.json").Single();
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        json.Remove("string_count");
-        json.Remove("strings_bytes");
-        json.Remove("strings_hash");
-        File.WriteAllText(path, json.ToJsonString());
+        RewriteAsPreStringsFile(folder, inlineStrings: null);
 
         using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
         Assert.Null(after.Recovered);
@@ -227,13 +239,7 @@ public sealed class CheckpointTests
         }
 
         // As a manifest written before the strings file existed reads: the table inline, no count, bytes or hash.
-        var path = Directory.GetFiles(folder, "*.json").Single();
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        json.Remove("string_count");
-        json.Remove("strings_bytes");
-        json.Remove("strings_hash");
-        json["strings"] = new System.Text.Json.Nodes.JsonArray([.. table.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
-        File.WriteAllText(path, json.ToJsonString());
+        RewriteAsPreStringsFile(folder, inlineStrings: table);
         File.Delete(Path.Combine(folder, CheckpointStrings.FileName));
 
         using var after = new EngineHarness(directory: dir.Path, recover: new EngineCheckpoints(folder).Recover);
