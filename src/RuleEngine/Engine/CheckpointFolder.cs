@@ -95,19 +95,27 @@ internal sealed class CheckpointFolder
 
         var manifests = Manifests().ToList();
         var kept = manifests.Take(2).ToList();
-        foreach (var old in manifests.Skip(2))
+        var old = manifests.Skip(2).ToList();
+        PurgeUnreferenced(first, old.Select(m => m.Parties), kept.Select(m => m.Parties));
+        PurgeUnreferenced(second, old.Select(m => m.Pairs), kept.Select(m => m.Pairs));
+        foreach (var dropped in old)
         {
-            if (!kept.Any(k => k.Parties == old.Parties))
-            {
-                first.Purge(old.Parties);
-            }
+            File.Delete(FileOf(dropped.Sequence));
+        }
+    }
 
-            if (!kept.Any(k => k.Pairs == old.Pairs))
+    // A FASTER token serves as index, log or both, and incremental checkpoints share them: a token goes once no kept
+    // checkpoint names it in either role.
+    private static void PurgeUnreferenced<T>(FasterStore<T> store, IEnumerable<StoreCheckpoint> dropped, IEnumerable<StoreCheckpoint> kept)
+        where T : unmanaged
+    {
+        var referenced = kept.SelectMany(k => new[] { k.Index, k.Log }).ToHashSet();
+        foreach (var token in dropped.SelectMany(d => new[] { d.Index, d.Log }).Distinct())
+        {
+            if (!referenced.Contains(token))
             {
-                second.Purge(old.Pairs);
+                store.Purge(token);
             }
-
-            File.Delete(FileOf(old.Sequence));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using FraudShield.RuleEngine.State;
 namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>The next offset to read in one input partition, as of a checkpoint.</summary>
@@ -20,11 +21,11 @@ public sealed record CheckpointManifest
     /// <summary>Wall-clock time the checkpoint was taken (epoch ms).</summary>
     public required long CreatedMs { get; init; }
 
-    /// <summary>FASTER token of the party store.</summary>
-    public required Guid Parties { get; init; }
+    /// <summary>The party store's checkpoint (a bare token in manifests written before incremental checkpoints).</summary>
+    public required StoreCheckpoint Parties { get; init; }
 
-    /// <summary>FASTER token of the payer-payee store.</summary>
-    public required Guid Pairs { get; init; }
+    /// <summary>The payer-payee store's checkpoint.</summary>
+    public required StoreCheckpoint Pairs { get; init; }
 
     /// <summary>Where to resume each input partition.</summary>
     public required IReadOnlyList<PartitionPosition> Positions { get; init; }

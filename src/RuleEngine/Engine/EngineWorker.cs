@@ -392,11 +392,11 @@ public sealed partial class EngineWorker : IDisposable
             {
                 Sequence = (previous?.Sequence ?? 0) + 1,
                 CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                Parties = parties.Token,
-                Pairs = pairs.Token,
+                Parties = default,
+                Pairs = default,
                 Positions = positions,
             };
-            _pendingCheckpoint = new PendingCheckpoint(manifest, Task.WhenAll(parties.Completion, pairs.Completion), started, Stopwatch.GetElapsedTime(started));
+            _pendingCheckpoint = new PendingCheckpoint(manifest, parties.Completion, pairs.Completion, started, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
         {
@@ -441,7 +441,8 @@ public sealed partial class EngineWorker : IDisposable
                 return;
             }
 
-            var committed = _checkpoints!.Commit(pending.Manifest, _stores);
+            var manifest = pending.Manifest with { Parties = pending.Parties.Result, Pairs = pending.Pairs.Result };
+            var committed = _checkpoints!.Commit(manifest, _stores);
             Volatile.Write(ref _lastCheckpoint, committed);
             Interlocked.Increment(ref _checkpointsTaken);
             if (_logger.IsEnabled(LogLevel.Debug))
@@ -456,8 +457,12 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    // A checkpoint whose version cut is made and whose files FASTER is writing.
-    private sealed record PendingCheckpoint(CheckpointManifest Manifest, Task Completion, long Started, TimeSpan Pause);
+    // A checkpoint whose version cut is made and whose files FASTER is writing; its manifest gets the stores'
+    // checkpoints once they are written.
+    private sealed record PendingCheckpoint(CheckpointManifest Manifest, Task<StoreCheckpoint> Parties, Task<StoreCheckpoint> Pairs, long Started, TimeSpan Pause)
+    {
+        public Task Completion { get; } = Task.WhenAll(Parties, Pairs);
+    }
 
     private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {

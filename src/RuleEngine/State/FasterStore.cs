@@ -23,6 +23,13 @@ public sealed record FasterStoreOptions
     /// rises and lookups stay correct.
     /// </summary>
     public long ExpectedEntries { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// Every how many checkpoints of <see cref="FasterStore{TValue}.BeginCheckpoint"/> one is full (the hash index and
+    /// the log's whole in-memory part); the ones between are incremental where FASTER can (only the records changed
+    /// since, appended to the last snapshot's delta file). 1 makes every checkpoint full.
+    /// </summary>
+    public int FullCheckpointEvery { get; init; } = 30;
 }
 
 /// <summary>
@@ -38,6 +45,10 @@ public sealed class FasterStore<TValue> : IDisposable
     private readonly string _directory;
     private readonly bool _ownsDirectory;
     private readonly List<FasterSession<TValue>> _sessions = [];
+    private readonly string _checkpointDirectory;
+    private readonly int _fullEvery;
+    private Guid _index;
+    private int _sinceFull;
 
     /// <summary>Creates the store in <paramref name="options"/>.Directory, or in a new temporary folder.</summary>
     public FasterStore(string name, FasterStoreOptions options)
@@ -48,6 +59,8 @@ public sealed class FasterStore<TValue> : IDisposable
             ? Path.Combine(Path.GetTempPath(), "fraudshield", $"{name}-{Environment.ProcessId}-{Guid.NewGuid():N}")
             : Path.Combine(options.Directory, name);
         System.IO.Directory.CreateDirectory(_directory);
+        _checkpointDirectory = Path.Combine(_directory, "checkpoints");
+        _fullEvery = Math.Max(1, options.FullCheckpointEvery);
         _device = Devices.CreateLogDevice(Path.Combine(_directory, "hlog.log"), preallocateFile: false, deleteOnClose: _ownsDirectory);
         _kv = new FasterKV<long, TValue>(
             options.IndexBuckets,
@@ -57,17 +70,18 @@ public sealed class FasterStore<TValue> : IDisposable
                 MemorySizeBits = options.MemorySizeBits,
                 PageSizeBits = Math.Min(options.PageSizeBits, options.MemorySizeBits - 1),
             },
-            new CheckpointSettings { CheckpointDir = Path.Combine(_directory, "checkpoints"), RemoveOutdated = false });
+            new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false });
     }
 
     /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
     public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
     /// <summary>
-    /// Takes a full snapshot checkpoint (index and log) and returns its token. Call it from the thread that owns this
-    /// store's writing session, between operations, so the snapshot reflects exactly the operations done so far.
+    /// Takes a full snapshot checkpoint (index and log) and returns its token: the table snapshots' checkpoint. Call it
+    /// from the thread that owns this store's writing session, between operations, so the snapshot reflects exactly
+    /// the operations done so far.
     /// </summary>
-    public Guid Checkpoint()
+    public Guid CheckpointFull()
     {
         var (success, token) = _kv.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
         if (!success)
@@ -75,21 +89,36 @@ public sealed class FasterStore<TValue> : IDisposable
             throw new InvalidOperationException($"FASTER could not take a checkpoint of {_directory}.");
         }
 
+        _index = token;
+        _sinceFull = 0;
         return token;
     }
 
     /// <summary>
-    /// Starts a full snapshot checkpoint (index and log) without waiting for it to be written: returns as soon as the
-    /// store has moved to its next version, so the checkpoint holds exactly the operations done before the call and
-    /// none after. Call it from the thread that owns this store's writing session, between operations; keep operating
-    /// while <see cref="FasterCheckpoint.Completion"/> writes the files in the background (FASTER's concurrent
-    /// prefix recovery: operations of the new version never touch the records being written).
+    /// <see cref="BeginCheckpoint"/> and waits for its files: for a writer that may pause (the counterparty stage).
+    /// </summary>
+    public StoreCheckpoint Checkpoint() => BeginCheckpoint().Completion.GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts a snapshot checkpoint without waiting for it to be written: returns as soon as the store has moved to its
+    /// next version, so the checkpoint holds exactly the operations done before the call and none after. Call it from
+    /// the thread that owns this store's writing session, between operations; keep operating while
+    /// <see cref="FasterCheckpoint.Completion"/> writes the files in the background (FASTER's concurrent prefix
+    /// recovery: operations of the new version never touch the records being written).
+    /// One in <see cref="FasterStoreOptions.FullCheckpointEvery"/> (and the first of a process, and the one after a
+    /// failed one) is full: the hash index and the log's whole in-memory part. The others are incremental where FASTER
+    /// can (the last snapshot's records have not been flushed to the log since): only the records changed since are
+    /// appended to that snapshot's delta file, and the index of the last full checkpoint serves their recovery.
     /// </summary>
     /// <exception cref="InvalidOperationException">A checkpoint is already running, or the version did not move within 30 s.</exception>
     public FasterCheckpoint BeginCheckpoint()
     {
         var version = _kv.SystemState.Version;
-        if (!_kv.TryInitiateFullCheckpoint(out var token, CheckpointType.Snapshot))
+        var full = _index == Guid.Empty || Volatile.Read(ref _sinceFull) + 1 >= _fullEvery;
+        var started = full
+            ? _kv.TryInitiateFullCheckpoint(out var token, CheckpointType.Snapshot)
+            : _kv.TryInitiateHybridLogCheckpoint(out token, CheckpointType.Snapshot, tryIncremental: true);
+        if (!started)
         {
             throw new InvalidOperationException($"FASTER could not start a checkpoint of {_directory}: one is already running.");
         }
@@ -97,10 +126,10 @@ public sealed class FasterStore<TValue> : IDisposable
         // The shift to the next version needs no I/O, only every session to acknowledge it (they are all idle, between
         // operations, on the calling thread).
         var spin = default(SpinWait);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         while (_kv.SystemState.Version <= version)
         {
-            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(begun) > TimeSpan.FromSeconds(30))
             {
                 throw new InvalidOperationException($"FASTER did not reach the next version of {_directory} within 30 s.");
             }
@@ -109,14 +138,78 @@ public sealed class FasterStore<TValue> : IDisposable
             spin.SpinOnce();
         }
 
-        return new FasterCheckpoint(token, _kv.CompleteCheckpointAsync().AsTask());
+        if (full)
+        {
+            _index = token;
+            Volatile.Write(ref _sinceFull, 0);
+        }
+        else
+        {
+            Interlocked.Increment(ref _sinceFull);
+        }
+
+        return new FasterCheckpoint(CompleteAsync(new StoreCheckpoint(_index, token, version)));
     }
 
-    /// <summary>Restores the store to checkpoint <paramref name="token"/>; call before any session is opened.</summary>
-    public void Recover(Guid token) => _kv.Recover(token);
+    private async Task<StoreCheckpoint> CompleteAsync(StoreCheckpoint begun)
+    {
+        try
+        {
+            await _kv.CompleteCheckpointAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // A delta file may end in a torn write: the next checkpoint starts afresh.
+            Volatile.Write(ref _sinceFull, int.MaxValue - 1);
+            throw;
+        }
 
-    /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
+        // Nothing else appends to this delta file before the next checkpoint begins, which is after this one completed.
+        return begun with { DeltaBytes = DeltaFile(begun.Log) is { Exists: true } delta ? delta.Length : 0 };
+    }
+
+    /// <summary>Restores the store to the full checkpoint <paramref name="token"/>; call before any session is opened.</summary>
+    public void Recover(Guid token) => Recover(StoreCheckpoint.Full(token));
+
+    /// <summary>
+    /// Restores the store to <paramref name="checkpoint"/>; call before any session is opened. The log checkpoint's
+    /// delta file is cut back to the bytes the checkpoint covers first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The delta file is shorter than the checkpoint says (torn or replaced), or FASTER recovered another version.</exception>
+    public void Recover(StoreCheckpoint checkpoint)
+    {
+        if (checkpoint.DeltaBytes >= 0 && DeltaFile(checkpoint.Log) is { Exists: true } delta && delta.Length != checkpoint.DeltaBytes)
+        {
+            if (delta.Length < checkpoint.DeltaBytes)
+            {
+                throw new InvalidOperationException($"The delta file of checkpoint {checkpoint.Log} holds {delta.Length} bytes, fewer than the {checkpoint.DeltaBytes} it was committed with.");
+            }
+
+            using var file = new FileStream(delta.FullName, FileMode.Open, FileAccess.Write, FileShare.None);
+            file.SetLength(checkpoint.DeltaBytes);
+            file.Flush(flushToDisk: true);
+        }
+        else if (checkpoint.DeltaBytes > 0 && !DeltaFile(checkpoint.Log).Exists)
+        {
+            throw new InvalidOperationException($"The delta file of checkpoint {checkpoint.Log} is missing.");
+        }
+
+        var recovered = _kv.Recover(checkpoint.Index, checkpoint.Log);
+        if (checkpoint.Version >= 0 && recovered != checkpoint.Version)
+        {
+            throw new InvalidOperationException($"FASTER recovered version {recovered} of checkpoint {checkpoint.Log}, not the committed {checkpoint.Version}.");
+        }
+
+        // The next checkpoint is full: it must not extend a delta file another process may have written past this point.
+        _index = checkpoint.Index;
+        Volatile.Write(ref _sinceFull, int.MaxValue - 1);
+    }
+
+    /// <summary>Deletes the files of checkpoint <paramref name="token"/> (its index and its log checkpoint).</summary>
     public void Purge(Guid token) => _kv.CheckpointManager.Purge(token);
+
+    // FASTER's name for a snapshot's delta file (DefaultCheckpointNamingScheme; one segment, the checkpoint devices' default).
+    private FileInfo DeltaFile(Guid log) => new(Path.Combine(_checkpointDirectory, "cpr-checkpoints", log.ToString(), "delta.dat.0"));
 
     /// <summary>Bytes of log written since the log began, in memory and on disk (records, including superseded versions).</summary>
     internal long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
@@ -182,9 +275,11 @@ public sealed class FasterStore<TValue> : IDisposable
 }
 
 /// <summary>A checkpoint begun by <see cref="FasterStore{TValue}.BeginCheckpoint"/>.</summary>
-/// <param name="Token">The FASTER checkpoint token (what <see cref="FasterStore{TValue}.Recover"/> takes).</param>
-/// <param name="Completion">Completes when the checkpoint's files are written; faults when writing failed.</param>
-public readonly record struct FasterCheckpoint(Guid Token, Task Completion);
+/// <param name="Completion">
+/// Completes when the checkpoint's files are written, with what recovers it (<see cref="FasterStore{TValue}.Recover(StoreCheckpoint)"/>);
+/// faults when writing failed.
+/// </param>
+public readonly record struct FasterCheckpoint(Task<StoreCheckpoint> Completion);
 
 /// <summary>One thread's handle on a <see cref="FasterStore{TValue}"/>. Not thread-safe, by FASTER's design.</summary>
 /// <typeparam name="TValue">The store's value type.</typeparam>

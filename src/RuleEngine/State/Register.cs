@@ -58,7 +58,7 @@ public sealed class Register : IDisposable
     internal void CountApplied() => Interlocked.Increment(ref _subjects);
 
     /// <summary>A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes.</summary>
-    internal Guid Checkpoint() => _store.Checkpoint();
+    internal Guid Checkpoint() => _store.CheckpointFull();
 
     /// <summary>Restores the store to checkpoint <paramref name="token"/> after <paramref name="subjects"/> subject records; before any session is opened.</summary>
     internal void Recover(Guid token, long subjects)

@@ -92,7 +92,7 @@ public sealed class Watchlist : IDisposable
     /// A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes, and save the
     /// <see cref="Filter"/> bits and <see cref="Count"/> with it.
     /// </summary>
-    internal Guid Checkpoint() => _store.Checkpoint();
+    internal Guid Checkpoint() => _store.CheckpointFull();
 
     /// <summary>Restores the store to checkpoint <paramref name="token"/> holding <paramref name="count"/> entries; before any session is opened.</summary>
     internal void Recover(Guid token, long count)

@@ -191,7 +191,7 @@ public sealed class CheckpointTests
         table.Intern("A");
         table.Intern("B");
         var (count, bytes, hash) = strings.Save(table);
-        var old = new CheckpointManifest { Sequence = 1, CreatedMs = 0, Parties = Guid.Empty, Pairs = Guid.Empty, Positions = [], StringCount = count, StringsBytes = bytes, StringsHash = hash };
+        var old = new CheckpointManifest { Sequence = 1, CreatedMs = 0, Parties = default, Pairs = default, Positions = [], StringCount = count, StringsBytes = bytes, StringsHash = hash };
         Assert.Equal(["A", "B"], strings.TryRead(old)!);
 
         // A new process whose table disagrees after "A" rewrites the file on its first save.

@@ -13,7 +13,7 @@ public sealed class FasterCheckpointTests : IDisposable
     [Fact]
     public async Task BeginCheckpoint_OperationsAfterTheCut_NotInTheCheckpoint()
     {
-        Guid token;
+        StoreCheckpoint checkpointed;
         using (var store = new FasterStore<long>("cpr", Options))
         using (var session = store.NewSession())
         {
@@ -23,7 +23,6 @@ public sealed class FasterCheckpointTests : IDisposable
             }
 
             var checkpoint = store.BeginCheckpoint();
-            token = checkpoint.Token;
 
             // The writer goes on while the checkpoint is written: overwrite, delete and add.
             for (var key = 1L; key <= 10_000; key++)
@@ -33,14 +32,14 @@ public sealed class FasterCheckpointTests : IDisposable
 
             session.Delete(5);
             session.Upsert(20_001, 1);
-            await checkpoint.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            checkpointed = await checkpoint.Completion.WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.True(session.TryRead(7, out var live));
             Assert.Equal(-7, live);
         }
 
         using var recovered = new FasterStore<long>("cpr", Options);
-        recovered.Recover(token);
+        recovered.Recover(checkpointed);
         using var reader = recovered.NewSession();
         for (var key = 1L; key <= 10_000; key++)
         {
@@ -64,8 +63,8 @@ public sealed class FasterCheckpointTests : IDisposable
         if (second is { } started)
         {
             // The first one had already been written (a fast disk): the second was a new checkpoint of its own.
-            await started.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.NotEqual(first.Token, started.Token);
+            var (one, two) = (await first.Completion, await started.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.True(two.Version > one.Version);
         }
         else
         {
@@ -73,8 +72,100 @@ public sealed class FasterCheckpointTests : IDisposable
         }
 
         var third = store.BeginCheckpoint();
-        await third.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.NotEqual(first.Token, third.Token);
+        Assert.True((await third.Completion.WaitAsync(TimeSpan.FromSeconds(30))).Version > (await first.Completion).Version);
+    }
+
+    [Fact]
+    public async Task BeginCheckpoint_BetweenFullOnes_WritesOnlyTheChangesAndEachRecoversItsOwnCut()
+    {
+        var options = Options with { FullCheckpointEvery = 3 };
+        var taken = new List<StoreCheckpoint>();
+        using (var store = new FasterStore<long>("incr", options))
+        using (var session = store.NewSession())
+        {
+            for (var key = 1L; key <= 10_000; key++)
+            {
+                session.Upsert(key, 0);
+            }
+
+            // Round r sets keys 1..100 to r: a full checkpoint, two incremental ones, then the next full one.
+            for (var round = 0L; round < 4; round++)
+            {
+                for (var key = 1L; key <= 100; key++)
+                {
+                    session.Upsert(key, round);
+                }
+
+                taken.Add(await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+            }
+        }
+
+        var (full, first, second, nextFull) = (taken[0], taken[1], taken[2], taken[3]);
+        Assert.Equal(full.Index, full.Log);
+        Assert.Equal(0, full.DeltaBytes);
+        Assert.Equal((full.Index, full.Log), (first.Index, first.Log));
+        Assert.Equal((full.Index, full.Log), (second.Index, second.Log));
+        Assert.InRange(first.DeltaBytes, 1, second.DeltaBytes - 1);
+        Assert.NotEqual(full.Log, nextFull.Log);
+        Assert.Equal(nextFull.Index, nextFull.Log);
+
+        // 100 changed records of 10,000: the delta is a small part of the snapshot.
+        var snapshot = new FileInfo(Path.Combine(_directory, "incr", "checkpoints", "cpr-checkpoints", full.Log.ToString(), "snapshot.dat.0"));
+        Assert.True(first.DeltaBytes * 10 < snapshot.Length, $"delta {first.DeltaBytes} B vs snapshot {snapshot.Length} B");
+
+        // Newest first, so that recovering an older one must cut away the deltas written after it.
+        for (var i = taken.Count - 1; i >= 0; i--)
+        {
+            using var recovered = new FasterStore<long>("incr", options);
+            recovered.Recover(taken[i]);
+            using var reader = recovered.NewSession();
+            Assert.True(reader.TryRead(50, out var changed));
+            Assert.Equal(i, changed);
+            Assert.True(reader.TryRead(5_000, out var untouched));
+            Assert.Equal(0, untouched);
+        }
+    }
+
+    [Fact]
+    public async Task Recover_DeltaFileShorterThanCommitted_Refused()
+    {
+        StoreCheckpoint incremental;
+        using (var store = new FasterStore<long>("torn", Options))
+        using (var session = store.NewSession())
+        {
+            session.Upsert(1, 1);
+            await store.BeginCheckpoint().Completion;
+            session.Upsert(1, 2);
+            incremental = await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(incremental.DeltaBytes > 0);
+        using var recovered = new FasterStore<long>("torn", Options);
+        var error = Assert.Throws<InvalidOperationException>(() => recovered.Recover(incremental with { DeltaBytes = incremental.DeltaBytes + 512 }));
+        Assert.Contains("fewer than", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BeginCheckpoint_AfterRecovery_IsFullUnderANewToken()
+    {
+        StoreCheckpoint incremental;
+        using (var store = new FasterStore<long>("after", Options))
+        using (var session = store.NewSession())
+        {
+            session.Upsert(1, 1);
+            await store.BeginCheckpoint().Completion;
+            session.Upsert(1, 2);
+            incremental = await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        using var recovered = new FasterStore<long>("after", Options);
+        recovered.Recover(incremental);
+        using var session2 = recovered.NewSession();
+        session2.Upsert(1, 3);
+        var next = await recovered.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(incremental.Log, next.Log);
+        Assert.Equal(next.Index, next.Log);
+        Assert.True(next.Version > incremental.Version);
     }
 
     public void Dispose()
