@@ -83,8 +83,8 @@ internal static class RecoveryReport
                 {
                     Sequence = 1,
                     CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    Parties = partiesCut.Token,
-                    Pairs = pairsCut.Token,
+                    Parties = partiesCut.Completion.Result,
+                    Pairs = pairsCut.Completion.Result,
                     Positions = [],
                 };
                 checkpoints.Commit(manifest, stores);
