@@ -8,7 +8,7 @@ public sealed class FasterCheckpointTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "fraudshield-tests", $"cpr-{Guid.NewGuid():N}");
 
-    private FasterStoreOptions Options => new() { Directory = _directory, IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 16 };
+    private FasterStoreOptions Options => new() { Directory = _directory, IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 16, FullCheckpointEvery = 30 };
 
     [Fact]
     public async Task BeginCheckpoint_OperationsAfterTheCut_NotInTheCheckpoint()
