@@ -126,18 +126,21 @@ public sealed class FasterCheckpointTests : IDisposable
         }
     }
 
+    // A store called name with key 1 written, a full checkpoint, key 1 rewritten and an incremental one.
+    private async Task<StoreCheckpoint> FullThenIncrementalAsync(string name)
+    {
+        using var store = new FasterStore<long>(name, Options);
+        using var session = store.NewSession();
+        session.Upsert(1, 1);
+        await store.BeginCheckpoint().Completion;
+        session.Upsert(1, 2);
+        return await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     [Fact]
     public async Task Recover_DeltaFileShorterThanCommitted_Refused()
     {
-        StoreCheckpoint incremental;
-        using (var store = new FasterStore<long>("torn", Options))
-        using (var session = store.NewSession())
-        {
-            session.Upsert(1, 1);
-            await store.BeginCheckpoint().Completion;
-            session.Upsert(1, 2);
-            incremental = await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        var incremental = await FullThenIncrementalAsync("torn");
 
         Assert.True(incremental.DeltaBytes > 0);
         using var recovered = new FasterStore<long>("torn", Options);
@@ -148,15 +151,7 @@ public sealed class FasterCheckpointTests : IDisposable
     [Fact]
     public async Task BeginCheckpoint_AfterRecovery_IsFullUnderANewToken()
     {
-        StoreCheckpoint incremental;
-        using (var store = new FasterStore<long>("after", Options))
-        using (var session = store.NewSession())
-        {
-            session.Upsert(1, 1);
-            await store.BeginCheckpoint().Completion;
-            session.Upsert(1, 2);
-            incremental = await store.BeginCheckpoint().Completion.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        var incremental = await FullThenIncrementalAsync("after");
 
         using var recovered = new FasterStore<long>("after", Options);
         recovered.Recover(incremental);
