@@ -132,23 +132,41 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("event_id"u8)) { return EventId; }
-            if (name.SequenceEqual("call_id"u8)) { return CallId; }
-            if (name.SequenceEqual("calling"u8)) { return Calling; }
-            if (name.SequenceEqual("presented"u8)) { return Presented; }
-            if (name.SequenceEqual("called"u8)) { return Called; }
-            if (name.SequenceEqual("direction"u8)) { return Direction; }
-            if (name.SequenceEqual("start_ms"u8)) { return StartMs; }
-            if (name.SequenceEqual("answer_ms"u8)) { return AnswerMs; }
-            if (name.SequenceEqual("end_ms"u8)) { return EndMs; }
-            if (name.SequenceEqual("duration_s"u8)) { return DurationS; }
-            if (name.SequenceEqual("answered"u8)) { return Answered; }
-            if (name.SequenceEqual("origin"u8)) { return Origin; }
-            if (name.SequenceEqual("origin_country"u8)) { return OriginCountry; }
-            if (name.SequenceEqual("imei"u8)) { return Imei; }
-            if (name.SequenceEqual("imsi"u8)) { return Imsi; }
-            if (name.SequenceEqual("cell_id"u8)) { return CellId; }
-            if (name.SequenceEqual("roaming"u8)) { return Roaming; }
+            switch (name.Length)
+            {
+                case 4:
+                    if (name.SequenceEqual("imei"u8)) { return Imei; }
+                    if (name.SequenceEqual("imsi"u8)) { return Imsi; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("called"u8)) { return Called; }
+                    if (name.SequenceEqual("end_ms"u8)) { return EndMs; }
+                    if (name.SequenceEqual("origin"u8)) { return Origin; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("call_id"u8)) { return CallId; }
+                    if (name.SequenceEqual("calling"u8)) { return Calling; }
+                    if (name.SequenceEqual("cell_id"u8)) { return CellId; }
+                    if (name.SequenceEqual("roaming"u8)) { return Roaming; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("event_id"u8)) { return EventId; }
+                    if (name.SequenceEqual("start_ms"u8)) { return StartMs; }
+                    if (name.SequenceEqual("answered"u8)) { return Answered; }
+                    break;
+                case 9:
+                    if (name.SequenceEqual("presented"u8)) { return Presented; }
+                    if (name.SequenceEqual("direction"u8)) { return Direction; }
+                    if (name.SequenceEqual("answer_ms"u8)) { return AnswerMs; }
+                    break;
+                case 10:
+                    if (name.SequenceEqual("duration_s"u8)) { return DurationS; }
+                    break;
+                case 14:
+                    if (name.SequenceEqual("origin_country"u8)) { return OriginCountry; }
+                    break;
+            }
+
             return -1;
         }
     }

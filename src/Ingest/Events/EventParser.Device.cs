@@ -107,14 +107,32 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("event_id"u8)) { return EventId; }
-            if (name.SequenceEqual("msisdn"u8)) { return Msisdn; }
-            if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
-            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
-            if (name.SequenceEqual("type"u8)) { return Type; }
-            if (name.SequenceEqual("package"u8)) { return Package; }
-            if (name.SequenceEqual("app_category"u8)) { return AppCategory; }
-            if (name.SequenceEqual("on_call"u8)) { return OnCall; }
+            switch (name.Length)
+            {
+                case 4:
+                    if (name.SequenceEqual("type"u8)) { return Type; }
+                    break;
+                case 5:
+                    if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("msisdn"u8)) { return Msisdn; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("package"u8)) { return Package; }
+                    if (name.SequenceEqual("on_call"u8)) { return OnCall; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("event_id"u8)) { return EventId; }
+                    break;
+                case 9:
+                    if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
+                    break;
+                case 12:
+                    if (name.SequenceEqual("app_category"u8)) { return AppCategory; }
+                    break;
+            }
+
             return -1;
         }
     }

@@ -105,13 +105,29 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("event_id"u8)) { return EventId; }
-            if (name.SequenceEqual("sender"u8)) { return Sender; }
-            if (name.SequenceEqual("receiver"u8)) { return Receiver; }
-            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
-            if (name.SequenceEqual("sender_class"u8)) { return SenderClass; }
-            if (name.SequenceEqual("keyword_flags"u8)) { return KeywordFlags; }
-            if (name.SequenceEqual("url_domains"u8)) { return UrlDomains; }
+            switch (name.Length)
+            {
+                case 5:
+                    if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("sender"u8)) { return Sender; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("event_id"u8)) { return EventId; }
+                    if (name.SequenceEqual("receiver"u8)) { return Receiver; }
+                    break;
+                case 11:
+                    if (name.SequenceEqual("url_domains"u8)) { return UrlDomains; }
+                    break;
+                case 12:
+                    if (name.SequenceEqual("sender_class"u8)) { return SenderClass; }
+                    break;
+                case 13:
+                    if (name.SequenceEqual("keyword_flags"u8)) { return KeywordFlags; }
+                    break;
+            }
+
             return -1;
         }
     }

@@ -120,17 +120,33 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("person_id"u8)) { return PersonId; }
-            if (name.SequenceEqual("msisdns"u8)) { return Msisdns; }
-            if (name.SequenceEqual("accounts"u8)) { return Accounts; }
-            if (name.SequenceEqual("birth_year"u8)) { return BirthYear; }
-            if (name.SequenceEqual("flags"u8)) { return Flags; }
-            if (name.SequenceEqual("address_id"u8)) { return AddressId; }
-            if (name.SequenceEqual("station_id"u8)) { return StationId; }
-            if (name.SequenceEqual("beat_id"u8)) { return BeatId; }
-            if (name.SequenceEqual("grid_id"u8)) { return GridId; }
-            if (name.SequenceEqual("grid_worker_id"u8)) { return GridWorkerId; }
-            if (name.SequenceEqual("family_msisdns"u8)) { return FamilyMsisdns; }
+            switch (name.Length)
+            {
+                case 5:
+                    if (name.SequenceEqual("flags"u8)) { return Flags; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("msisdns"u8)) { return Msisdns; }
+                    if (name.SequenceEqual("beat_id"u8)) { return BeatId; }
+                    if (name.SequenceEqual("grid_id"u8)) { return GridId; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("accounts"u8)) { return Accounts; }
+                    break;
+                case 9:
+                    if (name.SequenceEqual("person_id"u8)) { return PersonId; }
+                    break;
+                case 10:
+                    if (name.SequenceEqual("birth_year"u8)) { return BirthYear; }
+                    if (name.SequenceEqual("address_id"u8)) { return AddressId; }
+                    if (name.SequenceEqual("station_id"u8)) { return StationId; }
+                    break;
+                case 14:
+                    if (name.SequenceEqual("grid_worker_id"u8)) { return GridWorkerId; }
+                    if (name.SequenceEqual("family_msisdns"u8)) { return FamilyMsisdns; }
+                    break;
+            }
+
             return -1;
         }
     }

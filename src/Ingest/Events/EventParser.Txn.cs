@@ -165,17 +165,37 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("txn_id"u8)) { return TxnId; }
-            if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
-            if (name.SequenceEqual("status"u8)) { return Status; }
-            if (name.SequenceEqual("channel"u8)) { return Channel; }
-            if (name.SequenceEqual("type"u8)) { return Type; }
-            if (name.SequenceEqual("payer"u8)) { return Payer; }
-            if (name.SequenceEqual("payee"u8)) { return Payee; }
-            if (name.SequenceEqual("amount_minor"u8)) { return AmountMinor; }
-            if (name.SequenceEqual("currency"u8)) { return Currency; }
-            if (name.SequenceEqual("payer_balance_after_minor"u8)) { return PayerBalanceAfterMinor; }
-            if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
+            switch (name.Length)
+            {
+                case 4:
+                    if (name.SequenceEqual("type"u8)) { return Type; }
+                    break;
+                case 5:
+                    if (name.SequenceEqual("ts_ms"u8)) { return TsMs; }
+                    if (name.SequenceEqual("payer"u8)) { return Payer; }
+                    if (name.SequenceEqual("payee"u8)) { return Payee; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("txn_id"u8)) { return TxnId; }
+                    if (name.SequenceEqual("status"u8)) { return Status; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("channel"u8)) { return Channel; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("currency"u8)) { return Currency; }
+                    break;
+                case 9:
+                    if (name.SequenceEqual("device_id"u8)) { return DeviceId; }
+                    break;
+                case 12:
+                    if (name.SequenceEqual("amount_minor"u8)) { return AmountMinor; }
+                    break;
+                case 25:
+                    if (name.SequenceEqual("payer_balance_after_minor"u8)) { return PayerBalanceAfterMinor; }
+                    break;
+            }
+
             return -1;
         }
     }
@@ -185,10 +205,22 @@ public sealed partial class EventParser
     {
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("account"u8)) { return TxnFields.PayerAccount; }
-            if (name.SequenceEqual("msisdn"u8)) { return TxnFields.PayerMsisdn; }
-            if (name.SequenceEqual("customer_id"u8)) { return TxnFields.PayerCustomerId; }
-            if (name.SequenceEqual("age"u8)) { return TxnFields.PayerAge; }
+            switch (name.Length)
+            {
+                case 3:
+                    if (name.SequenceEqual("age"u8)) { return TxnFields.PayerAge; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("msisdn"u8)) { return TxnFields.PayerMsisdn; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("account"u8)) { return TxnFields.PayerAccount; }
+                    break;
+                case 11:
+                    if (name.SequenceEqual("customer_id"u8)) { return TxnFields.PayerCustomerId; }
+                    break;
+            }
+
             return -1;
         }
     }
@@ -198,10 +230,20 @@ public sealed partial class EventParser
     {
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("account"u8)) { return TxnFields.PayeeAccount; }
-            if (name.SequenceEqual("bank"u8)) { return TxnFields.PayeeBank; }
-            if (name.SequenceEqual("kind"u8)) { return TxnFields.PayeeKind; }
-            if (name.SequenceEqual("opened_ms"u8)) { return TxnFields.PayeeOpenedMs; }
+            switch (name.Length)
+            {
+                case 4:
+                    if (name.SequenceEqual("bank"u8)) { return TxnFields.PayeeBank; }
+                    if (name.SequenceEqual("kind"u8)) { return TxnFields.PayeeKind; }
+                    break;
+                case 7:
+                    if (name.SequenceEqual("account"u8)) { return TxnFields.PayeeAccount; }
+                    break;
+                case 9:
+                    if (name.SequenceEqual("opened_ms"u8)) { return TxnFields.PayeeOpenedMs; }
+                    break;
+            }
+
             return -1;
         }
     }

@@ -138,14 +138,30 @@ public sealed partial class EventParser
 
         public static int Match(ReadOnlySpan<byte> name)
         {
-            if (name.SequenceEqual("key_type"u8)) { return KeyType; }
-            if (name.SequenceEqual("key"u8)) { return Key; }
-            if (name.SequenceEqual("level"u8)) { return Level; }
-            if (name.SequenceEqual("typology"u8)) { return Typology; }
-            if (name.SequenceEqual("source"u8)) { return Source; }
-            if (name.SequenceEqual("case_ref"u8)) { return CaseRef; }
-            if (name.SequenceEqual("valid_from_ms"u8)) { return ValidFromMs; }
-            if (name.SequenceEqual("valid_to_ms"u8)) { return ValidToMs; }
+            switch (name.Length)
+            {
+                case 3:
+                    if (name.SequenceEqual("key"u8)) { return Key; }
+                    break;
+                case 5:
+                    if (name.SequenceEqual("level"u8)) { return Level; }
+                    break;
+                case 6:
+                    if (name.SequenceEqual("source"u8)) { return Source; }
+                    break;
+                case 8:
+                    if (name.SequenceEqual("key_type"u8)) { return KeyType; }
+                    if (name.SequenceEqual("typology"u8)) { return Typology; }
+                    if (name.SequenceEqual("case_ref"u8)) { return CaseRef; }
+                    break;
+                case 11:
+                    if (name.SequenceEqual("valid_to_ms"u8)) { return ValidToMs; }
+                    break;
+                case 13:
+                    if (name.SequenceEqual("valid_from_ms"u8)) { return ValidFromMs; }
+                    break;
+            }
+
             return -1;
         }
     }
