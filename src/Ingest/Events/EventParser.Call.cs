@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
@@ -16,7 +15,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is a valid call event.</returns>
     public bool TryParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out CallEvent e, out ParseError x) => p.ParseCall(b, out e, out x), out ev, out error);
+        => Guarded<CallEvent, CallBody>(utf8, out ev, out error);
 
     /// <summary>Parses a call event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -24,12 +23,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is a valid call event.</returns>
     public bool TryParseCall(in ReadOnlySequence<byte> data, out CallEvent ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out CallEvent e, out ParseError x) => p.ParseCall(b, out e, out x), out ev, out error);
+        => Guarded<CallEvent, CallBody>(data, out ev, out error);
 
-    private bool ParseCall(ReadOnlySpan<byte> utf8, out CallEvent ev, out ParseError error)
+    private bool ParseCall<TTokens>(scoped ref TTokens reader, out CallEvent ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -45,7 +44,7 @@ public sealed partial class EventParser
         var fields = new FieldTracker(CallRequired, CallFields.Names);
 
         int field;
-        while ((field = JsonRead.NextField<CallFields>(ref reader)) != -2)
+        while ((field = JsonRead.NextField<CallFields, TTokens>(ref reader)) != -2)
         {
             if (field < 0)
             {
@@ -53,7 +52,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -169,5 +168,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The call parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct CallBody : IEventBody<CallEvent>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out CallEvent ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseCall(ref reader, out ev, out error);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
@@ -15,7 +14,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out DeviceEvent e, out ParseError x) => p.ParseDevice(b, out e, out x), out ev, out error);
+        => Guarded<DeviceEvent, DeviceBody>(utf8, out ev, out error);
 
     /// <summary>Parses a device event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -23,12 +22,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseDevice(in ReadOnlySequence<byte> data, out DeviceEvent ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out DeviceEvent e, out ParseError x) => p.ParseDevice(b, out e, out x), out ev, out error);
+        => Guarded<DeviceEvent, DeviceBody>(data, out ev, out error);
 
-    private bool ParseDevice(ReadOnlySpan<byte> utf8, out DeviceEvent ev, out ParseError error)
+    private bool ParseDevice<TTokens>(scoped ref TTokens reader, out DeviceEvent ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -43,7 +42,7 @@ public sealed partial class EventParser
         var fields = new FieldTracker(DeviceRequired, DeviceFields.Names);
 
         int field;
-        while ((field = JsonRead.NextField<DeviceFields>(ref reader)) != -2)
+        while ((field = JsonRead.NextField<DeviceFields, TTokens>(ref reader)) != -2)
         {
             if (field < 0)
             {
@@ -51,7 +50,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -135,5 +134,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The device parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct DeviceBody : IEventBody<DeviceEvent>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out DeviceEvent ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseDevice(ref reader, out ev, out error);
     }
 }

@@ -27,11 +27,18 @@ public sealed partial class EventParser
             return false;
         }
 
+        // The kind field read over the fast tokens first; the reader decides when they bail or the kind is rejected.
+        var fast = new FastJsonTokens(utf8);
+        bool detected = DetectSignalKind(utf8, ref fast, out kind, out error) && !fast.Bailed;
         try
         {
-            if (!DetectSignalKind(utf8, out kind, out error))
+            if (!detected)
             {
-                return false;
+                var reader = new ReaderTokens(utf8);
+                if (!DetectSignalKind(utf8, ref reader, out kind, out error))
+                {
+                    return false;
+                }
             }
         }
         catch (JsonException)
@@ -68,14 +75,14 @@ public sealed partial class EventParser
         return TryLinearize(data, out var span, out error) && TryParseSignal(span, out kind, out sms, out device, out error);
     }
 
-    private static bool DetectSignalKind(ReadOnlySpan<byte> utf8, out SignalKind kind, out ParseError error)
+    private static bool DetectSignalKind<TTokens>(ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out SignalKind kind, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         kind = default;
 
         // Only a body that mentions "kind" pays for the top-level scan; the scan stops at the kind field.
         if (utf8.IndexOf("\"kind\""u8) >= 0)
         {
-            var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
             if (!BeginObject(ref reader, out error))
             {
                 return false;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
@@ -15,7 +14,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSms(ReadOnlySpan<byte> utf8, out SmsEvent ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out SmsEvent e, out ParseError x) => p.ParseSms(b, out e, out x), out ev, out error);
+        => Guarded<SmsEvent, SmsBody>(utf8, out ev, out error);
 
     /// <summary>Parses an SMS event from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -23,12 +22,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSms(in ReadOnlySequence<byte> data, out SmsEvent ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out SmsEvent e, out ParseError x) => p.ParseSms(b, out e, out x), out ev, out error);
+        => Guarded<SmsEvent, SmsBody>(data, out ev, out error);
 
-    private bool ParseSms(ReadOnlySpan<byte> utf8, out SmsEvent ev, out ParseError error)
+    private bool ParseSms<TTokens>(ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out SmsEvent ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -42,7 +41,7 @@ public sealed partial class EventParser
         var fields = new FieldTracker(SmsRequired, SmsFields.Names);
 
         int field;
-        while ((field = JsonRead.NextField<SmsFields>(ref reader)) != -2)
+        while ((field = JsonRead.NextField<SmsFields, TTokens>(ref reader)) != -2)
         {
             if (field < 0)
             {
@@ -50,7 +49,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -130,5 +129,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The sms parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct SmsBody : IEventBody<SmsEvent>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out SmsEvent ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseSms(utf8, ref reader, out ev, out error);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
@@ -14,7 +13,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSubject(ReadOnlySpan<byte> utf8, out SubjectRecord ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out SubjectRecord e, out ParseError x) => p.ParseSubject(b, out e, out x), out ev, out error);
+        => Guarded<SubjectRecord, SubjectBody>(utf8, out ev, out error);
 
     /// <summary>Parses a resident register record from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -22,12 +21,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseSubject(in ReadOnlySequence<byte> data, out SubjectRecord ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out SubjectRecord e, out ParseError x) => p.ParseSubject(b, out e, out x), out ev, out error);
+        => Guarded<SubjectRecord, SubjectBody>(data, out ev, out error);
 
-    private bool ParseSubject(ReadOnlySpan<byte> utf8, out SubjectRecord ev, out ParseError error)
+    private bool ParseSubject<TTokens>(ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out SubjectRecord ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -41,7 +40,7 @@ public sealed partial class EventParser
         var fields = new FieldTracker(SubjectRequired, SubjectFields.Names);
 
         int field;
-        while ((field = JsonRead.NextField<SubjectFields>(ref reader)) != -2)
+        while ((field = JsonRead.NextField<SubjectFields, TTokens>(ref reader)) != -2)
         {
             if (field < 0)
             {
@@ -49,7 +48,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -149,5 +148,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The subject parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct SubjectBody : IEventBody<SubjectRecord>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out SubjectRecord ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseSubject(utf8, ref reader, out ev, out error);
     }
 }

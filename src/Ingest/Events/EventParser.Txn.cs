@@ -16,7 +16,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseTxn(ReadOnlySpan<byte> utf8, out TxnEvent ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out TxnEvent e, out ParseError x) => p.ParseTxn(b, out e, out x), out ev, out error);
+        => Guarded<TxnEvent, TxnBody>(utf8, out ev, out error);
 
     /// <summary>Parses a bank transaction from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -24,12 +24,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseTxn(in ReadOnlySequence<byte> data, out TxnEvent ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out TxnEvent e, out ParseError x) => p.ParseTxn(b, out e, out x), out ev, out error);
+        => Guarded<TxnEvent, TxnBody>(data, out ev, out error);
 
-    private bool ParseTxn(ReadOnlySpan<byte> utf8, out TxnEvent ev, out ParseError error)
+    private bool ParseTxn<TTokens>(scoped ref TTokens reader, out TxnEvent ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -51,9 +51,9 @@ public sealed partial class EventParser
         {
             int field = scope switch
             {
-                Top => JsonRead.NextField<TxnFields>(ref reader),
-                InPayer => JsonRead.NextField<PayerFields>(ref reader),
-                _ => JsonRead.NextField<PayeeFields>(ref reader),
+                Top => JsonRead.NextField<TxnFields, TTokens>(ref reader),
+                InPayer => JsonRead.NextField<PayerFields, TTokens>(ref reader),
+                _ => JsonRead.NextField<PayeeFields, TTokens>(ref reader),
             };
             if (field == -2)
             {
@@ -72,7 +72,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -246,5 +246,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The txn parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct TxnBody : IEventBody<TxnEvent>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out TxnEvent ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseTxn(ref reader, out ev, out error);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
@@ -14,7 +13,7 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseWatchlistEntry(ReadOnlySpan<byte> utf8, out WatchlistEntry ev, out ParseError error)
-        => Guarded(utf8, static (EventParser p, ReadOnlySpan<byte> b, out WatchlistEntry e, out ParseError x) => p.ParseWatchlistEntry(b, out e, out x), out ev, out error);
+        => Guarded<WatchlistEntry, WatchlistBody>(utf8, out ev, out error);
 
     /// <summary>Parses a watchlist entry from a possibly multi-segment message (see the class remarks on span lifetime).</summary>
     /// <param name="data">The message bytes.</param>
@@ -22,12 +21,12 @@ public sealed partial class EventParser
     /// <param name="error">Why the message was rejected; default on success.</param>
     /// <returns>Whether the message is valid.</returns>
     public bool TryParseWatchlistEntry(in ReadOnlySequence<byte> data, out WatchlistEntry ev, out ParseError error)
-        => Guarded(data, static (EventParser p, ReadOnlySpan<byte> b, out WatchlistEntry e, out ParseError x) => p.ParseWatchlistEntry(b, out e, out x), out ev, out error);
+        => Guarded<WatchlistEntry, WatchlistBody>(data, out ev, out error);
 
-    private bool ParseWatchlistEntry(ReadOnlySpan<byte> utf8, out WatchlistEntry ev, out ParseError error)
+    private bool ParseWatchlistEntry<TTokens>(scoped ref TTokens reader, out WatchlistEntry ev, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         ev = default;
-        var reader = new Utf8JsonReader(utf8, JsonRead.ReaderOptions);
         if (!BeginObject(ref reader, out error))
         {
             return false;
@@ -44,7 +43,7 @@ public sealed partial class EventParser
         var fields = new FieldTracker(WatchRequired, WatchFields.Names);
 
         int field;
-        while ((field = JsonRead.NextField<WatchFields>(ref reader)) != -2)
+        while ((field = JsonRead.NextField<WatchFields, TTokens>(ref reader)) != -2)
         {
             if (field < 0)
             {
@@ -52,7 +51,7 @@ public sealed partial class EventParser
                 continue;
             }
 
-            if (!fields.Enter(field, reader, out var isNull, out error))
+            if (!fields.Enter(field, reader.TokenType, out var isNull, out error))
             {
                 return false;
             }
@@ -164,5 +163,13 @@ public sealed partial class EventParser
 
             return -1;
         }
+    }
+
+    /// <summary>The watchlist entry parse as an <see cref="IEventBody{TEvent}"/>.</summary>
+    private readonly struct WatchlistBody : IEventBody<WatchlistEntry>
+    {
+        public static bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out WatchlistEntry ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct
+            => parser.ParseWatchlistEntry(ref reader, out ev, out error);
     }
 }

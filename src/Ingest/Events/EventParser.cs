@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using FraudShield.Ingest.Events.Internal;
 
 namespace FraudShield.Ingest.Events;
 
@@ -45,17 +46,23 @@ public sealed partial class EventParser
         return true;
     }
 
-    /// <summary>The parse of one event kind over a whole message.</summary>
-    private delegate bool ParseBody<T>(EventParser parser, ReadOnlySpan<byte> utf8, out T ev, out ParseError error)
-        where T : allows ref struct;
+    /// <summary>The parse of one event kind over a whole message, generic over the token source.</summary>
+    private interface IEventBody<TEvent>
+        where TEvent : allows ref struct
+    {
+        static abstract bool Parse<TTokens>(EventParser parser, ReadOnlySpan<byte> utf8, scoped ref TTokens reader, out TEvent ev, out ParseError error)
+            where TTokens : IJsonTokens, allows ref struct;
+    }
 
     /// <summary>
-    /// The one guard every event kind's span parse goes through: the size limit first, then the body; a reader error
-    /// on malformed input (bad JSON, depth over the limit) becomes <see cref="RejectReason.InvalidJson"/>, never an
-    /// exception out of a TryParse method. The bodies are static lambdas: no allocation per call.
+    /// The one guard every event kind's span parse goes through: the size limit first, then the body over
+    /// <see cref="FastJsonTokens"/>; a message it does not accept whole (it bailed, or the body rejected it) is parsed
+    /// again over <see cref="ReaderTokens"/>, which decides every rejection. A reader error on malformed input (bad JSON,
+    /// depth over the limit) becomes <see cref="RejectReason.InvalidJson"/>, never an exception out of a TryParse method.
     /// </summary>
-    private bool Guarded<T>(ReadOnlySpan<byte> utf8, ParseBody<T> body, out T ev, out ParseError error)
-        where T : allows ref struct
+    private bool Guarded<TEvent, TBody>(ReadOnlySpan<byte> utf8, out TEvent ev, out ParseError error)
+        where TEvent : allows ref struct
+        where TBody : IEventBody<TEvent>
     {
         ev = default!;
         if (IsOversized(utf8.Length, out error))
@@ -63,9 +70,16 @@ public sealed partial class EventParser
             return false;
         }
 
+        var fast = new FastJsonTokens(utf8);
+        if (TBody.Parse(this, utf8, ref fast, out ev, out error) && !fast.Bailed)
+        {
+            return true;
+        }
+
         try
         {
-            return body(this, utf8, out ev, out error);
+            var reader = new ReaderTokens(utf8);
+            return TBody.Parse(this, utf8, ref reader, out ev, out error);
         }
         catch (JsonException)
         {
@@ -83,16 +97,17 @@ public sealed partial class EventParser
     /// The same for a possibly multi-segment message: the single-segment fast path parses in place, the slow path
     /// copies into this parser's scratch buffer first.
     /// </summary>
-    private bool Guarded<T>(in ReadOnlySequence<byte> data, ParseBody<T> body, out T ev, out ParseError error)
-        where T : allows ref struct
+    private bool Guarded<TEvent, TBody>(in ReadOnlySequence<byte> data, out TEvent ev, out ParseError error)
+        where TEvent : allows ref struct
+        where TBody : IEventBody<TEvent>
     {
         if (data.IsSingleSegment)
         {
-            return Guarded(data.FirstSpan, body, out ev, out error);
+            return Guarded<TEvent, TBody>(data.FirstSpan, out ev, out error);
         }
 
         ev = default!;
-        return TryLinearize(data, out var span, out error) && Guarded(span, body, out ev, out error);
+        return TryLinearize(data, out var span, out error) && Guarded<TEvent, TBody>(span, out ev, out error);
     }
 
     private bool IsOversized(int length, out ParseError error)
@@ -111,7 +126,8 @@ public sealed partial class EventParser
     private static bool Malformed(out ParseError error) => Fail(RejectReason.InvalidJson, string.Empty, out error);
 
     /// <summary>Reads the first token, which must start an object.</summary>
-    private static bool BeginObject(ref Utf8JsonReader reader, out ParseError error)
+    private static bool BeginObject<TTokens>(ref TTokens reader, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         if (!reader.Read())
         {
@@ -124,7 +140,8 @@ public sealed partial class EventParser
     }
 
     /// <summary>Checks the reader stopped on the top-level end of object and nothing but whitespace follows.</summary>
-    private static bool EndObject(ref Utf8JsonReader reader, out ParseError error)
+    private static bool EndObject<TTokens>(ref TTokens reader, out ParseError error)
+        where TTokens : IJsonTokens, allows ref struct
     {
         if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0 || reader.Read())
         {

@@ -20,26 +20,42 @@ public sealed class JsonReadTests
     [MemberData(nameof(Numbers))]
     public void Int64_AnyNumber_SameAsTryGetInt64(string number)
     {
-        var reader = OnValue(number);
-        bool expectedOk = reader.TryGetInt64(out long expected);
+        var expectedOk = OnValue(number).TryGetInt64(out long expected);
 
-        var r = JsonRead.Int64(ref reader, out long value);
-
-        Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, r);
+        var reader = new ReaderTokens(Json(number));
+        MoveToValue(ref reader);
+        Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, JsonRead.Int64(ref reader, out long value));
         Assert.Equal(expected, value);
+
+        var fast = new FastJsonTokens(Json(number));
+        if (MoveToValue(ref fast))
+        {
+            Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, JsonRead.Int64(ref fast, out value));
+            Assert.Equal(expected, value);
+            Assert.Equal(expectedOk, fast.TryGetInt64(out value));
+            Assert.Equal(expected, value);
+        }
     }
 
     [Theory]
     [MemberData(nameof(Numbers))]
     public void Int32_AnyNumber_SameAsTryGetInt32(string number)
     {
-        var reader = OnValue(number);
-        bool expectedOk = reader.TryGetInt32(out int expected);
+        var expectedOk = OnValue(number).TryGetInt32(out int expected);
 
-        var r = JsonRead.Int32(ref reader, out int value);
-
-        Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, r);
+        var reader = new ReaderTokens(Json(number));
+        MoveToValue(ref reader);
+        Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, JsonRead.Int32(ref reader, out int value));
         Assert.Equal(expected, value);
+
+        var fast = new FastJsonTokens(Json(number));
+        if (MoveToValue(ref fast))
+        {
+            Assert.Equal(expectedOk ? RejectReason.None : RejectReason.InvalidValue, JsonRead.Int32(ref fast, out value));
+            Assert.Equal(expected, value);
+            Assert.Equal(expectedOk, fast.TryGetInt32(out value));
+            Assert.Equal(expected, value);
+        }
     }
 
     [Theory]
@@ -56,11 +72,22 @@ public sealed class JsonReadTests
         Assert.Equal(0, value);
     }
 
+    private static byte[] Json(string number) => Encoding.ASCII.GetBytes("{\"v\":" + number + "}");
+
     private static Utf8JsonReader OnValue(string number)
     {
-        var reader = new Utf8JsonReader(Encoding.ASCII.GetBytes("{\"v\":" + number + "}"));
+        var reader = new Utf8JsonReader(Json(number));
         Assert.True(reader.Read() && reader.Read() && reader.Read());
         Assert.Equal(JsonTokenType.Number, reader.TokenType);
         return reader;
+    }
+
+    // Moves onto the value; false when the tokens stop first (the fast path does not take fractions or exponents).
+    private static bool MoveToValue<TTokens>(ref TTokens tokens)
+        where TTokens : IJsonTokens, allows ref struct
+    {
+        bool onValue = tokens.Read() && tokens.Read() && tokens.Read();
+        Assert.True(!onValue || tokens.TokenType == JsonTokenType.Number);
+        return onValue;
     }
 }

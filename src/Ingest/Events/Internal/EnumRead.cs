@@ -9,7 +9,8 @@ namespace FraudShield.Ingest.Events.Internal;
 /// </summary>
 internal static class EnumRead
 {
-    public static RejectReason Direction(scoped ref Utf8JsonReader r, out CallDirection value)
+    public static RejectReason Direction<TTokens>(scoped ref TTokens r, out CallDirection value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -25,7 +26,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason Origin(scoped ref Utf8JsonReader r, out CallOrigin value)
+    public static RejectReason Origin<TTokens>(scoped ref TTokens r, out CallOrigin value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -43,7 +45,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason SenderClass(scoped ref Utf8JsonReader r, out SenderClass value)
+    public static RejectReason SenderClass<TTokens>(scoped ref TTokens r, out SenderClass value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -60,7 +63,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason DeviceType(scoped ref Utf8JsonReader r, out DeviceEventType value)
+    public static RejectReason DeviceType<TTokens>(scoped ref TTokens r, out DeviceEventType value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -80,7 +84,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason AppCategory(scoped ref Utf8JsonReader r, out AppCategory value)
+    public static RejectReason AppCategory<TTokens>(scoped ref TTokens r, out AppCategory value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -99,7 +104,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason TxnType(scoped ref Utf8JsonReader r, out TxnType value)
+    public static RejectReason TxnType<TTokens>(scoped ref TTokens r, out TxnType value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -117,7 +123,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason PayeeKind(scoped ref Utf8JsonReader r, out PayeeKind value)
+    public static RejectReason PayeeKind<TTokens>(scoped ref TTokens r, out PayeeKind value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -133,7 +140,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason WatchKeyType(scoped ref Utf8JsonReader r, out WatchKeyType value)
+    public static RejectReason WatchKeyType<TTokens>(scoped ref TTokens r, out WatchKeyType value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -152,7 +160,8 @@ internal static class EnumRead
         return RejectReason.None;
     }
 
-    public static RejectReason WatchLevel(scoped ref Utf8JsonReader r, out WatchLevel value)
+    public static RejectReason WatchLevel<TTokens>(scoped ref TTokens r, out WatchLevel value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.String)
@@ -168,7 +177,8 @@ internal static class EnumRead
     }
 
     /// <summary>Subject flags: an array of <c>"elderly"</c>, <c>"student"</c> and <c>"corporate"</c>; an unknown flag is an invalid value.</summary>
-    public static RejectReason SubjectFlags(scoped ref Utf8JsonReader r, out SubjectFlags value)
+    public static RejectReason SubjectFlags<TTokens>(scoped ref TTokens r, out SubjectFlags value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (r.TokenType != JsonTokenType.StartArray)

@@ -21,8 +21,8 @@ internal struct FieldTracker
         _names = names;
     }
 
-    /// <summary>Enters field <paramref name="field"/> (the reader is on its value); false for a duplicate key.</summary>
-    public bool Enter(int field, in Utf8JsonReader reader, out bool isNull, out ParseError error)
+    /// <summary>Enters field <paramref name="field"/>, whose value is a <paramref name="token"/>; false for a duplicate key.</summary>
+    public bool Enter(int field, JsonTokenType token, out bool isNull, out ParseError error)
     {
         var bit = 1u << field;
         isNull = false;
@@ -33,7 +33,7 @@ internal struct FieldTracker
         }
 
         _seen |= bit;
-        isNull = reader.TokenType == JsonTokenType.Null;
+        isNull = token == JsonTokenType.Null;
         error = default;
         return true;
     }

@@ -19,8 +19,9 @@ internal static class JsonRead
     /// Moves from a property name to its value and returns the index of the field in <typeparamref name="TFields"/>,
     /// or -1 for an unknown field. Returns -2 (reader unmoved) at the end of the object.
     /// </summary>
-    public static int NextField<TFields>(ref Utf8JsonReader reader)
+    public static int NextField<TFields, TTokens>(ref TTokens reader)
         where TFields : struct, IFieldSet
+        where TTokens : IJsonTokens, allows ref struct
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
         {
@@ -39,15 +40,15 @@ internal static class JsonRead
         else
         {
             Span<byte> buffer = stackalloc byte[MaxUnescaped];
-            int n = reader.CopyString(buffer);
-            field = TFields.Match(buffer[..n]);
+            field = TFields.Match(Unescape(in reader, buffer));
         }
 
         reader.Read();
         return field;
     }
 
-    public static RejectReason String(scoped ref Utf8JsonReader reader, out ReadOnlySpan<byte> value)
+    public static RejectReason String<TTokens>(scoped ref TTokens reader, out ReadOnlySpan<byte> value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (reader.TokenType != JsonTokenType.String)
@@ -65,7 +66,8 @@ internal static class JsonRead
         return RejectReason.None;
     }
 
-    public static RejectReason Int64(scoped ref Utf8JsonReader reader, out long value)
+    public static RejectReason Int64<TTokens>(scoped ref TTokens reader, out long value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = 0;
         if (reader.TokenType != JsonTokenType.Number)
@@ -76,13 +78,15 @@ internal static class JsonRead
         return TryParseInteger(reader.ValueSpan, 18, out value) || reader.TryGetInt64(out value) ? RejectReason.None : RejectReason.InvalidValue;
     }
 
-    public static RejectReason NonNegativeInt64(scoped ref Utf8JsonReader reader, out long value)
+    public static RejectReason NonNegativeInt64<TTokens>(scoped ref TTokens reader, out long value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         var r = Int64(ref reader, out value);
         return r == RejectReason.None && value < 0 ? RejectReason.InvalidValue : r;
     }
 
-    public static RejectReason Int32(scoped ref Utf8JsonReader reader, out int value)
+    public static RejectReason Int32<TTokens>(scoped ref TTokens reader, out int value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = 0;
         if (reader.TokenType != JsonTokenType.Number)
@@ -99,13 +103,15 @@ internal static class JsonRead
         return reader.TryGetInt32(out value) ? RejectReason.None : RejectReason.InvalidValue;
     }
 
-    public static RejectReason NonNegativeInt32(scoped ref Utf8JsonReader reader, out int value)
+    public static RejectReason NonNegativeInt32<TTokens>(scoped ref TTokens reader, out int value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         var r = Int32(ref reader, out value);
         return r == RejectReason.None && value < 0 ? RejectReason.InvalidValue : r;
     }
 
-    public static RejectReason Bool(scoped ref Utf8JsonReader reader, out bool value)
+    public static RejectReason Bool<TTokens>(scoped ref TTokens reader, out bool value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         switch (reader.TokenType)
         {
@@ -122,7 +128,8 @@ internal static class JsonRead
     }
 
     /// <summary>A phone number written as a JSON string or a JSON integer, normalized to E.164 digits.</summary>
-    public static RejectReason Phone(scoped ref Utf8JsonReader reader, ParserOptions options, out ulong value)
+    public static RejectReason Phone<TTokens>(scoped ref TTokens reader, ParserOptions options, out ulong value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = 0;
         Span<byte> buffer = stackalloc byte[MaxUnescaped];
@@ -138,7 +145,8 @@ internal static class JsonRead
     /// An SMS sender as a JSON string or integer: <paramref name="raw"/> is always the text as sent and
     /// <paramref name="e164"/> its normalized number, or 0 for an alphanumeric sender id that does not normalize.
     /// </summary>
-    public static RejectReason Sender(scoped ref Utf8JsonReader reader, ParserOptions options, out ReadOnlySpan<byte> raw, out ulong e164)
+    public static RejectReason Sender<TTokens>(scoped ref TTokens reader, ParserOptions options, out ReadOnlySpan<byte> raw, out ulong e164)
+        where TTokens : IJsonTokens, allows ref struct
     {
         raw = default;
         e164 = 0;
@@ -165,7 +173,8 @@ internal static class JsonRead
     }
 
     /// <summary>An identifier made of 1 to 19 decimal digits (IMEI, IMSI) as a JSON string or integer; "" is absent (0).</summary>
-    public static RejectReason Digits(scoped ref Utf8JsonReader reader, out ulong value)
+    public static RejectReason Digits<TTokens>(scoped ref TTokens reader, out ulong value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = 0;
         Span<byte> buffer = stackalloc byte[MaxUnescaped];
@@ -178,7 +187,8 @@ internal static class JsonRead
     }
 
     /// <summary>The two numeric readings of a watchlist key string: as a phone number and as plain digits.</summary>
-    public static void KeyNumbers(scoped ref Utf8JsonReader reader, ParserOptions options, out bool isPhone, out ulong phone, out bool isDigits, out ulong digits)
+    public static void KeyNumbers<TTokens>(scoped ref TTokens reader, ParserOptions options, out bool isPhone, out ulong phone, out bool isDigits, out ulong digits)
+        where TTokens : IJsonTokens, allows ref struct
     {
         Span<byte> buffer = stackalloc byte[MaxUnescaped];
         if (!TryScalarText(in reader, buffer, out var text, out _))
@@ -252,7 +262,8 @@ internal static class JsonRead
     /// <see cref="RejectReason.WrongType"/> for other tokens and <see cref="RejectReason.InvalidValue"/> for a
     /// non-integer number or a string longer than the buffer.
     /// </summary>
-    public static bool TryScalarText(in Utf8JsonReader reader, Span<byte> buffer, out ReadOnlySpan<byte> text, out RejectReason reason)
+    public static bool TryScalarText<TTokens>(scoped in TTokens reader, Span<byte> buffer, out ReadOnlySpan<byte> text, out RejectReason reason)
+        where TTokens : IJsonTokens, allows ref struct
     {
         text = default;
         reason = RejectReason.None;
@@ -289,16 +300,28 @@ internal static class JsonRead
             return false;
         }
 
-        int n = reader.CopyString(buffer);
-        text = buffer[..n];
+        text = Unescape(in reader, buffer);
         return true;
+    }
+
+    /// <summary>
+    /// The current string unescaped into <paramref name="buffer"/>, which must be long enough. The reader is passed
+    /// <see langword="in"/> so a stack buffer may be given with it (no callee could store the buffer in the reader); the
+    /// compiler copies the reader for the call, which is on the cold path only (escaped text).
+    /// </summary>
+    public static ReadOnlySpan<byte> Unescape<TTokens>(scoped in TTokens reader, Span<byte> buffer)
+        where TTokens : IJsonTokens, allows ref struct
+    {
+        int n = reader.CopyString(buffer);
+        return buffer[..n];
     }
 
     /// <summary>
     /// An array of strings kept raw (see <see cref="StringArray"/>). With <paramref name="phoneOptions"/> set, every item
     /// must also normalize as a phone number.
     /// </summary>
-    public static RejectReason StringArray(ReadOnlySpan<byte> utf8, scoped ref Utf8JsonReader reader, ParserOptions? phoneOptions, out StringArray value)
+    public static RejectReason StringArray<TTokens>(ReadOnlySpan<byte> utf8, scoped ref TTokens reader, ParserOptions? phoneOptions, out StringArray value)
+        where TTokens : IJsonTokens, allows ref struct
     {
         value = default;
         if (reader.TokenType != JsonTokenType.StartArray)
