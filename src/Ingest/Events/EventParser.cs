@@ -5,8 +5,9 @@ using FraudShield.Ingest.Events.Internal;
 namespace FraudShield.Ingest.Events;
 
 /// <summary>
-/// Parses the JSON events of DOMAIN.md with <see cref="Utf8JsonReader"/> directly over the message bytes, without
-/// allocating on the success path. Unknown fields are skipped; a missing required field, a wrong JSON type, an unknown
+/// Parses the JSON events of DOMAIN.md directly over the message bytes, without allocating on the success path: first
+/// with a fast tokenizer for compact, escape-free JSON, and with <see cref="Utf8JsonReader"/> for any message the fast
+/// pass does not accept (the reader decides every rejection). Unknown fields are skipped; a missing required field, a wrong JSON type, an unknown
 /// enum string, a repeated known field or a phone number that does not normalize rejects the message with a
 /// <see cref="ParseError"/>. The TryParse methods never throw.
 /// </summary>
