@@ -54,7 +54,7 @@ public sealed partial class EngineWorker : IDisposable
 
     // How long a revoke or a stop waits for the alerts and dead letters produced so far before it stores the offsets
     // (when they are not all acknowledged by then, the offsets stay where they were: the next owner judges more again).
-    private static readonly TimeSpan OutputFlushTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan OutputFlushTimeout = NativeConsumeLoop.OutputFlushTimeout;
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
