@@ -33,11 +33,16 @@ public sealed class DeadLetterWriter
     }
 
     private readonly IProducer<byte[], byte[]> _producer;
+    private readonly OutputLedger? _outputs;
     private long _sent;
     private long _failed;
 
-    /// <summary>Writes through <paramref name="producer"/> (shared; not owned).</summary>
-    public DeadLetterWriter(IProducer<byte[], byte[]> producer) => _producer = producer ?? throw new ArgumentNullException(nameof(producer));
+    /// <summary>Writes through <paramref name="producer"/> (shared; not owned), counting each dead letter in <paramref name="outputs"/>.</summary>
+    public DeadLetterWriter(IProducer<byte[], byte[]> producer, OutputLedger? outputs = null)
+    {
+        _producer = producer ?? throw new ArgumentNullException(nameof(producer));
+        _outputs = outputs;
+    }
 
     /// <summary>Dead letters handed to the producer.</summary>
     public long Sent => Interlocked.Read(ref _sent);
@@ -58,6 +63,7 @@ public sealed class DeadLetterWriter
             { Headers.SourceOffset, Encoding.UTF8.GetBytes(source.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
         };
         Interlocked.Increment(ref _sent);
+        _outputs?.OnProduced();
         _producer.Produce(
             Topics.DeadLetter,
             new Message<byte[], byte[]> { Key = key.ToArray(), Value = value.ToArray(), Headers = headers },
@@ -66,6 +72,10 @@ public sealed class DeadLetterWriter
                 if (report.Error.IsError)
                 {
                     Interlocked.Increment(ref _failed);
+                }
+                else
+                {
+                    _outputs?.OnAcknowledged();
                 }
             });
     }

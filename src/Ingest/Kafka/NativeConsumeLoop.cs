@@ -36,13 +36,16 @@ public interface INativeConsumeHandler
 /// (group membership, cooperative rebalances, offset storage, background commits, <c>Close</c>), records are read in
 /// place through <see cref="NativePoller"/>, drained up to a batch per pass (the first poll waits, the rest do not), and
 /// their offsets are stored through <see cref="PartitionOffsets"/> once per partition per interval, before a revoke
-/// and on stop, and only for records the handler returned from. Serves the counterparty stage's repartitioner and
-/// aggregator.
+/// and on stop, and only for records the handler returned from (with an <see cref="OutputLedger"/>: and whose outputs
+/// are acknowledged). Serves the counterparty stage's repartitioner and aggregator.
 /// </summary>
 public static class NativeConsumeLoop
 {
     /// <summary>Records drained per pass without waiting (bounds the time between two <see cref="INativeConsumeHandler.OnPass"/>).</summary>
     public const int DefaultMaxBatch = 512;
+
+    /// <summary>How long a revoke or a stop waits for the outputs produced so far before it stores the offsets.</summary>
+    public static readonly TimeSpan OutputFlushTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Subscribes to <paramref name="topics"/> with a consumer built from <paramref name="config"/> (which should have
@@ -56,7 +59,16 @@ public static class NativeConsumeLoop
     /// <param name="pollWait">The longest a pass waits for its first record (default 100 ms).</param>
     /// <param name="maxBatch">Records drained per pass (default <see cref="DefaultMaxBatch"/>).</param>
     /// <param name="offsetStoreInterval">Time between offset stores (default <see cref="PartitionOffsets.DefaultInterval"/>).</param>
-    public static void Run<THandler>(ConsumerConfig config, IEnumerable<string> topics, THandler handler, CancellationToken stop, TimeSpan? pollWait = null, int maxBatch = DefaultMaxBatch, TimeSpan? offsetStoreInterval = null)
+    /// <param name="outputs">
+    /// What the handler produces while judging records: offsets are stored only once those outputs are acknowledged
+    /// (before a revoke and on stop the loop waits up to 10 s for them, and leaves the offsets where they were if they
+    /// are not). Null when the handler's outputs need no waiting for.
+    /// </param>
+    /// <param name="replay">
+    /// Told where each assigned partition starts (the handler's answer), so the handler can tell the records before
+    /// the group's committed offset (<see cref="ReplayBounds.IsReplay"/>).
+    /// </param>
+    public static void Run<THandler>(ConsumerConfig config, IEnumerable<string> topics, THandler handler, CancellationToken stop, TimeSpan? pollWait = null, int maxBatch = DefaultMaxBatch, TimeSpan? offsetStoreInterval = null, OutputLedger? outputs = null, ReplayBounds? replay = null)
         where THandler : INativeConsumeHandler
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -66,10 +78,19 @@ public static class NativeConsumeLoop
         var waitMs = (int)(pollWait ?? TimeSpan.FromMilliseconds(100)).TotalMilliseconds;
         var offsets = new PartitionOffsets(offsetStoreInterval);
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
-            .SetPartitionsAssignedHandler((_, partitions) => handler.OnAssigned(partitions))
+            .SetPartitionsAssignedHandler((c, partitions) =>
+            {
+                var starts = handler.OnAssigned(partitions).ToList();
+                if (replay?.Assign(c, starts) is { } error)
+                {
+                    handler.OnConsumerError(new Error(ErrorCode.Local_TimedOut, $"committed offsets of the assigned partitions unknown ({error}): their replayed records produce their outputs again"));
+                }
+
+                return starts;
+            })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                offsets.Store(c);
+                StoreAfterOutputs(c, offsets, outputs);
                 foreach (var p in partitions)
                 {
                     offsets.Forget(p.Topic, p.Partition.Value);
@@ -122,13 +143,22 @@ public static class NativeConsumeLoop
                     }
                 }
 
-                offsets.StoreIfDue(consumer, Stopwatch.GetTimestamp());
+                offsets.StoreIfDue(consumer, Stopwatch.GetTimestamp(), outputs);
             }
         }
         finally
         {
-            offsets.Store(consumer);
+            StoreAfterOutputs(consumer, offsets, outputs);
             consumer.Close();
+        }
+    }
+
+    // Before a revoke and on stop: every pending offset, once the outputs produced so far are acknowledged.
+    private static void StoreAfterOutputs(IConsumer<Ignore, Ignore> consumer, PartitionOffsets offsets, OutputLedger? outputs)
+    {
+        if (outputs is null || outputs.Flush(OutputFlushTimeout))
+        {
+            offsets.Store(consumer);
         }
     }
 }

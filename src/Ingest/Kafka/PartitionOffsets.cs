@@ -9,7 +9,8 @@ namespace FraudShield.Ingest.Kafka;
 /// positions are handed to the consumer (<c>StoreOffset</c>, committed in the background) once per partition per
 /// interval (<see cref="StoreIfDue{TKey, TValue}"/>), before a revoke and on stop (<see cref="Store{TKey, TValue}"/>),
 /// instead of once per record: each <c>StoreOffset</c> allocates in the client, and a crash replays at most one
-/// interval more input.
+/// interval more input. With an <see cref="OutputLedger"/>, the positions of an interval are stored only once every
+/// output produced up to them is acknowledged (until then they wait, staged, while newer positions are noted).
 /// </summary>
 /// <remarks>Single-threaded: the thread that polls the consumer (rebalance handlers run on it too).</remarks>
 public sealed class PartitionOffsets
@@ -20,6 +21,7 @@ public sealed class PartitionOffsets
     private readonly List<Entry> _entries = [];
     private readonly TimeSpan _interval;
     private long _storedAt = Stopwatch.GetTimestamp();
+    private long _stagedMark = -1;
     private int _last;
 
     /// <summary>Creates the tracker; offsets are stored at most every <paramref name="interval"/> (default 200 ms).</summary>
@@ -49,68 +51,94 @@ public sealed class PartitionOffsets
         _last = _entries.Count - 1;
     }
 
-    /// <summary>The next offset noted for the partition and not yet stored, or -1.</summary>
+    /// <summary>The next offset noted for the partition and not yet stored (staged or not), or -1.</summary>
     public long Pending(string topic, int partition)
     {
         foreach (var entry in _entries)
         {
             if (entry.Partition == partition && entry.Topic == topic)
             {
-                return entry.Next;
+                return entry.Next >= 0 ? entry.Next : entry.Staged;
             }
         }
 
         return -1;
     }
 
-    /// <summary>Stores the pending offsets when the interval has passed since the last store; true when it stored.</summary>
+    /// <summary>
+    /// Stores the pending offsets when the interval has passed since the last store; true when it stored. With
+    /// <paramref name="outputs"/>, offsets whose outputs are not all acknowledged yet are staged instead, and stored by
+    /// a later call once the outputs produced up to the staging are acknowledged.
+    /// </summary>
     /// <param name="consumer">The consumer whose records these are.</param>
     /// <param name="nowTicks">Now, in <see cref="Stopwatch"/> ticks.</param>
-    public bool StoreIfDue<TKey, TValue>(IConsumer<TKey, TValue> consumer, long nowTicks)
+    /// <param name="outputs">What the loop produced while judging its records; null when nothing needs waiting for.</param>
+    public bool StoreIfDue<TKey, TValue>(IConsumer<TKey, TValue> consumer, long nowTicks, OutputLedger? outputs = null)
     {
+        if (_stagedMark >= 0)
+        {
+            if (outputs is null || outputs.Acknowledged >= _stagedMark)
+            {
+                StoreStaged(consumer);
+                return true;
+            }
+
+            return false;
+        }
+
         if (Stopwatch.GetElapsedTime(_storedAt, nowTicks) < _interval)
         {
             return false;
         }
 
-        Store(consumer);
         _storedAt = nowTicks;
-        return true;
+        if (outputs is null || outputs.AllAcknowledged)
+        {
+            Store(consumer);
+            return true;
+        }
+
+        // Produced is read after the records were judged, so the mark covers every output of the staged positions.
+        _stagedMark = outputs.Produced;
+        foreach (var entry in _entries)
+        {
+            if (entry.Next >= 0)
+            {
+                entry.Staged = entry.Next;
+                entry.Next = -1;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
-    /// Stores the next offset of every partition with records done since the last store (one <c>StoreOffset</c> per
-    /// partition). A partition no longer assigned is skipped: its new owner resumes from its own position.
+    /// Stores the next offset of every partition with records done since the last store, staged or not (one
+    /// <c>StoreOffset</c> per partition). A partition no longer assigned is skipped: its new owner resumes from its own
+    /// position. With an <see cref="OutputLedger"/>, call it only once <see cref="OutputLedger.Flush"/> said every
+    /// output is acknowledged.
     /// </summary>
     /// <returns>The number of partitions stored.</returns>
     public int Store<TKey, TValue>(IConsumer<TKey, TValue> consumer)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        _stagedMark = -1;
         var stored = 0;
         foreach (var entry in _entries)
         {
-            if (entry.Next < 0)
-            {
-                continue;
-            }
-
-            var next = entry.Next;
+            var next = entry.Next >= 0 ? entry.Next : entry.Staged;
             entry.Next = -1;
-            try
+            entry.Staged = -1;
+            if (next >= 0 && TryStore(consumer, entry, next))
             {
-                consumer.StoreOffset(new TopicPartitionOffset(entry.Topic, entry.Partition, next));
                 stored++;
-            }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
-            {
-                // The partition was revoked meanwhile.
             }
         }
 
         return stored;
     }
 
-    /// <summary>Drops what is pending for a partition (lost, or revoked after its offsets were stored).</summary>
+    /// <summary>Drops what is pending for a partition, staged or not (lost, or revoked after its offsets were stored).</summary>
     public void Forget(string topic, int partition)
     {
         foreach (var entry in _entries)
@@ -118,7 +146,35 @@ public sealed class PartitionOffsets
             if (entry.Partition == partition && entry.Topic == topic)
             {
                 entry.Next = -1;
+                entry.Staged = -1;
             }
+        }
+    }
+
+    private void StoreStaged<TKey, TValue>(IConsumer<TKey, TValue> consumer)
+    {
+        _stagedMark = -1;
+        foreach (var entry in _entries)
+        {
+            if (entry.Staged >= 0)
+            {
+                TryStore(consumer, entry, entry.Staged);
+                entry.Staged = -1;
+            }
+        }
+    }
+
+    private static bool TryStore<TKey, TValue>(IConsumer<TKey, TValue> consumer, Entry entry, long next)
+    {
+        try
+        {
+            consumer.StoreOffset(new TopicPartitionOffset(entry.Topic, entry.Partition, next));
+            return true;
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
+        {
+            // The partition was revoked meanwhile.
+            return false;
         }
     }
 
@@ -128,6 +184,10 @@ public sealed class PartitionOffsets
 
         public int Partition { get; } = partition;
 
+        // Done up to here, not yet stored.
         public long Next { get; set; } = -1;
+
+        // Done up to here, waiting for the outputs produced up to the staging to be acknowledged.
+        public long Staged { get; set; } = -1;
     }
 }

@@ -26,6 +26,8 @@ public sealed partial class CounterpartyWorker : IDisposable
     private readonly ILogger _logger;
     private readonly string _groupId;
     private readonly CounterpartyCheckpoints? _checkpoints;
+    private readonly OutputLedger _outputs;
+    private readonly ReplayBounds _replay = new([Topics.Counterparty]);
     private readonly TimeSpan _checkpointInterval;
     private readonly RuleSchedule? _schedule;
     private readonly CancellationTokenSource _stop = new();
@@ -38,6 +40,7 @@ public sealed partial class CounterpartyWorker : IDisposable
     private DateTime _nextCheckpoint;
     private long _applied;
     private long _rejected;
+    private long _replayed;
     private long _checkpointsTaken;
     private CheckpointManifest? _lastCheckpoint;
 
@@ -62,7 +65,8 @@ public sealed partial class CounterpartyWorker : IDisposable
         _checkpoints = checkpoints;
         _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
         _schedule = schedule;
-        AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason));
+        _outputs = new OutputLedger(producer);
+        AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason), _outputs);
     }
 
     /// <summary>Where alerts go.</summary>
@@ -73,6 +77,12 @@ public sealed partial class CounterpartyWorker : IDisposable
 
     /// <summary>Records that were not valid fs.counterparty records (skipped).</summary>
     public long RecordsRejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>
+    /// Records applied only to rebuild state (also in <see cref="RecordsApplied"/>): records of a newly assigned
+    /// partition before the group's committed offset, whose alerts are already in the cluster (<see cref="ReplayBounds"/>).
+    /// </summary>
+    public long RecordsReplayed => Interlocked.Read(ref _replayed);
 
     /// <summary>Checkpoints taken.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
@@ -103,7 +113,7 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);
         _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
-        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token);
+        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token, outputs: _outputs, replay: _replay);
 
         // The consumer is closed; the state and the positions it reflects are this thread's.
         if (_checkpoints is not null && !_skipFinalCheckpoint)
@@ -133,10 +143,28 @@ public sealed partial class CounterpartyWorker : IDisposable
         }
 
         var partition = message.Partition;
-        if (message.ValueIsNull || !aggregator.TryApply(message.Value, timestamp, partition))
+        var replayed = _replay.IsReplay(Topics.Counterparty, partition, message.Offset);
+        if (replayed)
         {
-            Interlocked.Increment(ref _rejected);
-            Log.Rejected(_logger, partition, message.Offset);
+            // Applied before by this group (its alerts are in the cluster): state only.
+            Interlocked.Increment(ref _replayed);
+            AlertSink.Muted = true;
+        }
+
+        try
+        {
+            if (message.ValueIsNull || !aggregator.TryApply(message.Value, timestamp, partition))
+            {
+                Interlocked.Increment(ref _rejected);
+                if (!replayed)
+                {
+                    Log.Rejected(_logger, partition, message.Offset);
+                }
+            }
+        }
+        finally
+        {
+            AlertSink.Muted = false;
         }
 
         Interlocked.Increment(ref _applied);

@@ -28,6 +28,8 @@ public sealed partial class EngineWorker : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly EngineCheckpoints? _checkpoints;
+    private readonly OutputLedger _outputs;
+    private readonly ReplayBounds _replay = new(Topics.EventTopics);
     private readonly TimeSpan _checkpointInterval;
     private readonly TimeSpan _orderWait;
     private readonly RuleSchedule? _schedule;
@@ -36,6 +38,7 @@ public sealed partial class EngineWorker : IDisposable
     private Thread? _thread;
     private long _processed;
     private long _deadLettered;
+    private long _replayed;
     private long _late;
     private long _checkpointsTaken;
     private long _engineThreadAllocated;
@@ -48,6 +51,10 @@ public sealed partial class EngineWorker : IDisposable
     // How often the judged positions are handed to the client for its background commit (and always before a
     // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
     private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
+
+    // How long a revoke or a stop waits for the alerts and dead letters produced so far before it stores the offsets
+    // (when they are not all acknowledged by then, the offsets stay where they were: the next owner judges more again).
+    private static readonly TimeSpan OutputFlushTimeout = NativeConsumeLoop.OutputFlushTimeout;
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
@@ -94,8 +101,9 @@ public sealed partial class EngineWorker : IDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _parserOptions = parserOptions ?? ParserOptions.Default;
         _groupId = groupId;
-        AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason));
-        DeadLetters = new DeadLetterWriter(producer);
+        _outputs = new OutputLedger(producer);
+        AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason), _outputs);
+        DeadLetters = new DeadLetterWriter(producer, _outputs);
     }
 
     /// <summary>Where alerts go.</summary>
@@ -112,6 +120,13 @@ public sealed partial class EngineWorker : IDisposable
 
     /// <summary>Events sent to fs.dlq.</summary>
     public long EventsDeadLettered => Interlocked.Read(ref _deadLettered);
+
+    /// <summary>
+    /// Events judged only to rebuild state (also in <see cref="EventsProcessed"/>): records of a newly assigned
+    /// partition before the group's committed offset, whose alerts and dead letters are already in the cluster
+    /// (<see cref="ReplayBounds"/>).
+    /// </summary>
+    public long EventsReplayed => Interlocked.Read(ref _replayed);
 
     /// <summary>
     /// Managed bytes allocated by the engine thread since its loop started (Confluent.Kafka's per-message result objects,
@@ -163,8 +178,13 @@ public sealed partial class EngineWorker : IDisposable
         var offsets = new PartitionOffsets(OffsetStoreInterval);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
+
+        // A party's calls, transfers and signals are co-partitioned (keyed by the party, equal partition counts): the
+        // range assignor gives every member the same partition numbers of every event topic, so one process holds all
+        // of a party's state. (Cooperative-sticky balances each topic on its own and would split them.)
+        config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
-            .SetPartitionsAssignedHandler((_, partitions) =>
+            .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 Log.PartitionsAssigned(_logger, partitions.Count);
                 foreach (var p in partitions)
@@ -172,16 +192,26 @@ public sealed partial class EngineWorker : IDisposable
                     merge.Assign(p.Topic, p.Partition.Value);
                 }
 
+                var starts = partitions.ConvertAll(StartPosition);
+                if (_replay.Assign(c, starts) is { } error)
+                {
+                    Log.ReplayBoundsUnknown(_logger, error);
+                }
+
                 if (_assigned.TrySetResult())
                 {
                     Volatile.Write(ref _assignedTicks, Stopwatch.GetTimestamp());
                 }
 
-                return partitions.Select(StartPosition);
+                return starts;
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                offsets.Store(c);
+                if (_outputs.Flush(OutputFlushTimeout))
+                {
+                    offsets.Store(c);
+                }
+
                 foreach (var p in partitions)
                 {
                     offsets.Forget(p.Topic, p.Partition.Value);
@@ -237,7 +267,7 @@ public sealed partial class EngineWorker : IDisposable
                     Volatile.Write(ref _lastJudgedTicks, Stopwatch.GetTimestamp());
                 }
 
-                offsets.StoreIfDue(consumer, now);
+                offsets.StoreIfDue(consumer, now, _outputs);
 
                 Volatile.Write(ref _engineThreadAllocated, GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
 
@@ -277,7 +307,11 @@ public sealed partial class EngineWorker : IDisposable
         }
         finally
         {
-            offsets.Store(consumer);
+            if (_outputs.Flush(OutputFlushTimeout))
+            {
+                offsets.Store(consumer);
+            }
+
             if (_checkpoints is not null)
             {
                 FinishCheckpoint(wait: true);
@@ -467,6 +501,26 @@ public sealed partial class EngineWorker : IDisposable
     private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {
         Interlocked.Increment(ref _processed);
+        if (_replay.IsReplay(topicName, partition, record.Offset))
+        {
+            // Judged before by this group (its alerts and dead letters are in the cluster): state only.
+            Interlocked.Increment(ref _replayed);
+            AlertSink.Muted = true;
+            try
+            {
+                if (record.ValueLength >= 0 && EventDispatcher.TryGetTopic(topicName, out var replayed))
+                {
+                    rules.TryProcess(replayed, record.Value, record.TimestampMs, out _);
+                }
+            }
+            finally
+            {
+                AlertSink.Muted = false;
+            }
+
+            return;
+        }
+
         ParseError error;
         if (record.ValueLength < 0)
         {
@@ -524,6 +578,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Recovered checkpoint {Sequence} with {Partitions} input positions")]
         public static partial void Recovered(ILogger logger, long sequence, int partitions);
+
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Committed offsets of newly assigned partitions unknown ({Reason}): their replayed records produce their alerts again")]
+        public static partial void ReplayBoundsUnknown(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Checkpoint skipped: {Reason}")]
         public static partial void CheckpointSkipped(ILogger logger, string reason);

@@ -67,6 +67,72 @@ public sealed class PartitionOffsetsTests(EmbeddedKafkaFixture fixture) : IClass
         }
     }
 
+    [Fact]
+    public void StoreIfDue_OutputsNotYetAcknowledged_StagesUntilTheyAreThenStoresThoseOffsets()
+    {
+        var (topic, consumer) = AssignedConsumer(partitions: 1, assign: 1);
+        using (consumer)
+        using (var producer = new ProducerBuilder<byte[], byte[]>(fixture.Options.CreateProducerConfig()).Build())
+        {
+            var outputs = new OutputLedger(producer);
+            var offsets = new PartitionOffsets(TimeSpan.FromHours(1));
+            var due = Stopwatch.GetTimestamp() + (2 * Stopwatch.Frequency * 3600);
+
+            // Records up to offset 5 produced two alerts, one acknowledged so far: offset 5 waits, staged.
+            offsets.MarkDone(topic, 0, 5);
+            outputs.OnProduced();
+            outputs.OnProduced();
+            outputs.OnAcknowledged();
+            Assert.False(offsets.StoreIfDue(consumer, due, outputs));
+            Assert.Equal(5, offsets.Pending(topic, 0));
+
+            // A later record produces a third output; the second is acknowledged: offset 5 is stored, 8 is not.
+            offsets.MarkDone(topic, 0, 8);
+            outputs.OnProduced();
+            outputs.OnAcknowledged();
+            Assert.True(offsets.StoreIfDue(consumer, due, outputs));
+            Assert.Equal(8, offsets.Pending(topic, 0));
+            consumer.Commit();
+            Assert.Equal(5, consumer.Committed(Timeout).Single().Offset.Value);
+
+            // Nothing acknowledged since: 8 is staged at the next due time, and stored once the third output is.
+            Assert.False(offsets.StoreIfDue(consumer, due + (2 * Stopwatch.Frequency * 3600), outputs));
+            Assert.False(offsets.StoreIfDue(consumer, due + (2 * Stopwatch.Frequency * 3600), outputs));
+            outputs.OnAcknowledged();
+            Assert.True(offsets.StoreIfDue(consumer, due + (2 * Stopwatch.Frequency * 3600), outputs));
+            consumer.Commit();
+            Assert.Equal(8, consumer.Committed(Timeout).Single().Offset.Value);
+            Assert.Equal(-1, offsets.Pending(topic, 0));
+        }
+    }
+
+    [Fact]
+    public void OutputLedger_Flush_TrueOnceTheProducerDeliveredEverything()
+    {
+        var topic = EmbeddedKafkaFixture.NewTopic("ledger");
+        fixture.Cluster.CreateTopic(topic, 1);
+        using var producer = new ProducerBuilder<byte[], byte[]>(fixture.Options.CreateProducerConfig()).Build();
+        var outputs = new OutputLedger(producer);
+        for (var i = 0; i < 100; i++)
+        {
+            outputs.OnProduced();
+            producer.Produce(topic, new Message<byte[], byte[]> { Value = [(byte)i] }, report =>
+            {
+                if (!report.Error.IsError)
+                {
+                    outputs.OnAcknowledged();
+                }
+            });
+        }
+
+        Assert.True(outputs.Flush(Timeout));
+        Assert.Equal(100, outputs.Acknowledged);
+
+        // One output counted but never handed over (as after a delivery failure): never all acknowledged.
+        outputs.OnProduced();
+        Assert.False(outputs.Flush(TimeSpan.FromMilliseconds(200)));
+    }
+
     private (string Topic, IConsumer<Ignore, Ignore> Consumer) AssignedConsumer(int partitions, int assign)
     {
         var topic = EmbeddedKafkaFixture.NewTopic("offsets");

@@ -160,6 +160,63 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task SecondAggregatorJoins_MovedPartitionsRebuildStateQuietly_NoAlertProducedTwice()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
+        // A short session: the mock coordinator holds a rebalance for the session timeout less a second.
+        var kafka = new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
+        };
+        using var data = new TempDirectory("fraudshield-counterparty");
+        using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
+        FasterStoreOptions StoreOptions(string name) => new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 24, PageSizeBits = 20 };
+        CounterpartyWorker Worker(string name, CounterpartyStores stores) =>
+            new(kafka, stores, EngineHarness.DefaultPack, producer, NullLogger.Instance, checkpoints: new CounterpartyCheckpoints(Path.Combine(data.Path, name, "checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+
+        using var storesA = new CounterpartyStores(StoreOptions("a"));
+        using var storesB = new CounterpartyStores(StoreOptions("b"));
+        using var repartitioner = new CounterpartyRepartitioner(kafka, producer, NullLogger.Instance);
+        using var first = Worker("a", storesA);
+        repartitioner.Start();
+        first.Start();
+        await Task.WhenAll(repartitioner.Assigned, first.Assigned).WithTimeout(Timeout);
+
+        // Six fan-out callers (R03 at 30 distinct callees), whose records spread over fs.counterparty's partitions.
+        const int Callers = 6;
+        string CallerNumber(int c) => "86170000009" + c.ToString("D2", System.Globalization.CultureInfo.InvariantCulture);
+        for (var c = 0; c < Callers; c++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                await ProduceCallAsync(producer, (c * 100) + i, CallerNumber(c));
+            }
+        }
+
+        await Poll.UntilAsync(() => first.AlertSink.Emitted == Callers, $"{Callers} R03 alerts", Timeout);
+
+        // The second aggregator joins; the partitions that move to it are replayed from the beginning. Then one more
+        // call per caller: R03 already fired for each caller in this window, so nothing new either way.
+        using var second = Worker("b", storesB);
+        second.Start();
+        await Poll.UntilAsync(() => second.AssignedPartitions > 0 && first.AssignedPartitions + second.AssignedPartitions == Partitions, "both aggregators sharing the partitions", Timeout);
+        for (var c = 0; c < Callers; c++)
+        {
+            await ProduceCallAsync(producer, (c * 100) + 30, CallerNumber(c));
+        }
+
+        await Poll.UntilAsync(() => first.RecordsApplied + second.RecordsApplied - second.RecordsReplayed == 31 * Callers, "every call applied once outside the replay", Timeout);
+        output.WriteLine($"first: emitted {first.AlertSink.Emitted}; second: replayed {second.RecordsReplayed}, emitted {second.AlertSink.Emitted}, suppressed {second.AlertSink.Suppressed}");
+        Assert.True(second.RecordsReplayed > 0, "the second aggregator should replay the records of the partitions it took");
+        Assert.Equal(0, second.AlertSink.Emitted);
+        var alerts = await ReadAlertsAsync(kafka, expected: Callers);
+        Assert.Equal(Callers, alerts.Count);
+        Assert.Equal(Callers, alerts.Select(a => a.Subject.Msisdn).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Repartitioner_TopicMissing_RefusesToStartWithAClearError()
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
@@ -186,12 +243,12 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         }).WithTimeout(Timeout);
     }
 
-    private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i)
+    private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i, string caller = Caller)
     {
         var callee = (8613900000100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var start = EngineHarness.T0 + (i * EngineHarness.Minute);
         var answered = i % 5 == 0;
-        var json = $$"""{"event_id":"kf-{{i + 1}}","calling":"{{Caller}}","called":"{{callee}}","direction":"IN","start_ms":{{start}},"duration_s":{{(answered ? 40 : 0)}},"answered":{{(answered ? "true" : "false")}},"origin":"DOMESTIC"}""";
+        var json = $$"""{"event_id":"kf-{{i + 1}}","calling":"{{caller}}","called":"{{callee}}","direction":"IN","start_ms":{{start}},"duration_s":{{(answered ? 40 : 0)}},"answered":{{(answered ? "true" : "false")}},"origin":"DOMESTIC"}""";
         var result = await producer.ProduceAsync(Topics.Calls, new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(callee),

@@ -1,0 +1,132 @@
+using Confluent.Kafka;
+
+namespace FraudShield.Ingest.Kafka;
+
+/// <summary>
+/// Where a stateful consume loop's newly assigned partitions stop replaying. A partition that starts before its
+/// group's committed offset - from a checkpoint, from where this process left it before another member judged it, or
+/// from the beginning to build state the process never had - rebuilds its state from the records before that offset
+/// without producing anything for them: the committed offset says their outputs are already in the cluster
+/// (<see cref="OutputLedger"/>), produced by whichever member judged them. From the committed offset on, records are
+/// judged as usual.
+/// </summary>
+/// <remarks>
+/// Single-threaded: the thread that polls the consumer (rebalance handlers run on it). When the committed offsets
+/// cannot be read, nothing is replayed quietly (outputs may then be produced twice, with the same ids where the state
+/// is the same; never lost).
+/// </remarks>
+public sealed class ReplayBounds
+{
+    private readonly string[] _topics;
+    private readonly long[][] _until;
+    private readonly TimeSpan _timeout;
+
+    /// <summary>Tracks the partitions of <paramref name="topics"/>; <paramref name="timeout"/> bounds the committed-offset lookup.</summary>
+    public ReplayBounds(IReadOnlyList<string> topics, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(topics);
+        _topics = [.. topics];
+        _until = new long[_topics.Length][];
+        for (var t = 0; t < _until.Length; t++)
+        {
+            _until[t] = [];
+        }
+
+        _timeout = timeout ?? TimeSpan.FromSeconds(10);
+    }
+
+    /// <summary>
+    /// Notes where newly assigned partitions start and looks up the group's committed offset of those that start at an
+    /// explicit position (<see cref="Offset.Unset"/> starts at the committed offset: nothing to replay).
+    /// </summary>
+    /// <param name="consumer">The group member the partitions were assigned to.</param>
+    /// <param name="starts">Where each assigned partition starts.</param>
+    /// <returns>The error when the committed offsets could not be read (nothing is replayed quietly then); else null.</returns>
+    public string? Assign<TKey, TValue>(IConsumer<TKey, TValue> consumer, IReadOnlyList<TopicPartitionOffset> starts)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        ArgumentNullException.ThrowIfNull(starts);
+        var explicitStarts = new List<TopicPartition>();
+        foreach (var start in starts)
+        {
+            Set(start.Topic, start.Partition.Value, -1);
+            if (start.Offset != Offset.Unset)
+            {
+                explicitStarts.Add(start.TopicPartition);
+            }
+        }
+
+        if (explicitStarts.Count == 0)
+        {
+            return null;
+        }
+
+        List<TopicPartitionOffset> committed;
+        try
+        {
+            committed = consumer.Committed(explicitStarts, _timeout);
+        }
+        catch (KafkaException e)
+        {
+            return e.Error.Reason;
+        }
+
+        foreach (var c in committed)
+        {
+            var start = starts.First(s => s.TopicPartition == c.TopicPartition).Offset;
+            if (c.Offset.Value > 0 && (start == Offset.Beginning || (start.Value >= 0 && start.Value < c.Offset.Value)))
+            {
+                Set(c.Topic, c.Partition.Value, c.Offset.Value);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True when the record at <paramref name="offset"/> only rebuilds state: it was judged before.</summary>
+    public bool IsReplay(string topic, int partition, long offset)
+    {
+        var t = IndexOf(topic);
+        return t >= 0 && partition < _until[t].Length && offset < _until[t][partition];
+    }
+
+    /// <summary>The committed offset the partition replays quietly up to, or -1 when it does not.</summary>
+    public long ReplayUntil(string topic, int partition)
+    {
+        var t = IndexOf(topic);
+        return t >= 0 && partition < _until[t].Length ? _until[t][partition] : -1;
+    }
+
+    private void Set(string topic, int partition, long until)
+    {
+        var t = IndexOf(topic);
+        if (t < 0)
+        {
+            return;
+        }
+
+        ref var bounds = ref _until[t];
+        if (partition >= bounds.Length)
+        {
+            var grown = new long[Math.Max(partition + 1, bounds.Length * 2)];
+            Array.Fill(grown, -1);
+            bounds.CopyTo(grown, 0);
+            bounds = grown;
+        }
+
+        bounds[partition] = until;
+    }
+
+    private int IndexOf(string topic)
+    {
+        for (var t = 0; t < _topics.Length; t++)
+        {
+            if (ReferenceEquals(_topics[t], topic) || string.Equals(_topics[t], topic, StringComparison.Ordinal))
+            {
+                return t;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using FraudShield.Contracts;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.State;
+using FraudShield.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
+using static FraudShield.RuleEngine.Tests.EngineHarness;
+
+namespace FraudShield.RuleEngine.Tests.Engine;
+
+/// <summary>
+/// Two engine processes in one consumer group on an embedded cluster: when the second joins, the partitions that move
+/// to it keep a party's calls and transfers together (the same partition number of every event topic), and it rebuilds
+/// their state from the input without producing again the alerts the first engine already produced.
+/// </summary>
+public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Partitions = 4;
+    private const int Victims = 12;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task SecondEngineJoins_MovedPartitionsRebuildStateQuietly_EachAlertVersionOnceAndSequencesStillFire()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        cluster.CreateTopics(Topics.All, Partitions);
+        // The embedded cluster's coordinator holds a rebalance that a member's joining starts for the session timeout
+        // less a second (real brokers finish it once every member rejoined): 6 s keeps the test short.
+        var kafka = new KafkaOptions
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
+        };
+        var group = "engine-" + Guid.NewGuid().ToString("N");
+        using var data = new TempDirectory("fraudshield-rebalance");
+        using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
+        using var storesA = new EngineStores(StoreOptions(data, "a"));
+        using var storesB = new EngineStores(StoreOptions(data, "b"));
+
+        // Checkpoints on (as `fraudshield run` has them), but none taken during the test: a partition new to an
+        // engine starts from the beginning, the way a process with no position for it starts.
+        using var first = new EngineWorker(kafka, storesA, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(data.Path, "a-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        first.Start();
+        await first.Assigned.WithTimeout(Timeout);
+        output.WriteLine($"first engine assigned after {clock.ElapsedMilliseconds} ms");
+
+        // Phase 1, judged by the first engine alone: a 700 s overseas call to each victim (R01, version 1, L3).
+        var partitions = new HashSet<int>();
+        for (var i = 0; i < Victims; i++)
+        {
+            partitions.Add(await ProduceAsync(producer, Topics.Calls, Victim(i), OverseasCall(i)));
+        }
+
+        Assert.True(partitions.Count >= 3, $"the victims should spread over the partitions, got [{string.Join(", ", partitions)}]");
+        await Poll.UntilAsync(() => first.AlertSink.Emitted == Victims, $"{Victims} R01 alerts from the first engine", Timeout);
+        await Poll.UntilAsync(() => CommittedTotal(kafka, group) == Victims, "the first engine's offsets committed", Timeout);
+        output.WriteLine($"phase 1 alerted and committed after {clock.ElapsedMilliseconds} ms");
+
+        // The second engine joins: the group splits the partitions; what moves to it is replayed from the beginning.
+        using var second = new EngineWorker(kafka, storesB, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(data.Path, "b-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+        second.Start();
+        await second.Assigned.WithTimeout(Timeout);
+        output.WriteLine($"second engine assigned after {clock.ElapsedMilliseconds} ms");
+        await Poll.UntilAsync(() => second.EventsProcessed > 0, "the second engine to replay the calls of its partitions", Timeout);
+        output.WriteLine($"second engine replaying after {clock.ElapsedMilliseconds} ms");
+
+        // Phase 2: 80,000 RMB to a new payee 2 s after each call ended: R07 needs the call, so it fires only where the
+        // engine judging the transfer holds the victim's call state.
+        for (var i = 0; i < Victims; i++)
+        {
+            await ProduceAsync(producer, Topics.Txns, Victim(i), Transfer(i));
+        }
+
+        var alerts = await ReadAlertsAsync(kafka, expected: 2 * Victims);
+        output.WriteLine($"phase 2 alerts read after {clock.ElapsedMilliseconds} ms");
+        output.WriteLine($"first engine: emitted {first.AlertSink.Emitted}, replayed {first.EventsReplayed}; second: emitted {second.AlertSink.Emitted}, replayed {second.EventsReplayed}, suppressed {second.AlertSink.Suppressed}");
+        Assert.True(second.AlertSink.Emitted > 0, "the second engine should judge some victims' transfers");
+        Assert.True(second.EventsReplayed > 0, "the second engine should replay the calls of its partitions");
+        for (var i = 0; i < Victims; i++)
+        {
+            var mine = alerts.Where(a => a.Subject.Msisdn == Victim(i)).Select(a => $"{a.Version} {a.Severity} {string.Join(',', a.RuleIds)}").ToList();
+            Assert.Equal(["1 L3 R01", "2 L1 R01,R07"], mine);
+        }
+
+        Assert.Equal(0, first.EventsDeadLettered + second.EventsDeadLettered);
+    }
+
+    private static FasterStoreOptions StoreOptions(TempDirectory data, string name) =>
+        new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 18 };
+
+    private static string Victim(int i) => (8613912000000 + i).ToString(CultureInfo.InvariantCulture);
+
+    private static long CallEnd(int i) => T0 + (i * Minute);
+
+    private static string OverseasCall(int i) =>
+        $$"""{"event_id":"rb-c{{i}}","calling":"+12025550177","called":"{{Victim(i)}}","direction":"IN","start_ms":{{CallEnd(i) - 700_000}},"end_ms":{{CallEnd(i)}},"duration_s":700,"answered":true,"origin":"INTERNATIONAL"}""";
+
+    private static string Transfer(int i) =>
+        $$"""{"txn_id":"rb-t{{i}}","ts_ms":{{CallEnd(i) + 2_000}},"type":"TRANSFER","payer":{"account":"ACC-{{Victim(i)}}","msisdn":"{{Victim(i)}}"},"payee":{"account":"62220000990{{i:D3}}","kind":"PERSON"},"amount_minor":8000000,"currency":"CNY"}""";
+
+    private static async Task<int> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string json)
+    {
+        var result = await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(json) }).WithTimeout(Timeout);
+        return result.Partition.Value;
+    }
+
+    // The group's committed offsets summed over the event topics (a consumer of the group that does not join it).
+    private static long CommittedTotal(KafkaOptions kafka, string group)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.CreateConsumerConfig(group)).Build();
+        var partitions = Topics.EventTopics.SelectMany(t => Enumerable.Range(0, Partitions).Select(p => new TopicPartition(t, p)));
+        return consumer.Committed(partitions, Timeout).Sum(c => Math.Max(0, c.Offset.Value));
+    }
+
+    // Every alert on fs.alerts once `expected` arrived, then whatever else arrives within a short quiet period.
+    private static async Task<List<Alert>> ReadAlertsAsync(KafkaOptions kafka, int expected)
+    {
+        var alerts = new List<Alert>();
+        var config = kafka.CreateConsumerConfig("alerts-reader-" + Guid.NewGuid().ToString("N"));
+        config.EnablePartitionEof = true;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topics.Alerts, p, Offset.Beginning)));
+        var atEnd = new HashSet<int>();
+        await Poll.UntilAsync(() =>
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(50));
+            if (result is { IsPartitionEOF: true })
+            {
+                atEnd.Add(result.Partition.Value);
+            }
+            else if (result?.Message?.Value is { } value)
+            {
+                atEnd.Remove(result.Partition.Value);
+                alerts.Add(Alert.Parser.ParseFrom(value));
+            }
+
+            return alerts.Count >= expected && atEnd.Count == Partitions;
+        }, $"{expected} alerts on {Topics.Alerts}", Timeout);
+        consumer.Close();
+        return alerts;
+    }
+}
