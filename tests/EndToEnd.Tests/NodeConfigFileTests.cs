@@ -24,6 +24,7 @@ public sealed partial class NodeConfigFileTests : IDisposable
         engine:
           data: data
           checkpoint_interval: 500ms
+          rebuild_window: 24h
           rules: rules.yaml
           group: engines-a
         dispatch:
@@ -72,6 +73,7 @@ public sealed partial class NodeConfigFileTests : IDisposable
         Assert.Equal("SASL_SSL", c.KafkaProperties["security.protocol"]);
         Assert.Equal(Path.Combine(_dir.Path, "data"), c.Data!.Value.Value);
         Assert.Equal(TimeSpan.FromMilliseconds(500), c.CheckpointInterval!.Value.Value);
+        Assert.Equal((TimeSpan.FromHours(24), 12), (c.RebuildWindow!.Value.Value, c.RebuildWindow.Value.Line));
         Assert.Equal(Path.Combine(_dir.Path, "rules.yaml"), c.Rules!.Value.Value);
         Assert.Equal("engines-a", c.Group!.Value.Value);
         Assert.Equal(("0.0.0.0", 50051), (c.Listen!.Value.Value, c.Port!.Value.Value));
@@ -133,6 +135,9 @@ public sealed partial class NodeConfigFileTests : IDisposable
         { "zero interval", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: 0s\n", "^4: engine.checkpoint_interval: out of range" },
         { "negative interval", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: -5\n", "^4: engine.checkpoint_interval: out of range" },
         { "interval over an hour", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: 2h\n", "^4: engine.checkpoint_interval: out of range: expected more than 0 s and at most 3600 s, got 7200 s" },
+        { "window not a duration", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: a week\n", "^4: engine.rebuild_window: expected a duration" },
+        { "window under a minute", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 30s\n", "^4: engine.rebuild_window: out of range: expected at least 60 s" },
+        { "window over 90 days", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 100d\n", "^4: engine.rebuild_window: out of range: expected at least 60 s and at most 7776000 s \\(90d\\), got 8640000 s" },
         { "unknown role", "kafka:\n  bootstrap: a:1\nrole: primary\n", "^3: role: expected engine, dispatch or both, got \"primary\"" },
         { "empty group", "kafka:\n  bootstrap: a:1\nengine:\n  group: \"  \"\n", "^4: engine.group: expected a consumer group name" },
 
@@ -254,7 +259,7 @@ public sealed partial class NodeConfigFileTests : IDisposable
     [Fact]
     public async Task Run_CommandLineOptionsWrong_RefusedNamingTheOption()
     {
-        await using var run = TestProcess.Start("dotnet", [HostProcess.Dll, "run", "--grpc-port", "70000", "--listen", "0.0.0.0", "--redis", "ssl=true"]);
+        await using var run = TestProcess.Start("dotnet", [HostProcess.Dll, "run", "--grpc-port", "70000", "--listen", "0.0.0.0", "--redis", "ssl=true", "--rebuild-window", "10s"]);
         var code = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         var stderr = run.StandardError;
@@ -263,6 +268,7 @@ public sealed partial class NodeConfigFileTests : IDisposable
         Assert.Contains("fraudshield run: --grpc-port: out of range", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: --listen: 0.0.0.0 is not loopback", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: --redis: no host:port", stderr, StringComparison.Ordinal);
+        Assert.Contains("fraudshield run: --rebuild-window: out of range: expected at least 60 s", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: refused; nothing started", stderr, StringComparison.Ordinal);
     }
 

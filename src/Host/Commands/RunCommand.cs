@@ -22,6 +22,7 @@ internal static class RunCommand
         role.AcceptOnlyFromAmong("engine", "dispatch", "both");
         var data = new Option<DirectoryInfo?>("--data") { Description = "Folder for FASTER stores and checkpoints; with it the engine checkpoints and recovers (default: a temporary folder, no checkpoints)." };
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (with --data).", DefaultValueFactory = _ => 10 };
+        var rebuildWindow = new Option<string?>("--rebuild-window") { Description = "How far back a partition new to this engine is replayed to rebuild its state, at most (24h, 7d, ...; default: all the cluster retains)." };
         var listen = new Option<string>("--listen") { Description = "gRPC listen address (IP).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--grpc-port") { Description = "gRPC port.", DefaultValueFactory = _ => 50051 };
         var cert = new Option<FileInfo?>("--tls-cert") { Description = "PKCS#12 certificate for TLS; required off loopback." };
@@ -33,7 +34,7 @@ internal static class RunCommand
         var secret = SharedOptions.TokenSecretFile();
         var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { config, bootstrap, role, data, checkpointInterval, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { config, bootstrap, role, data, checkpointInterval, rebuildWindow, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Every setting: the command-line option when given, else the config file's, else the option's default.
@@ -87,6 +88,19 @@ internal static class RunCommand
             }
 
             var checkpointEvery = Given(checkpointInterval) || file?.CheckpointInterval is null ? TimeSpan.FromSeconds(Math.Max(interval, 0.001)) : file.CheckpointInterval.Value.Value;
+            var window = file?.RebuildWindow?.Value;
+            if (Given(rebuildWindow))
+            {
+                if (NodeSettingChecks.TryParseDuration(parse.GetValue(rebuildWindow) ?? string.Empty, NodeSettingChecks.RebuildWindow, out var given, out var windowError))
+                {
+                    window = given;
+                }
+                else
+                {
+                    errors.Add(new ConfigError(Command, 0, rebuildWindow.Name, windowError));
+                }
+            }
+
             var listenAddress = Given(listen) || file?.Listen is null ? Cli(listen, parse.GetValue(listen), NodeSettingChecks.Listen)! : file.Listen.Value.Value;
             var grpcPort = Given(port) || file?.Port is null ? parse.GetValue(port) : file.Port.Value.Value;
             if (Given(port) && NodeSettingChecks.Port(grpcPort) is { } portError)
@@ -143,6 +157,7 @@ internal static class RunCommand
                 Redis = redisConfig,
                 Stores = new FasterStoreOptions { Directory = dataPath },
                 CheckpointInterval = checkpointEvery,
+                RebuildWindow = window,
                 EngineGroup = file?.Group?.Value ?? "fraudshield-engine",
                 Server = new DispatchServerOptions
                 {

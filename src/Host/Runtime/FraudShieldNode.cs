@@ -182,7 +182,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             }
 
             var checkpoints = Options.Checkpoints && Options.Stores.Directory is { } data ? new EngineCheckpoints(Path.Combine(data, "checkpoints")) : null;
-            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval, schedule: _ruleSchedule);
+            _engine = new EngineWorker(kafka, _stores, Options.Rules, _producer, loggers.CreateLogger<EngineWorker>(), Options.Parser, Options.EngineGroup, checkpoints, Options.CheckpointInterval, schedule: _ruleSchedule, rebuildWindow: Options.RebuildWindow);
             _engine.Start();
 
             // The counterparty stage (R03, R04, R15, R16): fs.calls/fs.txns -> fs.counterparty (keyed by the
@@ -195,7 +195,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
                 _repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, loggers.CreateLogger<CounterpartyRepartitioner>());
                 _repartitioner = new CounterpartyRepartitioner(kafka, _repartitionProducer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
-                _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule);
+                _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule, Options.RebuildWindow);
                 _repartitioner.Start();
                 _counterparty.Start();
             }

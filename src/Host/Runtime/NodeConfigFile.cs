@@ -38,6 +38,8 @@ internal sealed record NodeConfig(string Path)
 
     public Located<TimeSpan>? CheckpointInterval { get; set; }
 
+    public Located<TimeSpan>? RebuildWindow { get; set; }
+
     public Located<string>? Rules { get; set; }
 
     public Located<string>? Group { get; set; }
@@ -69,7 +71,7 @@ internal static class NodeConfigFile
 {
     private static readonly string[] TopKeys = ["role", "kafka", "engine", "dispatch"];
     private static readonly string[] KafkaKeys = ["bootstrap", "create_topics", "properties"];
-    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rules", "group"];
+    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group"];
     private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis"];
     private static readonly string[] TlsKeys = ["cert", "password"];
 
@@ -247,6 +249,20 @@ internal static class NodeConfigFile
                         else
                         {
                             ctx.Error(Line(value), "engine.checkpoint_interval", reason);
+                        }
+                    }
+
+                    break;
+                case "rebuild_window":
+                    if (ctx.Scalar(value, "engine.rebuild_window") is { } windowText)
+                    {
+                        if (NodeSettingChecks.TryParseDuration(windowText, NodeSettingChecks.RebuildWindow, out var window, out var windowReason))
+                        {
+                            c.RebuildWindow = new(window, Line(value));
+                        }
+                        else
+                        {
+                            ctx.Error(Line(value), "engine.rebuild_window", windowReason);
                         }
                     }
 
@@ -440,6 +456,9 @@ internal static class NodeSettingChecks
     /// <summary>The longest checkpoint interval accepted.</summary>
     public static readonly TimeSpan MaxCheckpointInterval = TimeSpan.FromHours(1);
 
+    /// <summary>The longest rebuild window accepted.</summary>
+    public static readonly TimeSpan MaxRebuildWindow = TimeSpan.FromDays(90);
+
     public static string? Role(string value) =>
         value is "engine" or "dispatch" or "both" ? null : $"expected engine, dispatch or both, got \"{value}\"";
 
@@ -495,13 +514,23 @@ internal static class NodeSettingChecks
             : $"\"{name}\" is not a librdkafka property name (like security.protocol)";
 
     /// <summary>Parses a checkpoint interval: <c>500ms</c>, <c>10s</c>, <c>2m</c>, or a number of seconds.</summary>
-    public static bool TryParseInterval(string text, out TimeSpan interval, out string reason)
+    public static bool TryParseInterval(string text, out TimeSpan interval, out string reason) =>
+        TryParseDuration(text, Interval, out interval, out reason);
+
+    /// <summary>
+    /// Parses a duration - <c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>24h</c>, <c>7d</c>, or a number of seconds - and checks
+    /// its seconds with <paramref name="check"/> (null when in range, else the reason).
+    /// </summary>
+    public static bool TryParseDuration(string text, Func<double, string?> check, out TimeSpan interval, out string reason)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(check);
         interval = default;
         var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
             : text.EndsWith('s') ? (text[..^1], 1.0)
             : text.EndsWith('m') ? (text[..^1], 60.0)
             : text.EndsWith('h') ? (text[..^1], 3600.0)
+            : text.EndsWith('d') ? (text[..^1], 86400.0)
             : (text, 1.0);
         if (!double.TryParse(number, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || double.IsNaN(value))
         {
@@ -509,7 +538,7 @@ internal static class NodeSettingChecks
             return false;
         }
 
-        reason = Interval(value * unit) ?? string.Empty;
+        reason = check(value * unit) ?? string.Empty;
         if (reason.Length > 0)
         {
             return false;
@@ -518,6 +547,12 @@ internal static class NodeSettingChecks
         interval = TimeSpan.FromSeconds(value * unit);
         return true;
     }
+
+    /// <summary>A rebuild window in seconds: at least a minute, at most 90 days.</summary>
+    public static string? RebuildWindow(double seconds) =>
+        seconds >= 60 && seconds <= MaxRebuildWindow.TotalSeconds
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"out of range: expected at least 60 s and at most {MaxRebuildWindow.TotalSeconds:0} s (90d), got {seconds} s");
 
     /// <summary>A checkpoint interval in seconds: more than 0, at most an hour.</summary>
     public static string? Interval(double seconds) =>

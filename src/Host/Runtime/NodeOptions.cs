@@ -41,6 +41,13 @@ internal sealed record NodeOptions
     /// </summary>
     public TimeSpan TableSnapshotInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How far back a partition new to an engine process (or its counterparty aggregator) is replayed to rebuild its
+    /// state, at most; null: from its checkpoint position or the beginning of what the cluster retains
+    /// (<see cref="FraudShield.Ingest.Kafka.ReplayBounds"/>).
+    /// </summary>
+    public TimeSpan? RebuildWindow { get; init; }
+
     /// <summary>Consumer group of the engine processes.</summary>
     public string EngineGroup { get; init; } = "fraudshield-engine";
 

@@ -27,7 +27,7 @@ public sealed partial class CounterpartyWorker : IDisposable
     private readonly string _groupId;
     private readonly CounterpartyCheckpoints? _checkpoints;
     private readonly OutputLedger _outputs;
-    private readonly ReplayBounds _replay = new([Topics.Counterparty]);
+    private readonly ReplayBounds _replay;
     private readonly TimeSpan _checkpointInterval;
     private readonly RuleSchedule? _schedule;
     private readonly CancellationTokenSource _stop = new();
@@ -54,8 +54,10 @@ public sealed partial class CounterpartyWorker : IDisposable
     /// <param name="checkpoints">Where checkpoints live; null runs without (state starts empty, input resumes at committed offsets).</param>
     /// <param name="checkpointInterval">Time between checkpoints (default 10 s); one is also taken on stop.</param>
     /// <param name="schedule">Rule sets deployed on fs.rules (this stage's own schedule); none when null.</param>
-    public CounterpartyWorker(KafkaOptions kafka, CounterpartyStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, string groupId = "fraudshield-counterparty", CounterpartyCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, RuleSchedule? schedule = null)
+    /// <param name="rebuildWindow">How far back a partition new to this process is replayed, at most (null: no limit; <see cref="ReplayBounds"/>).</param>
+    public CounterpartyWorker(KafkaOptions kafka, CounterpartyStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, string groupId = "fraudshield-counterparty", CounterpartyCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, RuleSchedule? schedule = null, TimeSpan? rebuildWindow = null)
     {
+        _replay = new ReplayBounds([Topics.Counterparty], rebuildWindow);
         _kafka = kafka ?? throw new ArgumentNullException(nameof(kafka));
         _stores = stores ?? throw new ArgumentNullException(nameof(stores));
         _rules = rules ?? throw new ArgumentNullException(nameof(rules));

@@ -29,7 +29,7 @@ public sealed partial class EngineWorker : IDisposable
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly EngineCheckpoints? _checkpoints;
     private readonly OutputLedger _outputs;
-    private readonly ReplayBounds _replay = new(Topics.EventTopics);
+    private readonly ReplayBounds _replay;
     private readonly TimeSpan _checkpointInterval;
     private readonly TimeSpan _orderWait;
     private readonly RuleSchedule? _schedule;
@@ -87,8 +87,13 @@ public sealed partial class EngineWorker : IDisposable
     /// whose Kafka timestamp is at or after its effective time. None when null.
     /// </param>
     /// <param name="rulesVersion">The version label of <paramref name="rules"/>, for logs and status.</param>
-    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null, RuleSchedule? schedule = null, string rulesVersion = "startup")
+    /// <param name="rebuildWindow">
+    /// How far back a partition new to this process is replayed to rebuild its state, at most (null: from its
+    /// checkpoint position or the beginning of what the cluster retains); see <see cref="ReplayBounds"/>.
+    /// </param>
+    public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null, RuleSchedule? schedule = null, string rulesVersion = "startup", TimeSpan? rebuildWindow = null)
     {
+        _replay = new ReplayBounds(Topics.EventTopics, rebuildWindow);
         _schedule = schedule;
         _rulesVersion = rulesVersion ?? throw new ArgumentNullException(nameof(rulesVersion));
         _checkpoints = checkpoints;
