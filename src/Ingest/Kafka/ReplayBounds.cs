@@ -137,37 +137,22 @@ public sealed class ReplayBounds
     }
 
     /// <summary>True when the record at <paramref name="offset"/> only rebuilds state: it was judged before.</summary>
-    public bool IsReplay(string topic, int partition, long offset)
-    {
-        var t = IndexOf(topic);
-        return t >= 0 && partition < _until[t].Length && offset < _until[t][partition];
-    }
+    public bool IsReplay(string topic, int partition, long offset) => offset < ReplayUntil(topic, partition);
 
     /// <summary>The committed offset the partition replays quietly up to, or -1 when it does not.</summary>
     public long ReplayUntil(string topic, int partition)
     {
         var t = IndexOf(topic);
-        return t >= 0 && partition < _until[t].Length ? _until[t][partition] : -1;
+        return t >= 0 ? PartitionSlots.Get(_until[t], partition) : -1;
     }
 
     private void Set(string topic, int partition, long until)
     {
         var t = IndexOf(topic);
-        if (t < 0)
+        if (t >= 0)
         {
-            return;
+            PartitionSlots.Set(ref _until[t], partition, until);
         }
-
-        ref var bounds = ref _until[t];
-        if (partition >= bounds.Length)
-        {
-            var grown = new long[Math.Max(partition + 1, bounds.Length * 2)];
-            Array.Fill(grown, -1);
-            bounds.CopyTo(grown, 0);
-            bounds = grown;
-        }
-
-        bounds[partition] = until;
     }
 
     private int IndexOf(string topic)

@@ -173,45 +173,10 @@ public sealed partial class CounterpartyWorker : IDisposable
         Advance(partition, message.Offset + 1);
     }
 
-    private void Advance(int partition, long next)
-    {
-        if (partition >= _next.Length)
-        {
-            var grown = new long[Math.Max(partition + 1, _next.Length * 2)];
-            Array.Fill(grown, -1);
-            _next.CopyTo(grown, 0);
-            _next = grown;
-        }
+    private void Advance(int partition, long next) => PartitionSlots.Set(ref _next, partition, next);
 
-        _next[partition] = next;
-    }
-
-    // Where a newly assigned partition starts: where this process left it (its in-memory state is there); else the
-    // checkpoint's position; else the beginning when checkpointing (state and input must match); else the group's
-    // committed offset.
-    private TopicPartitionOffset StartPosition(TopicPartition partition)
-    {
-        var p = partition.Partition.Value;
-        if (p < _next.Length && _next[p] >= 0)
-        {
-            return new TopicPartitionOffset(partition, new Offset(_next[p]));
-        }
-
-        if (_checkpoints is null)
-        {
-            return new TopicPartitionOffset(partition, Offset.Unset);
-        }
-
-        foreach (var position in LastCheckpoint?.Positions ?? [])
-        {
-            if (position.Topic == partition.Topic && position.Partition == p)
-            {
-                return new TopicPartitionOffset(partition, position.Offset >= 0 ? new Offset(position.Offset) : Offset.Beginning);
-            }
-        }
-
-        return new TopicPartitionOffset(partition, Offset.Beginning);
-    }
+    private TopicPartitionOffset StartPosition(TopicPartition partition) =>
+        CheckpointManifest.StartOf(partition, PartitionSlots.Get(_next, partition.Partition.Value), LastCheckpoint, _checkpoints is not null);
 
     // Between two records: every alert so far acknowledged, then the FASTER snapshots, then the manifest with the
     // positions they reflect. A failure leaves the previous checkpoint in force.

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Confluent.Kafka;
 using FraudShield.RuleEngine.State;
 namespace FraudShield.RuleEngine.Engine;
 
@@ -49,6 +50,40 @@ public sealed record CheckpointManifest
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Strings { get; init; }
+
+    /// <summary>
+    /// Where a newly assigned partition of a stateful loop starts: where this process left it (<paramref name="next"/>,
+    /// -1 when it never judged it: its in-memory state is there); else, when checkpointing, the checkpoint's position
+    /// (state and input must match), or the beginning when the checkpoint has none; else the group's committed offset.
+    /// Records before the group's committed offset then only rebuild state (<see cref="FraudShield.Ingest.Kafka.ReplayBounds"/>).
+    /// </summary>
+    /// <param name="partition">The assigned partition.</param>
+    /// <param name="next">The next offset this process would judge in it, or -1.</param>
+    /// <param name="checkpoint">The checkpoint recovered or last taken; null when none.</param>
+    /// <param name="checkpointing">Whether the loop checkpoints.</param>
+    public static TopicPartitionOffset StartOf(TopicPartition partition, long next, CheckpointManifest? checkpoint, bool checkpointing)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        if (next >= 0)
+        {
+            return new(partition, new Offset(next));
+        }
+
+        if (!checkpointing)
+        {
+            return new(partition, Offset.Unset);
+        }
+
+        foreach (var position in checkpoint?.Positions ?? [])
+        {
+            if (position.Topic == partition.Topic && position.Partition == partition.Partition.Value)
+            {
+                return new(partition, position.Offset >= 0 ? new Offset(position.Offset) : Offset.Beginning);
+            }
+        }
+
+        return new(partition, Offset.Beginning);
+    }
 }
 
 /// <summary>

@@ -335,45 +335,14 @@ public sealed partial class EngineWorker : IDisposable
             return;
         }
 
-        ref var offsets = ref _next[(int)t];
-        if (partition >= offsets.Length)
-        {
-            var grown = new long[Math.Max(partition + 1, offsets.Length * 2)];
-            Array.Fill(grown, -1);
-            offsets.CopyTo(grown, 0);
-            offsets = grown;
-        }
-
-        offsets[partition] = next;
+        PartitionSlots.Set(ref _next[(int)t], partition, next);
     }
 
     private long Next(string topic, int partition) =>
-        EventDispatcher.TryGetTopic(topic, out var t) && partition < _next[(int)t].Length ? _next[(int)t][partition] : -1;
+        EventDispatcher.TryGetTopic(topic, out var t) ? PartitionSlots.Get(_next[(int)t], partition) : -1;
 
-    // Where a newly assigned partition starts: where this process left it; else the checkpoint's position; else the
-    // beginning when checkpointing (state and input must match); else the group's committed offset.
-    private TopicPartitionOffset StartPosition(TopicPartition partition)
-    {
-        if (Next(partition.Topic, partition.Partition.Value) is var next and >= 0)
-        {
-            return new TopicPartitionOffset(partition, new Offset(next));
-        }
-
-        if (_checkpoints is null)
-        {
-            return new TopicPartitionOffset(partition, Offset.Unset);
-        }
-
-        foreach (var position in LastCheckpoint?.Positions ?? [])
-        {
-            if (position.Topic == partition.Topic && position.Partition == partition.Partition.Value)
-            {
-                return new TopicPartitionOffset(partition, position.Offset >= 0 ? new Offset(position.Offset) : Offset.Beginning);
-            }
-        }
-
-        return new TopicPartitionOffset(partition, Offset.Beginning);
-    }
+    private TopicPartitionOffset StartPosition(TopicPartition partition) =>
+        CheckpointManifest.StartOf(partition, Next(partition.Topic, partition.Partition.Value), LastCheckpoint, _checkpoints is not null);
 
     /// <summary>
     /// Begins a checkpoint on the engine thread, between two events: first every alert and dead letter produced so far

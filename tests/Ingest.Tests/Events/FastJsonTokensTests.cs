@@ -11,8 +11,6 @@ namespace FraudShield.Ingest.Tests;
 /// </summary>
 public sealed class FastJsonTokensTests
 {
-    private static readonly byte[] Alphabet = "{}[]\":,\\ \t\r\n0123456789-+.eEtrufalsnx/\u0000\u001f\u00ff"u8.ToArray();
-
     public static TheoryData<string> Accepted() =>
     [
         "{}",
@@ -128,7 +126,7 @@ public sealed class FastJsonTokensTests
         int accepted = 0;
         for (int i = 0; i < 4000; i++)
         {
-            var bytes = Mutate(random, sources[i % sources.Length]);
+            var bytes = JsonMutations.Mutate(random, sources[i % sources.Length]);
             accepted += Compare(bytes) ? 0 : 1;
         }
 
@@ -146,7 +144,7 @@ public sealed class FastJsonTokensTests
             var bytes = new byte[random.Next(0, 60)];
             for (int j = 0; j < bytes.Length; j++)
             {
-                bytes[j] = i % 4 == 0 ? (byte)random.Next(256) : Alphabet[random.Next(Alphabet.Length)];
+                bytes[j] = i % 4 == 0 ? (byte)random.Next(256) : JsonMutations.Alphabet[random.Next(JsonMutations.Alphabet.Length)];
             }
 
             if (bytes.Length > 0 && i % 2 == 1)
@@ -210,35 +208,5 @@ public sealed class FastJsonTokensTests
         Assert.Equal(reader.BytesConsumed, fast.BytesConsumed);
         Assert.Equal(reader.CurrentDepth, fast.CurrentDepth);
         Assert.True(ValueOf(ref reader).SequenceEqual(fast.ValueSpan));
-    }
-
-    private static byte[] Mutate(Random random, byte[] source)
-    {
-        var bytes = new List<byte>(source);
-        int edits = random.Next(1, 3);
-        for (int e = 0; e < edits && bytes.Count > 0; e++)
-        {
-            int at = random.Next(bytes.Count);
-            switch (random.Next(5))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes[at] = Alphabet[random.Next(Alphabet.Length)];
-                    break;
-                case 2:
-                    bytes.RemoveAt(at);
-                    break;
-                case 3:
-                    bytes.Insert(at, Alphabet[random.Next(Alphabet.Length)]);
-                    break;
-                default:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-            }
-        }
-
-        return [.. bytes];
     }
 }

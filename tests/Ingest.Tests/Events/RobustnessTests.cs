@@ -6,7 +6,6 @@ namespace FraudShield.Ingest.Tests;
 /// <summary>Randomized inputs (fixed seeds): the parsers never throw and always explain a rejection.</summary>
 public sealed class RobustnessTests
 {
-    private static readonly byte[] Alphabet = "{}[]\":,\\ 0123456789-+.eEtrufalsn\u0000\u001f\u00ff"u8.ToArray();
 
     public static TheoryData<string, int> KindsAndSeeds()
     {
@@ -30,7 +29,7 @@ public sealed class RobustnessTests
         var sources = new[] { k.Full, k.Minimal };
         for (int i = 0; i < 3000; i++)
         {
-            var bytes = Mutate(random, sources[i % 2]);
+            var bytes = JsonMutations.Mutate(random, sources[i % 2]);
             Check(k, parser, bytes);
         }
     }
@@ -53,7 +52,7 @@ public sealed class RobustnessTests
             {
                 for (int j = 0; j < bytes.Length; j++)
                 {
-                    bytes[j] = Alphabet[random.Next(Alphabet.Length)];
+                    bytes[j] = JsonMutations.Alphabet[random.Next(JsonMutations.Alphabet.Length)];
                 }
 
                 if (bytes.Length > 0)
@@ -86,39 +85,5 @@ public sealed class RobustnessTests
 
         Assert.True(span.Ok || span.Reason != RejectReason.None);
         Assert.Equal(span, split);
-    }
-
-    private static byte[] Mutate(Random random, byte[] source)
-    {
-        var bytes = new List<byte>(source);
-        int edits = random.Next(1, 4);
-        for (int e = 0; e < edits && bytes.Count > 0; e++)
-        {
-            int at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    bytes[at] = Alphabet[random.Next(Alphabet.Length)];
-                    break;
-                case 2:
-                    bytes.RemoveAt(at);
-                    break;
-                case 3:
-                    bytes.Insert(at, Alphabet[random.Next(Alphabet.Length)]);
-                    break;
-                case 4:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-                default:
-                    int len = random.Next(1, Math.Min(20, bytes.Count - at) + 1);
-                    bytes.InsertRange(random.Next(bytes.Count), bytes.GetRange(at, len));
-                    break;
-            }
-        }
-
-        return [.. bytes];
     }
 }
