@@ -227,6 +227,14 @@ public sealed class AlertHub : IDisposable
     public string FormatResumeToken(long sequence) => ResumeTokenCodec.Format(_epoch, sequence);
 
     /// <summary>
+    /// The protobuf encoding of <paramref name="entry"/>'s AlertDelivery as <paramref name="scope"/> may see it (its
+    /// resume token and escalation; the full number only when the scope covers the alert), encoded once per entry and
+    /// form and shared by every subscriber.
+    /// </summary>
+    internal byte[] EncodedDelivery(in RetainedAlert entry, AlertScope scope) =>
+        entry.Encoded.Get(entry, AlertMasking.WithholdsNumber(entry.Alert, scope), _epoch);
+
+    /// <summary>
     /// The resume token that replays everything this hub still retains, oldest first. It is what a client whose token
     /// was refused as expired resumes with: after a dispatch restart the retention holds every alert the new process
     /// re-read from fs.alerts, so the client gets them all again (duplicates of what it had; de-duplicate by id and

@@ -4,6 +4,7 @@ using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Grpc;
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.AlertDispatch.Security;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -131,6 +133,8 @@ public sealed class DispatchServer : IAsyncDisposable
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<DispatchAuthInterceptor>();
         });
+        // AlertStreamService is bound by this provider (shared encoded deliveries), not by a generated base class.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<AlertStreamService>, AlertStreamMethodProvider>());
         builder.Services.AddSingleton(hub);
         builder.Services.AddSingleton(security);
         if (cases is not null)

@@ -26,8 +26,10 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// → otherwise <see cref="StatusCode.PermissionDenied"/>. Case RPCs: unknown alert → NOT_FOUND, a step the status
 /// machine refuses → FAILED_PRECONDITION, an alert outside the caller's jurisdiction → PERMISSION_DENIED, no case
 /// store configured → UNIMPLEMENTED.
+/// <para>The methods are bound by <see cref="AlertStreamMethodProvider"/> rather than the generated base class, so that
+/// Subscribe writes each delivery's shared, already-encoded bytes (<see cref="AlertHub.EncodedDelivery"/>).</para>
 /// </remarks>
-public sealed class AlertStreamService : AlertStream.AlertStreamBase
+public sealed class AlertStreamService
 {
     private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
     private readonly AlertHub _hub;
@@ -50,8 +52,8 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         _security = services.GetService<DispatchSecurity>() ?? new DispatchSecurity(null);
     }
 
-    /// <inheritdoc />
-    public override Task<CaseReply> Ack(AckRequest request, ServerCallContext context)
+    /// <summary>Signs for an alert (NEW or DELIVERED → SIGNED).</summary>
+    public Task<CaseReply> Ack(AckRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -63,8 +65,8 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         });
     }
 
-    /// <inheritdoc />
-    public override Task<CaseReply> UpdateStatus(UpdateStatusRequest request, ServerCallContext context)
+    /// <summary>Moves a signed alert's case on (SIGNED → CONTACTED → ON_SITE).</summary>
+    public Task<CaseReply> UpdateStatus(UpdateStatusRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -76,8 +78,8 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         });
     }
 
-    /// <inheritdoc />
-    public override Task<CaseReply> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
+    /// <summary>Closes an alert's case with its outcome.</summary>
+    public Task<CaseReply> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -91,8 +93,11 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
         });
     }
 
-    /// <inheritdoc />
-    public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertDelivery> responseStream, ServerCallContext context)
+    /// <summary>
+    /// Streams the scope's alerts (replayed after the resume token, then live) until the call ends; each message is an
+    /// encoded <see cref="AlertDelivery"/>, byte for byte what the generated marshaller writes for the same delivery.
+    /// </summary>
+    public async Task Subscribe(SubscribeRequest request, IServerStreamWriter<byte[]> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
@@ -123,12 +128,7 @@ public sealed class AlertStreamService : AlertStream.AlertStreamBase
 
             await foreach (var entry in subscription.ReadAllAsync(stopping.Token))
             {
-                var delivery = new AlertDelivery
-                {
-                    Alert = AlertMasking.ForScope(entry.Alert, scope),
-                    ResumeToken = _hub.FormatResumeToken(entry.Sequence),
-                    Escalation = entry.Escalation,
-                };
+                var delivery = _hub.EncodedDelivery(entry, scope);
                 // A burst goes out in one flush: every alert but the last ready one is written with BufferHint.
                 responseStream.WriteOptions = subscription.HasReady ? BufferedWrite : null;
                 await responseStream.WriteAsync(delivery, stopping.Token);

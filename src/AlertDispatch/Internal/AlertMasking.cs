@@ -23,13 +23,19 @@ internal static class AlertMasking
     }
 
     /// <summary>Returns the alert as the scope may see it: without the full number unless the scope covers it.</summary>
-    public static Alert ForScope(Alert alert, AlertScope scope)
-    {
-        if (alert.Subject is null || alert.Subject.Msisdn.Length == 0 || scope.Matches(alert))
-        {
-            return alert;
-        }
+    public static Alert ForScope(Alert alert, AlertScope scope) =>
+        WithholdsNumber(alert, scope) ? WithoutNumber(alert) : alert;
 
+    /// <summary>
+    /// True when the alert carries a full number that the scope must not see (the scope does not cover the alert).
+    /// The two answers are the only two forms in which a subscriber can receive an alert.
+    /// </summary>
+    public static bool WithholdsNumber(Alert alert, AlertScope scope) =>
+        alert.Subject is { Msisdn.Length: > 0 } && !scope.Matches(alert);
+
+    /// <summary>A copy of the alert with <c>subject.msisdn</c> cleared; the masked form stays.</summary>
+    public static Alert WithoutNumber(Alert alert)
+    {
         var copy = alert.Clone();
         copy.Subject.Msisdn = string.Empty;
         return copy;

@@ -140,6 +140,46 @@ public sealed class AlertStreamServiceTests : IAsyncLifetime, IDisposable
         Assert.Equal(_hub.FormatResumeToken(1), headers.GetValue(FraudShield.AlertDispatch.Grpc.DispatchMetadata.ResumeTokenKey));
     }
 
+    [Fact]
+    public async Task Subscribe_EveryDelivery_CarriesTheResumeTokenOfItsOwnPosition()
+    {
+        using var all = await OpenAsync(new SubscribeRequest { All = true });
+        using var station = await OpenAsync(new SubscribeRequest { StationId = "S1" });
+        for (var i = 1; i <= 4; i++)
+        {
+            _hub.Publish(TestAlerts.Make($"a{i}", station: i % 2 == 0 ? "S1" : "S2"));
+        }
+
+        for (var i = 1; i <= 4; i++)
+        {
+            var delivery = await NextAsync(all);
+            Assert.Equal($"a{i}", delivery.Alert.AlertId);
+            Assert.Equal(_hub.FormatResumeToken(i), delivery.ResumeToken);
+        }
+
+        // The station scope gets sequences 2 and 4, each with its own token (not the all-scope's previous one).
+        Assert.Equal(_hub.FormatResumeToken(2), (await NextAsync(station)).ResumeToken);
+        Assert.Equal(_hub.FormatResumeToken(4), (await NextAsync(station)).ResumeToken);
+    }
+
+    [Fact]
+    public async Task Subscribe_EscalationReNotification_CarriesItsEscalationAndTheFirstDoesNot()
+    {
+        using var call = await OpenAsync(new SubscribeRequest { All = true });
+        var alert = TestAlerts.Make("a1");
+        var escalation = new Escalation { Tier = EscalationTier.DistrictCentre, EscalatedMs = 200, MissedDueMs = 100, AckDueMs = 300 };
+        _hub.Publish(alert);
+        _hub.PublishEscalation(alert, escalation);
+
+        var first = await NextAsync(call);
+        var again = await NextAsync(call);
+
+        Assert.Null(first.Escalation);
+        Assert.Equal(escalation, again.Escalation);
+        Assert.Equal(first.Alert, again.Alert);
+        Assert.Equal(_hub.FormatResumeToken(2), again.ResumeToken);
+    }
+
     private async Task<AsyncServerStreamingCall<AlertDelivery>> OpenAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
     {
         var call = Client.Subscribe(request, cancellationToken: cancellationToken);

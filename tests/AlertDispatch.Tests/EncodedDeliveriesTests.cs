@@ -1,0 +1,116 @@
+using FraudShield.AlertDispatch.Internal;
+using FraudShield.Contracts.Dispatch.V1;
+using FraudShield.Tests.Shared;
+using Google.Protobuf;
+
+namespace FraudShield.AlertDispatch.Tests;
+
+/// <summary>The shared encoded deliveries: the bytes every subscriber gets for a hub entry.</summary>
+public sealed class EncodedDeliveriesTests
+{
+    public static TheoryData<string> Scopes => ["all", "station:S1", "grid:G1", "station:S2", "grid:G9"];
+
+    [Theory]
+    [MemberData(nameof(Scopes))]
+    public async Task EncodedDelivery_EachScope_EqualsFreshSerializationOfWhatTheScopeMaySee(string scopeText)
+    {
+        var scope = Parse(scopeText);
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(TestAlerts.Make("a1", station: "S1", grid: "G1"));
+        hub.PublishEscalation(TestAlerts.Make("a1", station: "S1", grid: "G1"), new Escalation { Tier = EscalationTier.DistrictCentre, EscalatedMs = 5, MissedDueMs = 4, AckDueMs = 9 });
+        hub.Publish(TestAlerts.Make("a2", station: "S1", grid: "G1", msisdn: ""));
+
+        foreach (var entry in await subscription.TakeAsync(3))
+        {
+            var fresh = new AlertDelivery
+            {
+                Alert = AlertMasking.ForScope(entry.Alert, scope),
+                ResumeToken = hub.FormatResumeToken(entry.Sequence),
+                Escalation = entry.Escalation,
+            }.ToByteArray();
+
+            Assert.Equal(fresh, hub.EncodedDelivery(entry, scope));
+        }
+    }
+
+    [Fact]
+    public async Task EncodedDelivery_ScopeNotCoveringAlert_NeverCarriesFullNumberWhicheverFormIsEncodedFirst()
+    {
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(TestAlerts.Make("full-first", station: "S1"));
+        hub.Publish(TestAlerts.Make("withheld-first", station: "S1"));
+        var entries = await subscription.TakeAsync(2);
+
+        var fullFirst = (Full: hub.EncodedDelivery(entries[0], AlertScope.Station("S1")), Withheld: hub.EncodedDelivery(entries[0], AlertScope.Station("S2")));
+        var withheldSecond = hub.EncodedDelivery(entries[1], AlertScope.Grid("G2"));
+        var fullSecond = hub.EncodedDelivery(entries[1], AlertScope.All);
+
+        foreach (var withheld in new[] { fullFirst.Withheld, withheldSecond })
+        {
+            var subject = AlertDelivery.Parser.ParseFrom(withheld).Alert.Subject;
+            Assert.Equal(string.Empty, subject.Msisdn);
+            Assert.Equal("861******5678", subject.MsisdnMasked);
+        }
+
+        foreach (var full in new[] { fullFirst.Full, fullSecond })
+        {
+            Assert.Equal("8613812345678", AlertDelivery.Parser.ParseFrom(full).Alert.Subject.Msisdn);
+        }
+
+        Assert.Equal("8613812345678", entries[0].Alert.Subject.Msisdn);
+    }
+
+    [Fact]
+    public async Task EncodedDelivery_ScopesOfOneForm_ShareOneEncoding()
+    {
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(TestAlerts.Make("a1", station: "S1", grid: "G1"));
+        var entry = (await subscription.TakeAsync(1))[0];
+
+        var all = hub.EncodedDelivery(entry, AlertScope.All);
+        Assert.Same(all, hub.EncodedDelivery(entry, AlertScope.Station("S1")));
+        Assert.Same(all, hub.EncodedDelivery(entry, AlertScope.Grid("G1")));
+        Assert.Same(hub.EncodedDelivery(entry, AlertScope.Station("S2")), hub.EncodedDelivery(entry, AlertScope.Grid("G2")));
+        Assert.NotSame(all, hub.EncodedDelivery(entry, AlertScope.Station("S2")));
+    }
+
+    [Fact]
+    public async Task EncodedDelivery_AlertWithoutNumber_OneEncodingForEveryScope()
+    {
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(TestAlerts.Make("a1", station: "S1", msisdn: ""));
+        var entry = (await subscription.TakeAsync(1))[0];
+
+        Assert.Same(hub.EncodedDelivery(entry, AlertScope.All), hub.EncodedDelivery(entry, AlertScope.Station("S2")));
+    }
+
+    [Fact]
+    public async Task EncodedDelivery_ConcurrentFirstUse_EveryCallerGetsTheSameBytes()
+    {
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(TestAlerts.Make("a1"));
+        var entry = (await subscription.TakeAsync(1))[0];
+
+        using var start = new Barrier(8);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait(TimeoutExtensions.DefaultTimeout);
+            return hub.EncodedDelivery(entry, AlertScope.All);
+        }))).WithTimeout();
+
+        Assert.All(results, bytes => Assert.Same(results[0], bytes));
+    }
+
+    private static AlertScope Parse(string text) => text.Split(':') switch
+    {
+        ["all"] => AlertScope.All,
+        ["station", var id] => AlertScope.Station(id),
+        ["grid", var id] => AlertScope.Grid(id),
+        _ => throw new ArgumentException(text, nameof(text)),
+    };
+}
