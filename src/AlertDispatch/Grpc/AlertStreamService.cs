@@ -31,6 +31,7 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// </remarks>
 public sealed class AlertStreamService
 {
+    private const int FlushBytes = 64 * 1024;
     private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
     private readonly AlertHub _hub;
     private readonly IHostApplicationLifetime _lifetime;
@@ -119,6 +120,7 @@ public sealed class AlertStreamService
         AlertSubscription? subscription = null;
         var lastWritten = -1L;
         long delivered = 0;
+        var unflushed = 0;
         try
         {
             subscription = _hub.Subscribe(scope, request.ResumeToken);
@@ -129,9 +131,14 @@ public sealed class AlertStreamService
             await foreach (var entry in subscription.ReadAllAsync(stopping.Token))
             {
                 var delivery = _hub.EncodedDelivery(entry, scope);
-                // A burst goes out in one flush: every alert but the last ready one is written with BufferHint.
-                responseStream.WriteOptions = subscription.HasReady ? BufferedWrite : null;
+                // A burst goes out in flushes of about FlushBytes: alerts are written with BufferHint while more are
+                // ready and less than that is unflushed, so a backlog reaches the console while the rest is written
+                // and the transport holds a bounded amount instead of the whole backlog.
+                unflushed += delivery.Length;
+                var buffer = unflushed < FlushBytes && subscription.HasReady;
+                responseStream.WriteOptions = buffer ? BufferedWrite : null;
                 await responseStream.WriteAsync(delivery, stopping.Token);
+                unflushed = buffer ? unflushed : 0;
                 lastWritten = entry.Sequence;
                 delivered++;
                 if (_cases is not null && entry.Escalation is null)

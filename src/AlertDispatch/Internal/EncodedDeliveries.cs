@@ -28,12 +28,20 @@ internal sealed class EncodedDeliveries
         return Volatile.Read(ref slot) ?? Fill(ref slot, Encode(entry, withholdNumber, epoch));
     }
 
-    private static byte[] Encode(in RetainedAlert entry, bool withholdNumber, uint epoch) => new AlertDelivery
+    private static byte[] Encode(in RetainedAlert entry, bool withholdNumber, uint epoch)
     {
-        Alert = withholdNumber ? AlertMasking.WithoutNumber(entry.Alert) : entry.Alert,
-        ResumeToken = ResumeTokenCodec.Format(epoch, entry.Sequence),
-        Escalation = entry.Escalation,
-    }.ToByteArray();
+        var delivery = new AlertDelivery
+        {
+            Alert = withholdNumber ? AlertMasking.WithoutNumber(entry.Alert) : entry.Alert,
+            ResumeToken = ResumeTokenCodec.Format(epoch, entry.Sequence),
+            Escalation = entry.Escalation,
+        };
+
+        // Into an exact-size array through a span: ToByteArray would also allocate a CodedOutputStream per entry.
+        var bytes = new byte[delivery.CalculateSize()];
+        delivery.WriteTo(bytes);
+        return bytes;
+    }
 
     private static byte[] Fill(ref byte[]? slot, byte[] bytes) => Interlocked.CompareExchange(ref slot, bytes, null) ?? bytes;
 }
