@@ -305,14 +305,14 @@ public sealed class AlertHubTests
     {
         var alert = AlertMasking.EnsureMasked(TestAlerts.Make("a1", station: "S1"));
 
-        var outOfScope = AlertMasking.ForScope(alert, AlertScope.Station("S2"));
-        var inScope = AlertMasking.ForScope(alert, AlertScope.Station("S1"));
-        var all = AlertMasking.ForScope(alert, AlertScope.All);
+        Assert.True(AlertMasking.WithholdsNumber(alert, AlertScope.Station("S2")));
+        Assert.False(AlertMasking.WithholdsNumber(alert, AlertScope.Station("S1")));
+        Assert.False(AlertMasking.WithholdsNumber(alert, AlertScope.All));
+        Assert.False(AlertMasking.WithholdsNumber(TestAlerts.Make("a2", station: "S1", msisdn: ""), AlertScope.Station("S2")));
 
+        var outOfScope = AlertMasking.WithoutNumber(alert);
         Assert.Equal(string.Empty, outOfScope.Subject.Msisdn);
         Assert.Equal("861******5678", outOfScope.Subject.MsisdnMasked);
-        Assert.Same(alert, inScope);
-        Assert.Same(alert, all);
         Assert.Equal("8613812345678", alert.Subject.Msisdn);
     }
 }

@@ -1,4 +1,4 @@
-using FraudShield.AlertDispatch.Internal;
+using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
 using Google.Protobuf;
@@ -25,7 +25,7 @@ public sealed class EncodedDeliveriesTests
         {
             var fresh = new AlertDelivery
             {
-                Alert = AlertMasking.ForScope(entry.Alert, scope),
+                Alert = AsScopeMaySee(entry.Alert, scope),
                 ResumeToken = hub.FormatResumeToken(entry.Sequence),
                 Escalation = entry.Escalation,
             }.ToByteArray();
@@ -104,6 +104,19 @@ public sealed class EncodedDeliveriesTests
         }))).WithTimeout();
 
         Assert.All(results, bytes => Assert.Same(results[0], bytes));
+    }
+
+    // The rule written out independently of AlertMasking: the full number only to a scope that covers the alert.
+    private static Alert AsScopeMaySee(Alert alert, AlertScope scope)
+    {
+        if (scope.Matches(alert))
+        {
+            return alert;
+        }
+
+        var copy = alert.Clone();
+        copy.Subject.Msisdn = string.Empty;
+        return copy;
     }
 
     private static AlertScope Parse(string text) => text.Split(':') switch

@@ -22,10 +22,6 @@ internal static class AlertMasking
         return copy;
     }
 
-    /// <summary>Returns the alert as the scope may see it: without the full number unless the scope covers it.</summary>
-    public static Alert ForScope(Alert alert, AlertScope scope) =>
-        WithholdsNumber(alert, scope) ? WithoutNumber(alert) : alert;
-
     /// <summary>
     /// True when the alert carries a full number that the scope must not see (the scope does not cover the alert).
     /// The two answers are the only two forms in which a subscriber can receive an alert.
