@@ -23,7 +23,7 @@ namespace FraudShield.Benchmarks;
 [BenchmarkCategory("engine")]
 public class EngineBenchmarks : IDisposable
 {
-    private const int Events = 4096;
+    internal const int Events = 4096;
 
     private readonly CountingSink _sink = new();
     private EngineStores? _stores;
