@@ -22,15 +22,28 @@ public sealed partial class EngineCore
             return;
         }
 
-        var endMs = CallEndMs(in call);
-        var known = _parties.TryRead((long)party, out var state);
-        var eventHash = EventHash(CallHashSeed, call.EventId);
-        if (known && IsDuplicate(in state, eventHash))
+        // The watchlist filter block of the other party, fetched while FASTER reads the party's state.
+        if (!outbound && (On(RuleId.R02) || On(RuleId.R13)))
         {
-            return;
+            _watch.Prefetch(WatchKeyType.Msisdn, call.Calling);
         }
 
-        var firing = default(Firing);
+        var endMs = CallEndMs(in call);
+        var known = _parties.TryRead((long)party, out var state);
+
+        // The event id is hashed only when the party has state to check it against or gets state from this call.
+        var eventHash = 0UL;
+        if (known)
+        {
+            eventHash = EventHash(CallHashSeed, call.EventId);
+            if (IsDuplicate(in state, eventHash))
+            {
+                return;
+            }
+        }
+
+        ref var firing = ref _firing;
+        firing.Reset();
         var touched = false;
 
         if (!outbound && On(RuleId.R01))
@@ -82,7 +95,7 @@ public sealed partial class EngineCore
 
         if (touched)
         {
-            state.AddRecentEvent(eventHash);
+            state.AddRecentEvent(known ? eventHash : EventHash(CallHashSeed, call.EventId));
             _parties.Upsert((long)party, state);
         }
     }

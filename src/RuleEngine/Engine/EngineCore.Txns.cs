@@ -52,7 +52,8 @@ public sealed partial class EngineCore
             return;
         }
 
-        var firing = default(Firing);
+        ref var firing = ref _firing;
+        firing.Reset();
 
         var pairKey = KeyHash.Pair(partyKey, KeyHash.Of(AccountPartyKind, txn.PayeeAccount));
         var firstTime = !_pairs.TryRead(pairKey, out var firstPaidMs);

@@ -38,6 +38,20 @@ internal struct Firing
     /// <summary>Earliest event time of a remembered fact a hit was completed with (0 when none): the time it counts from as a risk signal.</summary>
     public long EarliestFactMs;
 
+    /// <summary>
+    /// Empties a reused firing without clearing its hit slots (about 450 bytes): every reader stops at <see cref="Count"/>,
+    /// and <see cref="Add"/> writes a whole slot.
+    /// </summary>
+    public void Reset()
+    {
+        Count = 0;
+        Typology = 0;
+        AmountMinor = 0;
+        CitesSuspiciousCall = false;
+        CitesRebate = false;
+        EarliestFactMs = 0;
+    }
+
     public void NoteFact(long factMs) => EarliestFactMs = EarliestFactMs == 0 ? factMs : Math.Min(EarliestFactMs, factMs);
 
     public void Add(RuleId rule, int severity, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, string? name3 = null, long value3 = 0)

@@ -107,6 +107,16 @@ public sealed class BlockedBloomFilter
         }
     }
 
+    /// <summary>A hint to load the block of a key hash into the cache ahead of <see cref="MightContain"/>; no effect on results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(ulong hash)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref BlockOf(hash)));
+        }
+    }
+
     /// <summary>False when the key hash was certainly never added; true when it possibly was.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MightContain(ulong hash)

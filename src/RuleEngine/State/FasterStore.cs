@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FASTER.core;
 
 namespace FraudShield.RuleEngine.State;
@@ -291,6 +292,10 @@ public sealed class FasterSession<TValue> : IDisposable
     private readonly ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> _session;
     private readonly FasterStore<TValue> _store;
 
+    // Scratch input and output of FASTER operations: SimpleFunctions never reads the input, and the output of an upsert is unused.
+    private TValue _input;
+    private TValue _output;
+
     internal FasterSession(ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> session, FasterStore<TValue> store)
     {
         _session = session;
@@ -301,24 +306,37 @@ public sealed class FasterSession<TValue> : IDisposable
     public void Refresh() => _session.Refresh();
 
     /// <summary>Reads the value of <paramref name="key"/>; false when absent.</summary>
+    /// <remarks>
+    /// No value is zeroed on the way: <see cref="SimpleFunctions{Key, Value}"/> writes the whole output when the key is
+    /// found and nothing else (input and output of an operation are this session's scratch fields), and a miss zeroes
+    /// <paramref name="value"/> once. The party state is 536 bytes; zeroing the default input, output and value
+    /// locals of the plain overloads was ~2 % of the engine's per-event time in <c>perf</c>.
+    /// </remarks>
+    [SkipLocalsInit]
     public bool TryRead(long key, out TValue value)
     {
-        TValue input = default;
-        value = default;
-        var status = _session.Read(ref key, ref input, ref value);
+        Unsafe.SkipInit(out value);
+        var status = _session.Read(ref key, ref _input, ref value);
         if (status.IsPending)
         {
             return CompletePendingRead(out value);
         }
 
-        return status.Found;
+        if (!status.Found)
+        {
+            value = default;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Inserts or replaces the value of <paramref name="key"/>.</summary>
+    /// <remarks><see cref="SimpleFunctions{Key, Value}"/> only reads the desired value, so it is passed by reference, not copied.</remarks>
+    [SkipLocalsInit]
     public void Upsert(long key, in TValue value)
     {
-        var v = value;
-        var status = _session.Upsert(ref key, ref v);
+        var status = _session.Upsert(ref key, ref _input, ref Unsafe.AsRef(in value), ref _output);
         if (status.IsPending)
         {
             _session.CompletePending(wait: true);

@@ -161,6 +161,18 @@ public sealed class WatchlistSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts loading the filter block of a number into the cache, so a <see cref="TryLookup(WatchKeyType, ulong, long, out WatchHit)"/>
+    /// of it some work later does not wait for memory (the filter of 1 M entries is 1.5 MB, past the L2 cache).
+    /// </summary>
+    public void Prefetch(WatchKeyType type, ulong number)
+    {
+        if (number != 0)
+        {
+            _filter.Prefetch((ulong)KeyOfNumber(type, number).Key);
+        }
+    }
+
     /// <summary>Looks up a number (MSISDN or IMEI) valid at <paramref name="nowMs"/>.</summary>
     public bool TryLookup(WatchKeyType type, ulong number, long nowMs, out WatchHit hit)
     {
