@@ -85,6 +85,23 @@ public sealed class FastJsonTokensTests
     }
 
     [Fact]
+    public void ValueIsAscii_StringsWithAndWithoutHighBytes_TellsWhichIsAscii()
+    {
+        var fast = new FastJsonTokens("{\"a\":\"plain\",\"b\":\"caf\u00e9\",\"\u00e9\":\"\"}"u8);
+        var ascii = new List<bool>();
+        while (fast.Read())
+        {
+            if (fast.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+            {
+                ascii.Add(fast.ValueIsAscii);
+            }
+        }
+
+        Assert.False(fast.Bailed);
+        Assert.Equal([true, true, true, false, false, true], ascii);
+    }
+
+    [Fact]
     public void Read_NestingDeeperThan63_Bails()
     {
         var ok = "{\"a\":" + string.Concat(Enumerable.Repeat("[", 62)) + string.Concat(Enumerable.Repeat("]", 62)) + "}";
@@ -165,6 +182,10 @@ public sealed class FastJsonTokensTests
         while (fast.Read())
         {
             tokens.Add((fast.TokenType, Convert.ToHexString(fast.ValueSpan), fast.TokenStartIndex, fast.BytesConsumed, fast.CurrentDepth));
+            if (fast.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+            {
+                Assert.Equal(System.Text.Ascii.IsValid(fast.ValueSpan), fast.ValueIsAscii);
+            }
         }
 
         var expected = new List<(JsonTokenType, string, long, long, int)>();

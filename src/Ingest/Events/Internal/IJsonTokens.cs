@@ -18,6 +18,12 @@ internal interface IJsonTokens
     /// <summary>As <see cref="Utf8JsonReader.ValueIsEscaped"/>.</summary>
     bool ValueIsEscaped { get; }
 
+    /// <summary>
+    /// True when the current string token is known to hold only ASCII bytes (so it is valid UTF-8 without a check);
+    /// false when that is not known.
+    /// </summary>
+    bool ValueIsAscii { get; }
+
     /// <summary>As <see cref="Utf8JsonReader.TokenStartIndex"/>.</summary>
     long TokenStartIndex { get; }
 
@@ -64,6 +70,8 @@ internal ref struct ReaderTokens : IJsonTokens
     public readonly ReadOnlySpan<byte> ValueSpan => _reader.ValueSpan;
 
     public readonly bool ValueIsEscaped => _reader.ValueIsEscaped;
+
+    public readonly bool ValueIsAscii => false;
 
     public readonly long TokenStartIndex => _reader.TokenStartIndex;
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -8,6 +9,11 @@ namespace FraudShield.Ingest.Events.Internal;
 /// parsers treat null as absent before calling) and returns <see cref="RejectReason.None"/> or the reason to reject.
 /// None of them allocates.
 /// </summary>
+/// <remarks>
+/// Locals are not zeroed on entry (<see cref="SkipLocalsInitAttribute"/>; audited: the stack buffers for unescaped
+/// text are only read as far as <see cref="IJsonTokens.CopyString"/> wrote them).
+/// </remarks>
+[SkipLocalsInit]
 internal static class JsonRead
 {
     /// <summary>Longest escaped property name or phone number that is unescaped into a stack buffer.</summary>
@@ -56,8 +62,9 @@ internal static class JsonRead
             return RejectReason.WrongType;
         }
 
-        // Utf8JsonReader does not validate UTF-8 inside strings without escapes; spans handed out must be valid.
-        if (!Utf8.IsValid(reader.ValueSpan))
+        // Utf8JsonReader does not validate UTF-8 inside strings without escapes; spans handed out must be valid. The
+        // fast tokenizer knows when a string is all ASCII (the producers' ids, codes and cells are).
+        if (!reader.ValueIsAscii && !Utf8.IsValid(reader.ValueSpan))
         {
             return RejectReason.InvalidJson;
         }
