@@ -311,46 +311,26 @@ internal ref struct FastJsonTokens : IJsonTokens
         _expect = next;
     }
 
-    // The class of a byte inside a string: 0 plain ASCII, 1 the closing quote, 2 an escape or control character (bail),
-    // 3 a byte of a multi-byte UTF-8 sequence. One table load per byte instead of three compares.
-    private static ReadOnlySpan<byte> StringClass =>
-    [
-        2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    ];
-
     // The index of the closing quote of the string opening at i, or -1 at an escape, a control character or the end;
-    // ascii tells whether every byte before the quote is ASCII.
+    // ascii tells whether every byte before the quote is ASCII (one OR per byte, so kept strings skip UTF-8 validation).
     private static int StringEnd(ReadOnlySpan<byte> json, int i, out bool ascii)
     {
-        var classes = StringClass;
-        int high = 0;
+        uint high = 0;
         for (int k = i + 1; k < json.Length; k++)
         {
-            int c = classes[json[k]];
-            if (c == 0)
+            byte c = json[k];
+            if (c == (byte)'"')
             {
-                continue;
-            }
-
-            if (c == 1)
-            {
-                ascii = high == 0;
+                ascii = high < 0x80;
                 return k;
             }
 
-            if (c == 2)
+            if (c < 0x20 || c == (byte)'\\')
             {
                 break;
             }
 
-            high = 1;
+            high |= c;
         }
 
         ascii = false;
