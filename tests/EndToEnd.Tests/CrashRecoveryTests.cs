@@ -1,8 +1,4 @@
-using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
-using FraudShield.AlertDispatch;
 using FraudShield.Contracts;
-using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.EndToEnd.Tests;
@@ -12,7 +8,7 @@ namespace FraudShield.EndToEnd.Tests;
 /// (with a data folder, so it checkpoints) killed with SIGKILL at random points while scenarios stream in, and
 /// restarted on the same folder. Every expected alert version reaches the subscriber exactly once.
 /// </summary>
-public sealed partial class CrashRecoveryTests
+public sealed class CrashRecoveryTests
 {
     private const int Victims = 12;
 
@@ -20,42 +16,21 @@ public sealed partial class CrashRecoveryTests
     public async Task EngineKilledRepeatedly_EveryAlertDeliveredExactlyOnce()
     {
         using var data = new TempDirectory("fraudshield-crash");
-        var (cluster, clusterReady) = await HostProcess.StartAsync(ClusterReady(), "cluster", "--partitions", "4");
+        var (cluster, clusterReady) = await HostProcess.StartAsync(HostProcess.ClusterReady(), "cluster", "--partitions", "4");
         await using var clusterProcess = cluster;
         var bootstrap = clusterReady.Groups["kafka"].Value;
-        var (dispatch, dispatchReady) = await HostProcess.StartAsync(RunReady(), "run", "--role", "dispatch", "--bootstrap", bootstrap, "--grpc-port", "0");
+        var (dispatch, dispatchReady) = await HostProcess.StartAsync(HostProcess.RunReady(), "run", "--role", "dispatch", "--bootstrap", bootstrap, "--grpc-port", "0");
         await using var dispatchProcess = dispatch;
 
-        // The subscriber: every delivery, as (alert id, version).
-        var received = new ConcurrentQueue<(string Id, int Version, string Severity)>();
-        using var stop = new CancellationTokenSource();
-        using var client = new AlertStreamClient(new Uri(dispatchReady.Groups["grpc"].Value));
-        var subscriber = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var d in client.SubscribeAsync(new SubscribeRequest { All = true }, stop.Token))
-                {
-                    received.Enqueue((d.Alert.AlertId, d.Alert.Version, d.Alert.Severity.ToString()));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
-
-        // A subscription without a token starts live: the scenarios go in only once the stream is open.
-        await Poll.UntilAsync(() => client.LastResumeToken is not null, "the subscription to open", TimeSpan.FromSeconds(30));
+        await using var console = await RecordingConsole.StartAsync(new Uri(dispatchReady.Groups["grpc"].Value));
 
         const string fraudster = "442079460001";
         const string mule = "6222880000000042";
-        var victims = Enumerable.Range(0, Victims).Select(i => (8613800100000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        HostProcess.Kcat.Produce(bootstrap, Topics.Registry, [.. victims.Select((v, i) => ($"P-{i}", Events.Subject($"P-{i}", "+" + v, $"S0{(i % 8) + 1}", $"S0{(i % 8) + 1}-G01")))]);
-        HostProcess.Kcat.Produce(bootstrap, Topics.Watchlist, ("MSISDN:+" + fraudster, Events.ListedNumber(fraudster)), ("ACCOUNT:" + mule, Events.ListedAccount(mule)));
+        var victims = ScenarioParties.Publish(bootstrap, 8613800100000, Victims, fraudster, mule);
 
         string[] engineArgs = ["run", "--role", "engine", "--bootstrap", bootstrap, "--data", data.Path, "--checkpoint-interval", "0.5",
             "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"];
-        var engine = (await HostProcess.StartAsync(RunReady(), engineArgs)).Process;
+        var engine = (await HostProcess.StartAsync(HostProcess.RunReady(), engineArgs)).Process;
         var random = new Random(20261123);
         var kills = 0;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -64,7 +39,7 @@ public sealed partial class CrashRecoveryTests
             for (var i = 0; i < Victims; i++)
             {
                 HostProcess.Kcat.Produce(bootstrap, Topics.Calls, (victims[i], Events.OverseasCall($"cdr-{i}", "+" + fraudster, "+" + victims[i], now + (i * 1000))));
-                await Poll.UntilAsync(() => Seen(received, i, 1), $"victim {i}'s first alert", TimeSpan.FromSeconds(60));
+                await Poll.UntilAsync(() => Seen(console.Received, i, 1), $"victim {i}'s first alert", TimeSpan.FromSeconds(60));
                 if (i % 4 == 1)
                 {
                     // SIGKILL at a random moment after the call: the transfer is produced while the engine is down or restarting.
@@ -72,7 +47,7 @@ public sealed partial class CrashRecoveryTests
                     await engine.DisposeAsync();
                     kills++;
                     HostProcess.Kcat.Produce(bootstrap, Topics.Txns, (victims[i], Events.Transfer($"txn-{i}", victims[i], mule, now + (i * 1000) + 60_000)));
-                    engine = (await HostProcess.StartAsync(RunReady(), engineArgs)).Process;
+                    engine = (await HostProcess.StartAsync(HostProcess.RunReady(), engineArgs)).Process;
                 }
                 else
                 {
@@ -81,17 +56,14 @@ public sealed partial class CrashRecoveryTests
             }
 
             // Each victim's incident: version 1 (R01+R02, L2) on the call, version 2 (L1) on the transfer.
-            await Poll.UntilAsync(() => received.Count(r => r.Version == 2) >= Victims, "every victim's L1", TimeSpan.FromSeconds(90));
+            await Poll.UntilAsync(() => console.Received.Count(r => r.Version == 2) >= Victims, "every victim's L1", TimeSpan.FromSeconds(90));
         }
         finally
         {
             await engine.DisposeAsync();
         }
 
-        await stop.CancelAsync();
-        await subscriber.WithTimeout();
-
-        var deliveries = received.ToList();
+        var deliveries = await console.StopAsync();
         Assert.Equal(3, kills);
         Assert.True(Victims * 2 == deliveries.Count, string.Join("\n", deliveries));
         Assert.Equal(deliveries.Count, deliveries.Select(d => (d.Id, d.Version)).Distinct().Count());
@@ -101,12 +73,6 @@ public sealed partial class CrashRecoveryTests
 
     // Alert ids are opaque; victim i's first alert is the i-th distinct id seen with version 1 (calls are produced one
     // at a time, each after the previous one's alert arrived).
-    private static bool Seen(ConcurrentQueue<(string Id, int Version, string Severity)> received, int victim, int version) =>
+    private static bool Seen(IEnumerable<RecordingConsole.Delivery> received, int victim, int version) =>
         received.Where(r => r.Version == version).Select(r => r.Id).Distinct().Count() > victim;
-
-    [GeneratedRegex(@"fraudshield cluster: kafka=(?<kafka>\S+)")]
-    private static partial Regex ClusterReady();
-
-    [GeneratedRegex(@"fraudshield run: role=\w+ kafka=\S+ grpc=(?<grpc>\S*)")]
-    private static partial Regex RunReady();
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using FraudShield.AlertDispatch;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Dispatch.V1;
@@ -18,27 +17,25 @@ namespace FraudShield.EndToEnd.Tests;
 /// which holds every alert re-read from fs.alerts: the console ends with every alert version produced before, during
 /// and after the outage.
 /// </summary>
-public sealed partial class DispatchRestartTests
+public sealed class DispatchRestartTests
 {
     private const int Victims = 12;
 
     [Fact]
     public async Task DispatchKilledAndRestarted_ConsoleReplaysAndReceivesEveryAlertVersion()
     {
-        var (cluster, clusterReady) = await HostProcess.StartAsync(ClusterReady(), "cluster", "--partitions", "4");
+        var (cluster, clusterReady) = await HostProcess.StartAsync(HostProcess.ClusterReady(), "cluster", "--partitions", "4");
         await using var clusterProcess = cluster;
         var bootstrap = clusterReady.Groups["kafka"].Value;
         var port = FreePort().ToString(CultureInfo.InvariantCulture);
         string[] dispatchArgs = ["run", "--role", "dispatch", "--bootstrap", bootstrap, "--grpc-port", port];
-        var (dispatch, dispatchReady) = await HostProcess.StartAsync(RunReady(), dispatchArgs);
+        var (dispatch, dispatchReady) = await HostProcess.StartAsync(HostProcess.RunReady(), dispatchArgs);
         var address = new Uri(dispatchReady.Groups["grpc"].Value);
 
         const string fraudster = "442079460001";
         const string mule = "6222880000000042";
-        var victims = Enumerable.Range(0, Victims).Select(i => (8613800300000L + i).ToString(CultureInfo.InvariantCulture)).ToArray();
-        HostProcess.Kcat.Produce(bootstrap, Topics.Registry, [.. victims.Select((v, i) => ($"P-{i}", Events.Subject($"P-{i}", "+" + v, $"S0{(i % 8) + 1}", $"S0{(i % 8) + 1}-G01")))]);
-        HostProcess.Kcat.Produce(bootstrap, Topics.Watchlist, ("MSISDN:+" + fraudster, Events.ListedNumber(fraudster)), ("ACCOUNT:" + mule, Events.ListedAccount(mule)));
-        var (engine, _) = await HostProcess.StartAsync(RunReady(), "run", "--role", "engine", "--bootstrap", bootstrap);
+        var victims = ScenarioParties.Publish(bootstrap, 8613800300000, Victims, fraudster, mule);
+        var (engine, _) = await HostProcess.StartAsync(HostProcess.RunReady(), "run", "--role", "engine", "--bootstrap", bootstrap);
         await using var engineProcess = engine;
 
         var received = new ConcurrentQueue<(string Id, int Version)>();
@@ -105,7 +102,7 @@ public sealed partial class DispatchRestartTests
                 Transfer(i);
             }
 
-            (dispatch, _) = await HostProcess.StartAsync(RunReady(), dispatchArgs);
+            (dispatch, _) = await HostProcess.StartAsync(HostProcess.RunReady(), dispatchArgs);
             await WaitAsync(() => Distinct(received) >= 16, "victims 4-7's alerts, produced while the dispatch was down");
             for (var i = 8; i < Victims; i++)
             {
@@ -146,9 +143,5 @@ public sealed partial class DispatchRestartTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [GeneratedRegex(@"fraudshield cluster: kafka=(?<kafka>\S+)")]
-    private static partial Regex ClusterReady();
 
-    [GeneratedRegex(@"fraudshield run: role=\w+ kafka=\S+ grpc=(?<grpc>\S*)")]
-    private static partial Regex RunReady();
 }

@@ -131,4 +131,12 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     [GeneratedRegex(@"fraudshield demo: kafka=(?<kafka>\S+) grpc=(?<grpc>\S+)")]
     private static partial Regex ReadyLine();
+
+    /// <summary>The ready line of `fraudshield cluster`: the bootstrap address in group "kafka".</summary>
+    [GeneratedRegex(@"fraudshield cluster: kafka=(?<kafka>\S+)")]
+    internal static partial Regex ClusterReady();
+
+    /// <summary>The ready line of `fraudshield run`: groups "role" and "grpc" (empty without dispatch).</summary>
+    [GeneratedRegex(@"fraudshield run: role=(?<role>\w+) kafka=\S+ grpc=(?<grpc>\S*)")]
+    internal static partial Regex RunReady();
 }

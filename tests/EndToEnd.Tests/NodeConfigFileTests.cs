@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 using FraudShield.Host.Runtime;
 using FraudShield.Tests.Shared;
 
@@ -10,7 +9,7 @@ namespace FraudShield.EndToEnd.Tests;
 /// The `fraudshield run --config` file: every kind of mistake is refused with the file, line, key and reason (the
 /// loader in-process), and the real command exits 1 with them on stderr without starting anything.
 /// </summary>
-public sealed partial class NodeConfigFileTests : IDisposable
+public sealed class NodeConfigFileTests : IDisposable
 {
     private const string Good = """
         # a node
@@ -275,12 +274,12 @@ public sealed partial class NodeConfigFileTests : IDisposable
     [Fact]
     public async Task Run_GoodConfigWithOverride_StartsWithTheFilesSettings()
     {
-        var (cluster, clusterReady) = await HostProcess.StartAsync(ClusterReady(), "cluster", "--partitions", "1");
+        var (cluster, clusterReady) = await HostProcess.StartAsync(HostProcess.ClusterReady(), "cluster", "--partitions", "1");
         await using var clusterProcess = cluster;
         File.WriteAllText(ConfigPath, $"role: dispatch\nkafka:\n  bootstrap: {clusterReady.Groups["kafka"].Value}\ndispatch:\n  listen: 127.0.0.1\n  port: 1\n");
 
         // --grpc-port on the command line overrides the file's port (1 would need root).
-        var (run, ready) = await HostProcess.StartAsync(RunReady(), "run", "--config", ConfigPath, "--grpc-port", "0");
+        var (run, ready) = await HostProcess.StartAsync(HostProcess.RunReady(), "run", "--config", ConfigPath, "--grpc-port", "0");
         await using var runProcess = run;
 
         Assert.Equal("dispatch", ready.Groups["role"].Value);
@@ -290,9 +289,5 @@ public sealed partial class NodeConfigFileTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [GeneratedRegex(@"fraudshield cluster: kafka=(?<kafka>\S+)")]
-    private static partial Regex ClusterReady();
 
-    [GeneratedRegex(@"fraudshield run: role=(?<role>\w+) kafka=\S+ grpc=(?<grpc>\S*)")]
-    private static partial Regex RunReady();
 }
