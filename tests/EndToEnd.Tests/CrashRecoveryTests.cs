@@ -16,13 +16,9 @@ public sealed class CrashRecoveryTests
     public async Task EngineKilledRepeatedly_EveryAlertDeliveredExactlyOnce()
     {
         using var data = new TempDirectory("fraudshield-crash");
-        var (cluster, clusterReady) = await HostProcess.StartAsync(HostProcess.ClusterReady(), "cluster", "--partitions", "4");
-        await using var clusterProcess = cluster;
-        var bootstrap = clusterReady.Groups["kafka"].Value;
-        var (dispatch, dispatchReady) = await HostProcess.StartAsync(HostProcess.RunReady(), "run", "--role", "dispatch", "--bootstrap", bootstrap, "--grpc-port", "0");
-        await using var dispatchProcess = dispatch;
-
-        await using var console = await RecordingConsole.StartAsync(new Uri(dispatchReady.Groups["grpc"].Value));
+        await using var processes = await ClusterWithDispatch.StartAsync();
+        var bootstrap = processes.Bootstrap;
+        await using var console = await RecordingConsole.StartAsync(processes.Grpc);
 
         const string fraudster = "442079460001";
         const string mule = "6222880000000042";

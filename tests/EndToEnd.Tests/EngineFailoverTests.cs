@@ -17,12 +17,9 @@ public sealed class EngineFailoverTests
     public async Task OneOfTwoEnginesKilled_SurvivorTakesItsPartitions_EveryAlertVersionOnce()
     {
         using var data = new TempDirectory("fraudshield-failover");
-        var (cluster, clusterReady) = await HostProcess.StartAsync(HostProcess.ClusterReady(), "cluster", "--partitions", "4");
-        await using var clusterProcess = cluster;
-        var bootstrap = clusterReady.Groups["kafka"].Value;
-        var (dispatch, dispatchReady) = await HostProcess.StartAsync(HostProcess.RunReady(), "run", "--role", "dispatch", "--bootstrap", bootstrap, "--grpc-port", "0");
-        await using var dispatchProcess = dispatch;
-        await using var console = await RecordingConsole.StartAsync(new Uri(dispatchReady.Groups["grpc"].Value));
+        await using var processes = await ClusterWithDispatch.StartAsync();
+        var bootstrap = processes.Bootstrap;
+        await using var console = await RecordingConsole.StartAsync(processes.Grpc);
 
         const string fraudster = "442079460002";
         const string mule = "6222880000000043";
