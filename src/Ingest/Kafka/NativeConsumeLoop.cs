@@ -44,9 +44,6 @@ public static class NativeConsumeLoop
     /// <summary>Records drained per pass without waiting (bounds the time between two <see cref="INativeConsumeHandler.OnPass"/>).</summary>
     public const int DefaultMaxBatch = 512;
 
-    /// <summary>How long a revoke or a stop waits for the outputs produced so far before it stores the offsets.</summary>
-    public static readonly TimeSpan OutputFlushTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Subscribes to <paramref name="topics"/> with a consumer built from <paramref name="config"/> (which should have
     /// <c>enable.auto.offset.store=false</c>) and runs until <paramref name="stop"/> is cancelled; then stores the done
@@ -90,7 +87,7 @@ public static class NativeConsumeLoop
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                StoreAfterOutputs(c, offsets, outputs);
+                offsets.StoreAcknowledged(c, outputs);
                 foreach (var p in partitions)
                 {
                     offsets.Forget(p.Topic, p.Partition.Value);
@@ -148,17 +145,8 @@ public static class NativeConsumeLoop
         }
         finally
         {
-            StoreAfterOutputs(consumer, offsets, outputs);
+            offsets.StoreAcknowledged(consumer, outputs);
             consumer.Close();
-        }
-    }
-
-    // Before a revoke and on stop: every pending offset, once the outputs produced so far are acknowledged.
-    private static void StoreAfterOutputs(IConsumer<Ignore, Ignore> consumer, PartitionOffsets offsets, OutputLedger? outputs)
-    {
-        if (outputs is null || outputs.Flush(OutputFlushTimeout))
-        {
-            offsets.Store(consumer);
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed class OutputLedger
     private long _produced;
     private long _acknowledged;
 
+    /// <summary>How long a revoke or a stop waits for the outputs produced so far before it stores the offsets.</summary>
+    public static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Creates the ledger of the outputs produced through <paramref name="producer"/> (shared; not owned).</summary>
     public OutputLedger(IProducer<byte[], byte[]> producer) => _producer = producer ?? throw new ArgumentNullException(nameof(producer));
 

@@ -115,8 +115,7 @@ public sealed class PartitionOffsets
     /// <summary>
     /// Stores the next offset of every partition with records done since the last store, staged or not (one
     /// <c>StoreOffset</c> per partition). A partition no longer assigned is skipped: its new owner resumes from its own
-    /// position. With an <see cref="OutputLedger"/>, call it only once <see cref="OutputLedger.Flush"/> said every
-    /// output is acknowledged.
+    /// position. With an <see cref="OutputLedger"/>, call <see cref="StoreAcknowledged{TKey, TValue}"/> instead.
     /// </summary>
     /// <returns>The number of partitions stored.</returns>
     public int Store<TKey, TValue>(IConsumer<TKey, TValue> consumer)
@@ -137,6 +136,17 @@ public sealed class PartitionOffsets
 
         return stored;
     }
+
+    /// <summary>
+    /// Before a revoke and on stop: stores every pending offset (<see cref="Store{TKey, TValue}"/>) once the outputs
+    /// produced so far are acknowledged (<see cref="OutputLedger.Flush"/>, up to <see cref="OutputLedger.FlushTimeout"/>);
+    /// when they are not, stores nothing, so the offsets stay where they were and the next owner judges more again.
+    /// </summary>
+    /// <param name="consumer">The consumer whose records these are.</param>
+    /// <param name="outputs">What the loop produced while judging its records; null when nothing needs waiting for.</param>
+    /// <returns>The number of partitions stored.</returns>
+    public int StoreAcknowledged<TKey, TValue>(IConsumer<TKey, TValue> consumer, OutputLedger? outputs) =>
+        outputs is null || outputs.Flush(OutputLedger.FlushTimeout) ? Store(consumer) : 0;
 
     /// <summary>Drops what is pending for a partition, staged or not (lost, or revoked after its offsets were stored).</summary>
     public void Forget(string topic, int partition)

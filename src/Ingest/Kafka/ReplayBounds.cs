@@ -159,7 +159,7 @@ public sealed class ReplayBounds
     {
         for (var t = 0; t < _topics.Length; t++)
         {
-            if (ReferenceEquals(_topics[t], topic) || string.Equals(_topics[t], topic, StringComparison.Ordinal))
+            if (string.Equals(_topics[t], topic, StringComparison.Ordinal))
             {
                 return t;
             }

@@ -51,10 +51,6 @@ public sealed partial class EngineWorker : IDisposable
     // How often the judged positions are handed to the client for its background commit (and always before a
     // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
     private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
-
-    // How long a revoke or a stop waits for the alerts and dead letters produced so far before it stores the offsets
-    // (when they are not all acknowledged by then, the offsets stay where they were: the next owner judges more again).
-    private static readonly TimeSpan OutputFlushTimeout = NativeConsumeLoop.OutputFlushTimeout;
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
@@ -212,10 +208,7 @@ public sealed partial class EngineWorker : IDisposable
             })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
-                if (_outputs.Flush(OutputFlushTimeout))
-                {
-                    offsets.Store(c);
-                }
+                offsets.StoreAcknowledged(c, _outputs);
 
                 foreach (var p in partitions)
                 {
@@ -312,10 +305,7 @@ public sealed partial class EngineWorker : IDisposable
         }
         finally
         {
-            if (_outputs.Flush(OutputFlushTimeout))
-            {
-                offsets.Store(consumer);
-            }
+            offsets.StoreAcknowledged(consumer, _outputs);
 
             if (_checkpoints is not null)
             {
