@@ -96,13 +96,7 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 3);
         cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
-        // Two members of one group: when the second joins after the first's generation formed, the mock coordinator
-        // waits for the first to rejoin, which a short session and heartbeat make quick (45 s with the defaults).
-        var kafka = new KafkaOptions
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
-        };
+        var kafka = GroupTestKafka.ShortSession(cluster.BootstrapServers);
         using var data = new TempDirectory("fraudshield-counterparty");
         using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
 
@@ -164,12 +158,7 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
         cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty, Topics.Alerts], Partitions);
-        // A short session: the mock coordinator holds a rebalance for the session timeout less a second.
-        var kafka = new KafkaOptions
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
-        };
+        var kafka = GroupTestKafka.ShortSession(cluster.BootstrapServers);
         using var data = new TempDirectory("fraudshield-counterparty");
         using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
         FasterStoreOptions StoreOptions(string name) => new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 24, PageSizeBits = 20 };

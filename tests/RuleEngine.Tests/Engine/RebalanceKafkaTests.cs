@@ -28,13 +28,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
         cluster.CreateTopics(Topics.All, Partitions);
-        // The embedded cluster's coordinator holds a rebalance that a member's joining starts for the session timeout
-        // less a second (real brokers finish it once every member rejoined): 6 s keeps the test short.
-        var kafka = new KafkaOptions
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            ExtraProperties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
-        };
+        var kafka = GroupTestKafka.ShortSession(cluster.BootstrapServers);
         var group = "engine-" + Guid.NewGuid().ToString("N");
         using var data = new TempDirectory("fraudshield-rebalance");
         using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
