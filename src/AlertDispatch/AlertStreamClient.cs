@@ -91,6 +91,10 @@ public sealed class AlertStreamClient : IDisposable
                 {
                     failure = ex;
                 }
+                catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw Cancelled(ex, cancellationToken);
+                }
 
                 while (failure is null)
                 {
@@ -103,6 +107,10 @@ public sealed class AlertStreamClient : IDisposable
                     {
                         failure = ex;
                         break;
+                    }
+                    catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw Cancelled(ex, cancellationToken);
                     }
 
                     if (!received)
@@ -151,6 +159,11 @@ public sealed class AlertStreamClient : IDisposable
             _channel.Dispose();
         }
     }
+
+    // A stream that fails while the caller is cancelling (the server went away in the same moment) ends the way
+    // cancellation does, as documented, not with the failure.
+    private static OperationCanceledException Cancelled(RpcException failure, CancellationToken cancellationToken) =>
+        new("The subscription was cancelled.", failure, cancellationToken);
 
     private static bool IsTransient(RpcException ex, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested
