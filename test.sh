@@ -33,6 +33,10 @@ for trx in "$results"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# What failed and why, from the results (dotnet test -v q names a failed test but not its message).
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null; then
+  python3 "$root/.ci/failures.py" "$results"/*.trx
+fi
 # A crashed test host leaves no results: count it as a failure rather than report success.
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$trx_count" -lt 4 ]; then failed=$((failed > 0 ? failed : 1)); fi

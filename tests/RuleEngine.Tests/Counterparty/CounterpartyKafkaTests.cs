@@ -185,6 +185,7 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         }
 
         await Poll.UntilAsync(() => first.AlertSink.Emitted == Callers, $"{Callers} R03 alerts", Timeout);
+        await Poll.UntilAsync(() => GroupTestKafka.CommittedTotal(kafka, "fraudshield-counterparty", [Topics.Counterparty], Partitions, Timeout) == 30 * Callers, "the first aggregator's offsets committed", Timeout);
 
         // The second aggregator joins; the partitions that move to it are replayed from the beginning. Then one more
         // call per caller: R03 already fired for each caller in this window, so nothing new either way.

@@ -52,7 +52,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
 
         Assert.True(partitions.Count >= 3, $"the victims should spread over the partitions, got [{string.Join(", ", partitions)}]");
         await Poll.UntilAsync(() => first.AlertSink.Emitted == Victims, $"{Victims} R01 alerts from the first engine", Timeout);
-        await Poll.UntilAsync(() => CommittedTotal(kafka, group) == Victims, "the first engine's offsets committed", Timeout);
+        await Poll.UntilAsync(() => GroupTestKafka.CommittedTotal(kafka, group, Topics.EventTopics, Partitions, Timeout) == Victims, "the first engine's offsets committed", Timeout);
         output.WriteLine($"phase 1 alerted and committed after {clock.ElapsedMilliseconds} ms");
 
         // The second engine joins: the group splits the partitions; what moves to it is replayed from the beginning.
@@ -103,13 +103,6 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
         return result.Partition.Value;
     }
 
-    // The group's committed offsets summed over the event topics (a consumer of the group that does not join it).
-    private static long CommittedTotal(KafkaOptions kafka, string group)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.CreateConsumerConfig(group)).Build();
-        var partitions = Topics.EventTopics.SelectMany(t => Enumerable.Range(0, Partitions).Select(p => new TopicPartition(t, p)));
-        return consumer.Committed(partitions, Timeout).Sum(c => Math.Max(0, c.Offset.Value));
-    }
 
     // Every alert on fs.alerts once `expected` arrived, then whatever else arrives within a short quiet period.
     private static async Task<List<Alert>> ReadAlertsAsync(KafkaOptions kafka, int expected)
