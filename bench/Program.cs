@@ -15,8 +15,19 @@ if (args.Length > 0 && args[0] == "recovery")
 if (args.Length > 0 && args[0] == "fanout")
 {
     return await FanoutReport.RunAsync(
-        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400_000,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000,
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
+}
+
+if (args.Length > 4 && args[0] == "fanout-console")
+{
+    // Started by `fanout` as one console process: address, streams, rounds, alerts per round.
+    return await FanoutConsole.RunAsync(
+        new Uri(args[1]),
+        int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
 }
 
 if (args.Length > 0 && args[0] == "engine-loop")
