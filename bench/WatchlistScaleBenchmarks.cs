@@ -6,7 +6,9 @@ namespace FraudShield.Benchmarks;
 
 /// <summary>
 /// The filtered watchlist (the engine's path) at 1 M and 50 M entries, hit and miss, for the scale target: the 50 M
-/// rate against the 1 M rate in the same run. Needs about 4.5 GB of memory and ~70 s of loading per 50 M case (FASTER
+/// rate against the 1 M rate in the same run. Each way of looking up runs at both sizes: one number at a time
+/// (<see cref="WatchlistSession.TryLookup(WatchKeyType, ulong, long, out WatchHit)"/>) and in batches of 16 and 64
+/// numbers, as a poll batch would give (<see cref="WatchlistSession.TryLookupBatch"/>, whose filter misses overlap). Needs about 4.5 GB of memory and ~70 s of loading per 50 M case (FASTER
 /// log 2.4 GB, index 1 GB). <c>--filter '*'</c> includes it; run it alone with <c>--filter '*WatchlistScale*'</c>.
 /// </summary>
 [BenchmarkCategory("scale")]
@@ -19,6 +21,7 @@ public class WatchlistScaleBenchmarks : IDisposable
     private WatchlistSession? _session;
     private ulong[] _hits = [];
     private ulong[] _misses = [];
+    private readonly WatchHit?[] _results = new WatchHit?[64];
     private int _cursor;
 
     /// <summary>Entries in the watchlist.</summary>
@@ -49,6 +52,33 @@ public class WatchlistScaleBenchmarks : IDisposable
     [Benchmark(OperationsPerInvoke = Batch)]
     [BenchmarkCategory(BenchConfig.ZeroAlloc)]
     public int FilteredMiss() => Expect(0, Lookup(_misses));
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [BenchmarkCategory(BenchConfig.ZeroAlloc)]
+    public int FilteredHitBatch64() => Expect(Batch, LookupBatched(_hits, 64));
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [BenchmarkCategory(BenchConfig.ZeroAlloc)]
+    public int FilteredMissBatch16() => Expect(0, LookupBatched(_misses, 16));
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [BenchmarkCategory(BenchConfig.ZeroAlloc)]
+    public int FilteredMissBatch64() => Expect(0, LookupBatched(_misses, 64));
+
+    private int LookupBatched(ulong[] probes, int batchSize)
+    {
+        var start = _cursor;
+        _cursor = (start + Batch) & (ProbeCount - 1);
+        var session = _session!;
+        var found = 0;
+        var window = probes.AsSpan(start, Batch);
+        for (var i = 0; i < Batch; i += batchSize)
+        {
+            found += session.TryLookupBatch(WatchKeyType.Msisdn, window.Slice(i, batchSize), WatchlistFixture.NowMs, _results);
+        }
+
+        return found;
+    }
 
     private int Lookup(ulong[] probes)
     {

@@ -186,6 +186,52 @@ public sealed class WatchlistSession : IDisposable
         return Found(key, check, nowMs, out hit);
     }
 
+    /// <summary>
+    /// Looks up a batch of numbers of one type valid at <paramref name="nowMs"/>, as many calls of
+    /// <see cref="TryLookup(WatchKeyType, ulong, long, out WatchHit)"/> would, but with the filter blocks of up to
+    /// <see cref="BlockedBloomFilter.BatchWindow"/> numbers requested from memory at once
+    /// (<see cref="BlockedBloomFilter.MightContainBatch"/>): when the filter is larger than the caches, their misses
+    /// overlap. Numbers the filter may hold are then read from the store one by one. Allocates nothing.
+    /// </summary>
+    /// <param name="type">The key type of every number (MSISDN or IMEI).</param>
+    /// <param name="numbers">The numbers; 0 (no number) never hits.</param>
+    /// <param name="nowMs">The time the entries must be valid at.</param>
+    /// <param name="hits">Per number, its hit or null; at least as long as <paramref name="numbers"/>.</param>
+    /// <returns>The number of hits.</returns>
+    public int TryLookupBatch(WatchKeyType type, ReadOnlySpan<ulong> numbers, long nowMs, Span<WatchHit?> hits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(hits.Length, numbers.Length, nameof(hits));
+        Span<ulong> keys = stackalloc ulong[BlockedBloomFilter.BatchWindow];
+        Span<bool> possible = stackalloc bool[BlockedBloomFilter.BatchWindow];
+        var found = 0;
+        for (var start = 0; start < numbers.Length; start += keys.Length)
+        {
+            var window = numbers.Slice(start, Math.Min(keys.Length, numbers.Length - start));
+            for (var i = 0; i < window.Length; i++)
+            {
+                keys[i] = (ulong)KeyOfNumber(type, window[i]).Key;
+            }
+
+            _filter.MightContainBatch(keys[..window.Length], possible);
+            var windowHits = hits.Slice(start, window.Length);
+            for (var i = 0; i < window.Length; i++)
+            {
+                var number = window[i];
+                if (number != 0 && possible[i] && FoundInStore((long)keys[i], KeyOfNumber(type, number).Check, nowMs, out var hit))
+                {
+                    windowHits[i] = hit;
+                    found++;
+                }
+                else
+                {
+                    windowHits[i] = null;
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Looks up a textual key (account, URL, package, device) valid at <paramref name="nowMs"/>.</summary>
     public bool TryLookup(WatchKeyType type, ReadOnlySpan<byte> key, long nowMs, out WatchHit hit)
     {

@@ -78,6 +78,57 @@ public sealed class BlockedBloomFilterTests
         Assert.All(keys, key => Assert.True(filter.MightContain(key)));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(BlockedBloomFilter.BatchWindow - 1)]
+    [InlineData(BlockedBloomFilter.BatchWindow)]
+    [InlineData(BlockedBloomFilter.BatchWindow + 1)]
+    [InlineData(1_001)]
+    public void MightContainBatch_RandomHashes_EqualsMightContainOneByOne(int length)
+    {
+        // Twice the capacity: about 10 % of the absent hashes pass too, so both answers occur among them.
+        var filter = new BlockedBloomFilter(1_000);
+        var added = RandomKeys(2_000, seed: 8);
+        foreach (var key in added)
+        {
+            filter.Add(key);
+        }
+
+        var random = new Random(9 + length);
+        var absent = RandomKeys(length, seed: 10 + length);
+        var hashes = new ulong[length];
+        for (var i = 0; i < length; i++)
+        {
+            hashes[i] = random.Next(3) == 0 ? added[random.Next(added.Length)] : absent[i];
+        }
+
+        var results = new bool[length + 3];
+        results.AsSpan().Fill(true);
+        filter.MightContainBatch(hashes, results);
+
+        for (var i = 0; i < length; i++)
+        {
+            Assert.Equal(filter.MightContain(hashes[i]), results[i]);
+        }
+
+        Assert.True(results.AsSpan(length).IndexOf(false) < 0, "results past the batch are left alone");
+        if (length >= 64)
+        {
+            Assert.Contains(true, results.AsSpan(0, length).ToArray());
+            Assert.Contains(false, results.AsSpan(0, length).ToArray());
+        }
+    }
+
+    [Fact]
+    public void MightContainBatch_ResultsShorterThanHashes_Throws()
+    {
+        var filter = new BlockedBloomFilter(1_000);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => filter.MightContainBatch(new ulong[3], new bool[2]));
+    }
+
     [Fact]
     public void MightContain_EmptyFilter_False()
     {

@@ -119,6 +119,70 @@ public sealed class WatchlistFilterTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(BlockedBloomFilter.BatchWindow - 1)]
+    [InlineData(BlockedBloomFilter.BatchWindow)]
+    [InlineData(BlockedBloomFilter.BatchWindow + 1)]
+    [InlineData(1_001)]
+    public void TryLookupBatch_RandomNumbers_EqualsSingleLookups(int length)
+    {
+        // Listed, expired, removed, unlisted and absent (0) numbers; twice the filter's capacity, so the batch also
+        // meets false positives that the store read must turn into misses.
+        const ulong first = 4420_7946_0000UL;
+        for (var i = 0UL; i < 20_000; i++)
+        {
+            ListNumber(first + i, validToMs: i % 5 == 0 ? Now - 1 : 0);
+        }
+
+        for (var i = 1UL; i < 20_000; i += 97)
+        {
+            _session.Remove(WatchKeyType.Msisdn, Encoding.UTF8.GetBytes("+" + (first + i)), first + i);
+        }
+
+        var random = new Random(12 + length);
+        var numbers = new ulong[length];
+        for (var i = 0; i < length; i++)
+        {
+            numbers[i] = random.Next(10) switch
+            {
+                0 => 0,
+                < 5 => first + (ulong)random.Next(20_000),
+                _ => 8613_800_000_000UL + (ulong)random.NextInt64(1_000_000_000),
+            };
+        }
+
+        foreach (var type in new[] { WatchKeyType.Msisdn, WatchKeyType.Imei })
+        {
+            var hits = new WatchHit?[length + 2];
+            hits.AsSpan().Fill(new WatchHit(WatchLevel.Suspected, -1));
+            var found = _session.TryLookupBatch(type, numbers, Now, hits);
+
+            var expectedFound = 0;
+            for (var i = 0; i < length; i++)
+            {
+                WatchHit? expected = _session.TryLookup(type, numbers[i], Now, out var hit) ? hit : null;
+                expectedFound += expected is null ? 0 : 1;
+                Assert.Equal(expected, hits[i]);
+            }
+
+            Assert.Equal(expectedFound, found);
+            Assert.Equal(new WatchHit(WatchLevel.Suspected, -1), hits[length]);
+            if (length >= 64 && type == WatchKeyType.Msisdn)
+            {
+                Assert.InRange(found, 1, length - 1);
+            }
+        }
+    }
+
+    [Fact]
+    public void TryLookupBatch_HitsShorterThanNumbers_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _session.TryLookupBatch(WatchKeyType.Msisdn, new ulong[3], Now, new WatchHit?[2]));
+    }
+
     [Fact]
     public async Task TryLookup_LoaderThreadWritingConcurrently_ReaderNeverMissesAPublishedEntry()
     {
