@@ -42,8 +42,11 @@ public class EngineBenchmarks : IDisposable
     public void Setup()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var city = new CitySimulator(new CityOptions { Residents = Residents, ListedNumbers = ListedNumbers, ListedAccounts = ListedAccounts }, seed: 42);
-        _stores = new EngineStores(WatchlistFixture.Options(11_000_000) with { ExpectedEntries = ListedNumbers + ListedAccounts });
+        var cityOptions = new CityOptions { Residents = Residents, ListedNumbers = ListedNumbers, ListedAccounts = ListedAccounts };
+        var city = new CitySimulator(cityOptions, seed: 42);
+
+        // Each store's index sized for its own keys, as the product sizes them; the log memory holds the whole watchlist.
+        _stores = new EngineStores(WatchlistFixture.Options(ListedNumbers + ListedAccounts), StoreCapacity.ForCity(cityOptions));
         using (var tables = new TableApplier(_stores))
         {
             foreach (var record in city.Register().Concat(city.Watchlist()))

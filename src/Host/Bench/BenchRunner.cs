@@ -7,6 +7,7 @@ using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Kafka;
 using FraudShield.Ingest.Simulation;
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 using Microsoft.Extensions.Logging;
 
@@ -222,6 +223,7 @@ internal sealed class BenchRunner
             Kafka = kafka,
             Rules = s.Rules,
             Stores = new FasterStoreOptions { Directory = dataDir },
+            Capacity = StoreCapacity.ForCity(new CityOptions { Residents = s.Residents }),
             Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
             EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),
             CheckpointInterval = s.CheckpointInterval,

@@ -7,6 +7,7 @@ using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Kafka;
 using FraudShield.Ingest.Simulation;
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 
 namespace FraudShield.Host.Commands;
@@ -76,6 +77,7 @@ internal static class DemoCommand
             Kafka = kafka,
             Rules = s.Rules,
             Stores = new FasterStoreOptions { Directory = dataDir },
+            Capacity = StoreCapacity.ForCity(new CityOptions { Residents = s.Residents }),
             Checkpoints = false, // the demo's state is temporary: nothing to recover, no checkpoint pauses
             Server = new DispatchServerOptions { Port = s.GrpcPort },
         };

@@ -5,6 +5,7 @@ using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts;
 using FraudShield.Host.Runtime;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 
 namespace FraudShield.Host.Commands;
@@ -156,6 +157,7 @@ internal static class RunCommand
                 Rules = pack,
                 Redis = redisConfig,
                 Stores = new FasterStoreOptions { Directory = dataPath },
+                Capacity = CapacityOf(file),
                 CheckpointInterval = checkpointEvery,
                 RebuildWindow = window,
                 EngineGroup = file?.Group?.Value ?? "fraudshield-engine",
@@ -192,6 +194,20 @@ internal static class RunCommand
             return 0;
         });
         return command;
+    }
+
+    // engine.capacity of the file over the province defaults of StoreCapacity.
+    private static StoreCapacity CapacityOf(NodeConfig? file)
+    {
+        var defaults = new StoreCapacity();
+        long Keys(string key, long fallback) => file is not null && file.Capacity.TryGetValue(key, out var given) ? given.Value : fallback;
+        return new StoreCapacity
+        {
+            Parties = Keys("parties", defaults.Parties),
+            Pairs = Keys("pairs", defaults.Pairs),
+            RegisterKeys = Keys("register", defaults.RegisterKeys),
+            WatchlistEntries = Keys("watchlist", defaults.WatchlistEntries),
+        };
     }
 
     // Prints every error (file:line: key: reason) and the refusal; nothing has been started.

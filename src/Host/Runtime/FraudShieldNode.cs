@@ -109,7 +109,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
         if (Options.RunEngine)
         {
-            _stores = new EngineStores(Options.Stores);
+            _stores = new EngineStores(Options.Stores, Options.Capacity);
 
             // Table snapshots: restore each table's newest usable one before any session is opened, then read on from it.
             var snapshots = Options.Checkpoints && Options.Stores.Directory is { } tableData

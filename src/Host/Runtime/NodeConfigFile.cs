@@ -44,6 +44,9 @@ internal sealed record NodeConfig(string Path)
 
     public Located<string>? Group { get; set; }
 
+    /// <summary>engine.capacity: keys each store is sized for (parties, pairs, register, watchlist); absent keys keep their defaults.</summary>
+    public Dictionary<string, Located<int>> Capacity { get; } = new(StringComparer.Ordinal);
+
     public Located<string>? Listen { get; set; }
 
     public Located<int>? Port { get; set; }
@@ -71,7 +74,8 @@ internal static class NodeConfigFile
 {
     private static readonly string[] TopKeys = ["role", "kafka", "engine", "dispatch"];
     private static readonly string[] KafkaKeys = ["bootstrap", "create_topics", "properties"];
-    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group"];
+    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group", "capacity"];
+    private static readonly string[] CapacityKeys = ["parties", "pairs", "register", "watchlist"];
     private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis"];
     private static readonly string[] TlsKeys = ["cert", "password"];
 
@@ -272,6 +276,19 @@ internal static class NodeConfigFile
                     break;
                 case "group":
                     c.Group = ctx.Checked(value, "engine.group", NodeSettingChecks.GroupId);
+                    break;
+                case "capacity":
+                    if (ctx.Map(value, "engine.capacity") is { } capacity)
+                    {
+                        foreach (var (ck, cv) in ctx.Pairs(capacity, CapacityKeys, "engine.capacity."))
+                        {
+                            if (ctx.Int(cv, "engine.capacity." + ck, NodeSettingChecks.Capacity) is { } keys)
+                            {
+                                c.Capacity[ck] = keys;
+                            }
+                        }
+                    }
+
                     break;
             }
         }
@@ -504,6 +521,10 @@ internal static class NodeSettingChecks
     public static string? Port(int value) => value is >= 0 and <= 65535 ? null : $"out of range: expected 0 (any free port) to 65535, got {value}";
 
     public static string? Partitions(int value) => value is >= 1 and <= 10_000 ? null : $"out of range: expected 1 to 10000 partitions, got {value}";
+
+    /// <summary>Keys an engine store is sized for (engine.capacity.*).</summary>
+    public static string? Capacity(int keys) =>
+        keys is >= 1_000 and <= 1_000_000_000 ? null : $"out of range: expected 1000 to 1000000000 keys, got {keys}";
 
     public static string? GroupId(string value) => string.IsNullOrWhiteSpace(value) ? "expected a consumer group name" : null;
 

@@ -1,6 +1,7 @@
 using FraudShield.AlertDispatch;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.Rules;
 using FraudShield.RuleEngine.State;
 
@@ -16,6 +17,9 @@ internal sealed record NodeOptions
     public bool RunDispatch { get; init; } = true;
 
     public FasterStoreOptions Stores { get; init; } = new();
+
+    /// <summary>Keys each engine store is sized for (docs/run-config.md, <c>engine.capacity</c>); the defaults are a province's.</summary>
+    public StoreCapacity Capacity { get; init; } = new();
 
     public RulePackOptions Rules { get; init; } = new();
 

@@ -8,16 +8,21 @@ namespace FraudShield.RuleEngine.Engine;
 /// </summary>
 public sealed class EngineStores : IDisposable
 {
-    /// <summary>Creates the stores under <paramref name="options"/>.Directory (temporary when null).</summary>
-    public EngineStores(FasterStoreOptions options)
+    /// <summary>
+    /// Creates the stores under <paramref name="options"/>.Directory (temporary when null), each with its hash index
+    /// (and the watchlist its filter) sized for its own key count in <paramref name="capacity"/>; log memory and
+    /// checkpoints as <paramref name="options"/> say. Without a capacity every store takes <paramref name="options"/>
+    /// as they are (small stores of tests).
+    /// </summary>
+    public EngineStores(FasterStoreOptions options, StoreCapacity? capacity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Strings = new StringTable();
-        Watchlist = new Watchlist(options, Strings);
-        Register = new Register(options with { IndexBuckets = Math.Max(1L << 12, options.IndexBuckets / 2) }, Strings);
+        Watchlist = new Watchlist(capacity is null ? options : options.ForKeys(capacity.WatchlistEntries), Strings);
+        Register = new Register(capacity is null ? options : options.ForKeys(capacity.RegisterKeys), Strings);
         Cells = new CellTable(Strings);
-        Parties = new FasterStore<PartyState>("parties", options);
-        Pairs = new FasterStore<long>("pairs", options);
+        Parties = new FasterStore<PartyState>("parties", capacity is null ? options : options.ForKeys(capacity.Parties));
+        Pairs = new FasterStore<long>("pairs", capacity is null ? options : options.ForKeys(capacity.Pairs));
     }
 
     /// <summary>Interned ids shared by all stores.</summary>

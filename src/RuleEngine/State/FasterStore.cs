@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using FASTER.core;
 
@@ -9,7 +10,16 @@ public sealed record FasterStoreOptions
     /// <summary>Folder for the log and checkpoints; a temporary folder is used when null.</summary>
     public string? Directory { get; init; }
 
-    /// <summary>Hash index buckets (rounded to a power of two). 64 bytes each; about one bucket per 4-8 keys.</summary>
+    /// <summary>Keys per hash index bucket that <see cref="IndexBucketsFor"/> sizes for, at most.</summary>
+    public const int KeysPerBucket = 4;
+
+    /// <summary>
+    /// Hash index buckets (rounded to a power of two), 64 bytes each, allocated whole when the store is created and
+    /// written whole by every full checkpoint. Size it for the keys the store holds with <see cref="IndexBucketsFor"/>:
+    /// an index far larger than its keys spreads each lookup's bucket over more memory (a cache and TLB miss per
+    /// operation), a smaller one chains overflow buckets. The engine's stores are sized by
+    /// <see cref="Engine.StoreCapacity"/>.
+    /// </summary>
     public long IndexBuckets { get; init; } = 1L << 18;
 
     /// <summary>Log memory, as a power of two bytes (28 = 256 MiB). Records beyond it spill to disk.</summary>
@@ -33,6 +43,17 @@ public sealed record FasterStoreOptions
     /// (FASTER 2.6.5's delta-file writes) for no better latency (bench/results/2026-11-23-soak-10min-incremental.md).
     /// </summary>
     public int FullCheckpointEvery { get; init; } = 1;
+
+    /// <summary>
+    /// Index buckets for <paramref name="keys"/> keys: the power of two that holds them at 2 to
+    /// <see cref="KeysPerBucket"/> keys a bucket (a FASTER bucket has 7 slots, so few chain an overflow bucket), at
+    /// least 2^10.
+    /// </summary>
+    public static long IndexBucketsFor(long keys) =>
+        (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1L << 10, (keys + KeysPerBucket - 1) / KeysPerBucket));
+
+    /// <summary>These options with the hash index sized for <paramref name="keys"/> keys and <see cref="ExpectedEntries"/> set to them.</summary>
+    public FasterStoreOptions ForKeys(long keys) => this with { IndexBuckets = IndexBucketsFor(keys), ExpectedEntries = keys };
 }
 
 /// <summary>
