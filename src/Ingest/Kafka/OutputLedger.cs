@@ -10,10 +10,15 @@ namespace FraudShield.Ingest.Kafka;
 /// (<see cref="ReplayBounds"/>), and nothing they produced can be lost. An output the cluster refuses is never
 /// acknowledged: the offsets stay where they were, and whoever judges the partition next produces it again.
 /// </summary>
-/// <remarks>Thread-safe: counted on the loop's thread, acknowledged on the producer's delivery-report thread.</remarks>
+/// <remarks>
+/// Thread-safe: counted on the loop's thread, acknowledged on the producer's delivery-report thread. A producer without
+/// delivery reports is followed by a <see cref="Draining"/> ledger instead: its outputs count as acknowledged when the
+/// producer's queue has emptied.
+/// </remarks>
 public sealed class OutputLedger
 {
     private readonly IProducer<byte[], byte[]> _producer;
+    private readonly TimeSpan _drainWait;
     private long _produced;
     private long _acknowledged;
 
@@ -21,7 +26,35 @@ public sealed class OutputLedger
     public static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Creates the ledger of the outputs produced through <paramref name="producer"/> (shared; not owned).</summary>
-    public OutputLedger(IProducer<byte[], byte[]> producer) => _producer = producer ?? throw new ArgumentNullException(nameof(producer));
+    public OutputLedger(IProducer<byte[], byte[]> producer)
+        : this(producer, TimeSpan.Zero)
+    {
+    }
+
+    private OutputLedger(IProducer<byte[], byte[]> producer, TimeSpan drainWait)
+    {
+        _producer = producer ?? throw new ArgumentNullException(nameof(producer));
+        _drainWait = drainWait;
+    }
+
+    /// <summary>
+    /// The ledger of a producer that has no delivery reports and that only the loop's thread produces through: its
+    /// outputs are acknowledged when the producer's queue is empty (<see cref="TrySettle"/> flushes it for up to
+    /// <paramref name="drainWait"/>), which the loop's thread, the only one producing, can wait for. An empty queue
+    /// means delivered only when the producer cannot drop a record after a timeout: give it <c>message.timeout.ms=0</c>
+    /// (retry until delivered); a record the cluster refuses for good (not authorized, say) is dropped unseen.
+    /// </summary>
+    /// <param name="producer">The producer (not owned).</param>
+    /// <param name="drainWait">How long one attempt waits for the queue to empty.</param>
+    /// <returns>The ledger.</returns>
+    public static OutputLedger Draining(IProducer<byte[], byte[]> producer, TimeSpan drainWait)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(drainWait, TimeSpan.Zero);
+        return new OutputLedger(producer, drainWait);
+    }
+
+    /// <summary>True for a <see cref="Draining"/> ledger: its offsets are never staged, only stored after a drain.</summary>
+    public bool Drains => _drainWait > TimeSpan.Zero;
 
     /// <summary>Outputs handed to the producer.</summary>
     public long Produced => Interlocked.Read(ref _produced);
@@ -39,11 +72,30 @@ public sealed class OutputLedger
     public void OnAcknowledged() => Interlocked.Increment(ref _acknowledged);
 
     /// <summary>
+    /// True when every output handed to the producer so far is acknowledged: at once from the delivery reports, or,
+    /// for a <see cref="Draining"/> ledger, once the producer's queue emptied within the drain wait.
+    /// </summary>
+    public bool TrySettle() => Drains ? Flush(_drainWait) : AllAcknowledged;
+
+    /// <summary>
     /// Waits up to <paramref name="timeout"/> for the producer to deliver what it holds (before offsets are stored for
     /// partitions about to be revoked, and on stop); true when every output is then acknowledged.
     /// </summary>
     public bool Flush(TimeSpan timeout)
     {
+        if (Drains)
+        {
+            // Read before the flush: the loop's thread, which produces, is the one waiting here.
+            var produced = Produced;
+            if (_producer.Flush(timeout) != 0)
+            {
+                return false;
+            }
+
+            Interlocked.Exchange(ref _acknowledged, produced);
+            return true;
+        }
+
         if (AllAcknowledged)
         {
             return true;

@@ -10,7 +10,8 @@ namespace FraudShield.Ingest.Kafka;
 /// interval (<see cref="StoreIfDue{TKey, TValue}"/>), before a revoke and on stop (<see cref="Store{TKey, TValue}"/>),
 /// instead of once per record: each <c>StoreOffset</c> allocates in the client, and a crash replays at most one
 /// interval more input. With an <see cref="OutputLedger"/>, the positions of an interval are stored only once every
-/// output produced up to them is acknowledged (until then they wait, staged, while newer positions are noted).
+/// output produced up to them is acknowledged (until then they wait, staged, while newer positions are noted); with a
+/// <see cref="OutputLedger.Draining"/> ledger, once the producer's queue has emptied at an interval.
 /// </summary>
 /// <remarks>Single-threaded: the thread that polls the consumer (rebalance handlers run on it too).</remarks>
 public sealed class PartitionOffsets
@@ -92,10 +93,16 @@ public sealed class PartitionOffsets
         }
 
         _storedAt = nowTicks;
-        if (outputs is null || outputs.AllAcknowledged)
+        if (outputs is null || outputs.TrySettle())
         {
             Store(consumer);
             return true;
+        }
+
+        if (outputs.Drains)
+        {
+            // Not drained yet: the positions stay pending (newer ones replace them) until an interval's drain succeeds.
+            return false;
         }
 
         // Produced is read after the records were judged, so the mark covers every output of the staged positions.

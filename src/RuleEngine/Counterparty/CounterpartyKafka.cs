@@ -41,6 +41,13 @@ internal static class CounterpartyKafka
             config.LingerMs = ProducerLingerMs;
         }
 
+        // Retried until delivered (no message timeout): the repartitioner stores its source offsets once the producer's
+        // queue is empty (OutputLedger.Draining), which means delivered only if nothing can expire from it.
+        if (!kafka.ExtraProperties.ContainsKey("message.timeout.ms"))
+        {
+            config.MessageTimeoutMs = 0;
+        }
+
         // No delivery reports: each one costs Confluent.Kafka about ten objects (a handler shim, two reports, two
         // messages, an error, a copy of the native message): ~450 B an event measured at 4,000 events/s. Failures
         // surface through the producer's error handler instead (see CounterpartyRepartitioner.CreateProducer).

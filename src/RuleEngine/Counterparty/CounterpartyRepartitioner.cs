@@ -10,11 +10,13 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// The repartition stage: a consumer-group member (its own group) reading fs.calls and fs.txns, parsing each event
 /// with the engine's <see cref="EventParser"/> and producing the <see cref="CounterpartyRecord"/>s it maps to onto
 /// fs.counterparty, keyed by the counterparty, with the source record's timestamp. A source offset is stored only
-/// after its records were handed to the producer (idempotent, acks=all), so a restart re-reads at most what was not
-/// yet handed over; records produced twice that way are dropped by the aggregator. Bad input is skipped and counted
-/// (the engine dead-letters it). Events are read in place through <see cref="NativeConsumeLoop"/> (source offsets
-/// stored once per partition every 200 ms, before a revoke and on stop), and the per-event path allocates nothing:
-/// one reused key buffer, value buffer and message (the producer copies the bytes during Produce), no delivery reports.
+/// once the records produced up to it are in the cluster: every 200 ms (and before a revoke and on stop) the stage
+/// flushes its producer (idempotent, acks=all, retrying until delivered) and stores the positions if the queue emptied
+/// (<see cref="OutputLedger.Draining"/>), so a crash or a move re-reads what was not yet delivered and never loses it;
+/// records produced twice that way are dropped by the aggregator. Bad input is skipped and counted (the engine
+/// dead-letters it). Events are read in place through <see cref="NativeConsumeLoop"/>, and the per-event path
+/// allocates nothing: one reused key buffer, value buffer and message (the producer copies the bytes during Produce),
+/// no delivery reports. A full producer queue (the cluster away for long) holds the stage until there is room.
 /// </summary>
 public sealed partial class CounterpartyRepartitioner : IDisposable
 {
@@ -30,10 +32,10 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private readonly byte[] _value = new byte[CounterpartyRecord.Size];
     private readonly Message<byte[], byte[]> _message;
     private readonly TopicPartition _output = new(Topics.Counterparty, Partition.Any);
+    private readonly OutputLedger _outputs;
     private Thread? _thread;
     private int _partitions;
     private long _events;
-    private long _produced;
     private long _rejected;
 
     /// <summary>Creates the stage; <see cref="Start"/> starts its thread.</summary>
@@ -52,11 +54,19 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         // Empty headers and the topic given once: Confluent.Kafka's Produce otherwise allocates a Headers (and its list)
         // and a TopicPartition per record.
         _message = new Message<byte[], byte[]> { Key = _key, Value = _value, Headers = [] };
+        _outputs = OutputLedger.Draining(producer, DrainWait);
     }
 
     /// <summary>
+    /// How long the stage waits, once per offset interval, for its producer to deliver what it holds before it stores
+    /// the source positions (a produce round trip on a healthy cluster; while a broker is away the positions stay).
+    /// </summary>
+    public static readonly TimeSpan DrainWait = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// The producer this stage should be given: the alert producers' settings (acks=all, idempotence) with a batching
-    /// linger of 20 ms instead of 1 ms and without delivery reports (Confluent.Kafka allocates about ten objects per
+    /// linger of 20 ms instead of 1 ms, no message timeout (a record is retried until delivered, which is what lets an
+    /// empty queue mean "delivered") and without delivery reports (Confluent.Kafka allocates about ten objects per
     /// report and refuses <c>delivery.report.only.error</c>). What fails is reported through the producer's error
     /// handler, logged with event id 1104: the cluster unreachable (<c>_TRANSPORT</c>, <c>_ALL_BROKERS_DOWN</c>), which is
     /// what precedes records expiring after <c>message.timeout.ms</c>, and fatal producer errors.
@@ -77,7 +87,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     public long EventsRead => Interlocked.Read(ref _events);
 
     /// <summary>Records handed to the producer.</summary>
-    public long RecordsProduced => Interlocked.Read(ref _produced);
+    public long RecordsProduced => _outputs.Produced;
 
     /// <summary>Source events that did not parse (skipped here; the engine dead-letters them).</summary>
     public long EventsRejected => Interlocked.Read(ref _rejected);
@@ -105,7 +115,13 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             return;
         }
 
-        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Calls, Topics.Txns], new LoopHandler(this), _stop.Token);
+        try
+        {
+            NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Calls, Topics.Txns], new LoopHandler(this), _stop.Token, outputs: _outputs);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
     }
 
     private bool OutputTopicExists(out string problem)
@@ -171,8 +187,28 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             _records[i].WriteKey(_key);
             _records[i].Write(_value);
             _message.Timestamp = timestamp;
-            _producer.Produce(_output, _message);
-            Interlocked.Increment(ref _produced);
+            _outputs.OnProduced();
+            Produce();
+        }
+    }
+
+    private void Produce()
+    {
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(_output, _message);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // The cluster has been away long enough to fill the queue: wait for room rather than drop the record.
+                // Stopping meanwhile ends the loop here, before the record is done, so its offset is not stored.
+                _stop.Token.ThrowIfCancellationRequested();
+                Log.QueueFull(_logger);
+                _producer.Flush(DrainWait);
+            }
         }
     }
 
@@ -227,6 +263,9 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Topic {Topic} is missing ({Problem}): the counterparty stage does not start")]
         public static partial void OutputTopicMissing(ILogger logger, string topic, string problem);
+
+        [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "The counterparty producer's queue is full: the repartitioner waits for the cluster")]
+        public static partial void QueueFull(ILogger logger);
 
         [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "The counterparty producer reported {Code}: {Reason} (fatal: {Fatal})")]
         public static partial void ProducerError(ILogger logger, ErrorCode code, string reason, bool fatal);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using FraudShield.Ingest.Kafka;
+using FraudShield.Tests.Shared;
 
 namespace FraudShield.Ingest.Tests.Kafka;
 
@@ -131,6 +132,56 @@ public sealed class PartitionOffsetsTests(EmbeddedKafkaFixture fixture) : IClass
         // One output counted but never handed over (as after a delivery failure): never all acknowledged.
         outputs.OnProduced();
         Assert.False(outputs.Flush(TimeSpan.FromMilliseconds(200)));
+    }
+
+    [Fact]
+    public async Task StoreIfDue_DrainingLedger_OffsetsWaitWhileTheOutputCannotBeDelivered_StoredOnceItIs()
+    {
+        // Outputs on broker 2, the input and the group's commits on broker 1; broker 2 goes away.
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 2);
+        cluster.CreateTopic("input", 1);
+        cluster.CreateTopic("output", 1);
+        cluster.SetPartitionLeader("input", 0, 1);
+        cluster.SetPartitionLeader("output", 0, 2);
+        var kafka = KafkaOptions.For(cluster.BootstrapServers);
+        var config = kafka.CreateProducerConfig();
+        config.EnableDeliveryReports = false;
+        config.MessageTimeoutMs = 0;
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        var consumerConfig = kafka.CreateConsumerConfig("draining-" + Guid.NewGuid().ToString("N"));
+        consumerConfig.EnableAutoCommit = false; // committed below, once
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(consumerConfig).Build();
+        consumer.Assign(new TopicPartitionOffset("input", 0, Offset.Beginning));
+        var outputs = OutputLedger.Draining(producer, TimeSpan.FromMilliseconds(100));
+        var offsets = new PartitionOffsets(TimeSpan.FromHours(1));
+        var due = Stopwatch.GetTimestamp();
+        long Later() => due += 2 * Stopwatch.Frequency * 3600;
+
+        // Delivered: the interval's drain succeeds and the position is stored.
+        outputs.OnProduced();
+        producer.Produce("output", new Message<byte[], byte[]> { Value = [1] });
+        offsets.MarkDone("input", 0, 3);
+        Assert.True(offsets.StoreIfDue(consumer, Later(), outputs));
+        Assert.Equal(1, outputs.Acknowledged);
+
+        // Broker 2 down: the next output cannot be delivered, so neither its position nor a newer one is stored.
+        cluster.SetBrokerDown(2);
+        outputs.OnProduced();
+        producer.Produce("output", new Message<byte[], byte[]> { Value = [2] });
+        offsets.MarkDone("input", 0, 5);
+        Assert.False(offsets.StoreIfDue(consumer, Later(), outputs));
+        offsets.MarkDone("input", 0, 6);
+        Assert.False(offsets.StoreIfDue(consumer, Later(), outputs));
+        Assert.Equal(6, offsets.Pending("input", 0));
+        Assert.Equal(1, outputs.Acknowledged);
+
+        // Back up: the record is delivered (no message timeout) and the newest position is stored.
+        cluster.SetBrokerUp(2);
+        await Poll.UntilAsync(() => offsets.StoreIfDue(consumer, Later(), outputs), "the position stored after the broker's return", Timeout);
+        Assert.Equal(2, outputs.Acknowledged);
+        Assert.Equal(-1, offsets.Pending("input", 0));
+        consumer.Commit();
+        Assert.Equal(6, consumer.Committed(Timeout).Single().Offset.Value);
     }
 
     private (string Topic, IConsumer<Ignore, Ignore> Consumer) AssignedConsumer(int partitions, int assign)
