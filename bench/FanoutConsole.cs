@@ -10,11 +10,13 @@ namespace FraudShield.Benchmarks;
 /// <see cref="FanoutReport"/>, run by it as a separate process. Opens <c>streams</c> subscriptions to everything, each an
 /// <see cref="AlertStreamClient"/> on its own HTTP/2 connection (as many consoles would have), parses every delivery as
 /// a console does, and once every stream has received a round's alerts prints one line on stdout:
-/// <c>round &lt;r&gt; &lt;first-done&gt; &lt;last-done&gt; &lt;gen0&gt; &lt;allocated&gt; &lt;reconnects&gt; &lt;worst-ms,...&gt;</c>,
+/// <c>round &lt;r&gt; &lt;first-done&gt; &lt;last-done&gt; &lt;gen0&gt; &lt;allocated&gt; &lt;reconnects&gt; &lt;worst-ms,...&gt; &lt;alert-ms,...&gt;</c>,
 /// with <see cref="Stopwatch.GetTimestamp"/> values (CLOCK_MONOTONIC, comparable across processes on one machine), the
 /// gen0 collections and bytes this process allocated since the round's first alert, and per stream the worst
 /// publish-to-receipt time of the round in ms for alerts carrying their publish timestamp in <c>emitted_ms</c>
-/// (-1 when none did). A stream that fails ends the process with exit code 1 (no reconnect: a bench run must not hide one).
+/// (-1 when none did), then per alert of the round the time until the last of this process's streams received it
+/// (<c>-</c> when the alerts carried no timestamp). After the last round the process ends when its stdin is closed. A stream that fails ends the
+/// process with exit code 1 (no reconnect: a bench run must not hide one).
 /// </summary>
 internal static class FanoutConsole
 {
@@ -23,6 +25,7 @@ internal static class FanoutConsole
         var remaining = Enumerable.Range(0, rounds).Select(_ => streams).ToArray();
         var doneAt = new long[rounds, streams];
         var worst = new double[rounds, streams];
+        var perAlert = new long[rounds, perRound];
         var started = new int[rounds];
         var gen0AtStart = new int[rounds];
         var allocatedAtStart = new long[rounds];
@@ -48,7 +51,16 @@ internal static class FanoutConsole
 
                     if (delivery.Alert.EmittedMs != 0)
                     {
-                        worstTicks = Math.Max(worstTicks, now - delivery.Alert.EmittedMs);
+                        var ticks = now - delivery.Alert.EmittedMs;
+                        worstTicks = Math.Max(worstTicks, ticks);
+                        ref var slot = ref perAlert[round, count];
+                        for (var seen = Volatile.Read(ref slot); ticks > seen; seen = Volatile.Read(ref slot))
+                        {
+                            if (Interlocked.CompareExchange(ref slot, ticks, seen) == seen)
+                            {
+                                break;
+                            }
+                        }
                     }
 
                     if (++count < perRound)
@@ -75,6 +87,12 @@ internal static class FanoutConsole
                 }
             })).ToArray();
             await Task.WhenAll(readers);
+
+            // Stays until the bench closes stdin, so that it can still read this process's CPU time.
+            while (await Console.In.ReadLineAsync() is not null)
+            {
+            }
+
             return 0;
         }
         catch (Exception ex)
@@ -102,8 +120,12 @@ internal static class FanoutConsole
                 worstMs[s] = worst[round, s].ToString("F2", CultureInfo.InvariantCulture);
             }
 
+            var timed = perAlert[round, 0] != 0;
+            var alertMs = timed
+                ? string.Join(',', Enumerable.Range(0, perRound).Select(a => (perAlert[round, a] * 1000.0 / Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture)))
+                : "-";
             return string.Create(CultureInfo.InvariantCulture,
-                $"round {round} {first} {last} {GC.CollectionCount(0) - gen0AtStart[round]} {GC.GetTotalAllocatedBytes() - allocatedAtStart[round]} {clients.Sum(c => c.ReconnectCount)} {string.Join(',', worstMs)}");
+                $"round {round} {first} {last} {GC.CollectionCount(0) - gen0AtStart[round]} {GC.GetTotalAllocatedBytes() - allocatedAtStart[round]} {clients.Sum(c => c.ReconnectCount)} {string.Join(',', worstMs)} {alertMs}");
         }
     }
 }

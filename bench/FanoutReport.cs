@@ -107,7 +107,6 @@ internal static class FanoutReport
         const int Rounds = 50;
         using var hub = new AlertHub();
         await using var server = await DispatchServer.StartAsync(new DispatchServerOptions(), hub);
-        var before = ServerState.Read();
         var perConsole = (streams + Consoles - 1) / Consoles;
         var consoles = Enumerable.Range(0, Consoles)
             .Select(i => Math.Min(perConsole, streams - i * perConsole))
@@ -115,12 +114,14 @@ internal static class FanoutReport
             .Select(n => ConsoleProcess.Start(server.Address, n, 1, Rounds))
             .ToArray();
         var ok = true;
+        string? line = null;
+        ServerState held = default;
         try
         {
             var opening = Stopwatch.StartNew();
             await WaitForSubscribersAsync(hub, streams, consoles);
             var opened = opening.Elapsed.TotalSeconds;
-            var held = ServerState.Read();
+            held = ServerState.Read();
             var load = LoadAverage();
             var window = Window.Start(consoles);
             var clock = Stopwatch.StartNew();
@@ -135,11 +136,13 @@ internal static class FanoutReport
             var reports = await Task.WhenAll(consoles.Select(c => c.NextRoundAsync(0)));
             var used = window.Stop();
             var worst = reports.SelectMany(r => r.WorstMs).Order().ToArray();
-            // A console reports once every one of its streams had every alert (the streams end right after, so the
-            // hub's subscriber count is not checked here).
+            // Per alert: publish -> the last of all the streams received it; the first alert separately (cold receive paths).
+            var toAll = Enumerable.Range(0, Rounds).Select(a => reports.Max(r => r.AlertMs[a])).ToArray();
+            var laterToAll = toAll.Skip(1).Order().ToArray();
+            // A console reports once every one of its streams had every alert.
             ok = worst.Length == streams && hub.SlowSubscriberDisconnectCount == 0 && reports.All(r => r.Reconnects == 0);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {streams:N0} concurrent console streams ({streams:N0} HTTP/2 connections, {consoles.Length} console processes) | load {load.Split(' ')[0]}; all subscribed after {opened:F1} s; held {clock.Elapsed.TotalSeconds:F1} s, {Rounds} alerts each to all: {worst.Length:N0}/{streams:N0} streams got every alert; publish -> receipt, worst per stream: median {worst[worst.Length / 2]:F1} ms, p99 {worst[(int)(worst.Length * 0.99)]:F1} ms, max {worst[^1]:F1} ms; server: +{(held.ManagedHeap - before.ManagedHeap) / 1024.0 / streams:F1} KiB managed heap per stream (live, after a full GC), working set {held.WorkingSet / 1048576.0:N0} MiB, {held.FileDescriptors:N0} fds, {held.Threads} threads ({held.PoolThreads} pool), CPU {used.ServerCpu:F2} s over the hold; consoles CPU {used.ConsoleCpu.Sum():F2} s | {(ok ? "MET" : "MISSED")} |"));
+            line = string.Create(CultureInfo.InvariantCulture,
+                $"| {streams:N0} concurrent console streams ({streams:N0} HTTP/2 connections, {consoles.Length} console processes) | load {load.Split(' ')[0]}; all subscribed after {opened:F1} s; held {clock.Elapsed.TotalSeconds:F1} s, {Rounds} alerts each to all: {worst.Length:N0}/{streams:N0} streams got every alert; publish -> received by all {streams:N0} streams: alert 1 {toAll[0]:F1} ms, alerts 2-{Rounds} median {laterToAll[laterToAll.Length / 2]:F1} ms, max {laterToAll[^1]:F1} ms; worst per stream: median {worst[worst.Length / 2]:F1} ms, max {worst[^1]:F1} ms; server while held: {held.FileDescriptors:N0} fds, {held.Threads} threads ({held.PoolThreads} pool), working set {held.WorkingSet / 1048576.0:N0} MiB, CPU {used.ServerCpu:F2} s over the hold; consoles CPU {used.ConsoleCpu.Sum():F2} s");
         }
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
         {
@@ -152,6 +155,20 @@ internal static class FanoutReport
             {
                 ok &= await console.StopAsync();
             }
+        }
+
+        if (line is not null)
+        {
+            // Per stream: the server's live heap while the streams were held minus after they all ended (same server).
+            var clock = Stopwatch.StartNew();
+            while (hub.SubscriberCount > 0 && clock.Elapsed < Deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            var after = ServerState.Read();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{line}; {(held.ManagedHeap - after.ManagedHeap) / 1024.0 / streams:F1} KiB live managed heap per stream (held - after they ended, full GC) | {(ok ? "MET" : "MISSED")} |"));
         }
 
         return ok;
@@ -249,7 +266,8 @@ internal static class FanoutReport
         }
     }
 
-    private sealed record RoundReport(int Round, long FirstDone, long LastDone, int Gen0, long Allocated, int Reconnects, double[] WorstMs);
+    /// <summary>One console's report of a round; <see cref="AlertMs"/>: per alert, publish to its last stream's receipt (timed alerts only).</summary>
+    private sealed record RoundReport(int Round, long FirstDone, long LastDone, int Gen0, long Allocated, int Reconnects, double[] WorstMs, double[] AlertMs);
 
     /// <summary>One <see cref="FanoutConsole"/> process: this bench started again in <c>fanout-console</c> mode.</summary>
     private sealed class ConsoleProcess
@@ -289,7 +307,7 @@ internal static class FanoutReport
         public static ConsoleProcess Start(Uri address, int streams, int rounds, int perRound)
         {
             var self = Environment.ProcessPath ?? throw new InvalidOperationException("No process path to start the console from.");
-            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             {
                 start.ArgumentList.Add(typeof(FanoutReport).Assembly.Location);
@@ -321,7 +339,7 @@ internal static class FanoutReport
             }
 
             var f = line.Split(' ');
-            if (f.Length != 8 || f[0] != "round" || int.Parse(f[1], CultureInfo.InvariantCulture) != round)
+            if (f.Length != 9 || f[0] != "round" || int.Parse(f[1], CultureInfo.InvariantCulture) != round)
             {
                 throw new InvalidOperationException($"console process {Id}: unexpected line '{line}'");
             }
@@ -333,12 +351,14 @@ internal static class FanoutReport
                 int.Parse(f[4], CultureInfo.InvariantCulture),
                 long.Parse(f[5], CultureInfo.InvariantCulture),
                 int.Parse(f[6], CultureInfo.InvariantCulture),
-                f[7].Split(',').Select(w => double.Parse(w, CultureInfo.InvariantCulture)).ToArray());
+                f[7].Split(',').Select(w => double.Parse(w, CultureInfo.InvariantCulture)).ToArray(),
+                f[8] == "-" ? [] : f[8].Split(',').Select(w => double.Parse(w, CultureInfo.InvariantCulture)).ToArray());
         }
 
-        /// <summary>Waits for the process to end (it does after its last round); kills it if it does not. True when it exited 0.</summary>
+        /// <summary>Closes the process's stdin (it ends on that after its last round) and waits for it to end; kills it if it does not. True when it exited 0.</summary>
         public async Task<bool> StopAsync()
         {
+            _process.StandardInput.Close();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
