@@ -12,6 +12,7 @@ public sealed class AlertSubscription : IDisposable
     private readonly AlertHub.Subscriber _subscriber;
     private List<RetainedAlert>? _replay;
     private long _lastSequence;
+    private int _replayIndex;
     private int _replayRemaining;
     private int _disposed;
 
@@ -20,6 +21,7 @@ public sealed class AlertSubscription : IDisposable
         _hub = hub;
         _subscriber = subscriber;
         _replay = replay;
+        _replayRemaining = replay.Count;
         _lastSequence = startSequence;
         StartResumeToken = hub.FormatResumeToken(startSequence);
     }
@@ -34,9 +36,9 @@ public sealed class AlertSubscription : IDisposable
     public string StartResumeToken { get; }
 
     /// <summary>How many alerts are waiting to be replayed before the live ones.</summary>
-    public int ReplayCount => _replay?.Count ?? 0;
+    public int ReplayCount => Volatile.Read(ref _replayRemaining);
 
-    /// <summary>Sequence of the last alert handed out by <see cref="ReadAllAsync"/> (the start position before that).</summary>
+    /// <summary>Sequence of the last alert handed out by <see cref="ReadAllAsync"/> or <see cref="TryRead"/> (the start position before that).</summary>
     public long LastSequence => Volatile.Read(ref _lastSequence);
 
     /// <summary>
@@ -56,34 +58,69 @@ public sealed class AlertSubscription : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async IAsyncEnumerable<RetainedAlert> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var replay = _replay;
-        _replay = null;
-        if (replay is not null)
+        while (await WaitToReadAsync(cancellationToken))
         {
-            Volatile.Write(ref _replayRemaining, replay.Count);
-            foreach (var entry in replay)
+            while (TryRead(out var entry))
             {
+                yield return entry;
                 cancellationToken.ThrowIfCancellationRequested();
-                Volatile.Write(ref _replayRemaining, _replayRemaining - 1);
-                Volatile.Write(ref _lastSequence, entry.Sequence);
-                yield return entry;
             }
         }
+    }
 
-        var reader = _subscriber.Channel.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken))
+    /// <summary>
+    /// Waits until an alert can be read with <see cref="TryRead"/>: true when one is ready, false when the subscription
+    /// was ended by its own <see cref="Dispose"/>. For a writer that takes every ready alert in one batch (one flush per
+    /// batch); <see cref="ReadAllAsync"/> is the same sequence one alert at a time.
+    /// </summary>
+    /// <exception cref="SubscriberDisconnectedException">The hub disconnected this subscriber (slow, or shutting down) and every buffered alert was read.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_replay is { } replay && _replayIndex < replay.Count)
         {
-            while (reader.TryRead(out var entry))
+            return cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<bool>(cancellationToken) : new ValueTask<bool>(true);
+        }
+
+        return _subscriber.Channel.Reader.Count > 0 && !cancellationToken.IsCancellationRequested
+            ? new ValueTask<bool>(true)
+            : WaitForChannelAsync(cancellationToken);
+    }
+
+    /// <summary>Takes the next ready alert (replayed first, then live) without waiting; false when none is ready.</summary>
+    public bool TryRead(out RetainedAlert entry)
+    {
+        if (_replay is { } replay)
+        {
+            if (_replayIndex < replay.Count)
             {
+                entry = replay[_replayIndex++];
+                Volatile.Write(ref _replayRemaining, replay.Count - _replayIndex);
                 Volatile.Write(ref _lastSequence, entry.Sequence);
-                yield return entry;
+                return true;
             }
+
+            _replay = null;
         }
 
-        if (_subscriber.Reason is { } reason)
+        if (_subscriber.Channel.Reader.TryRead(out entry))
         {
-            throw new SubscriberDisconnectedException(reason, ResumeToken);
+            Volatile.Write(ref _lastSequence, entry.Sequence);
+            return true;
         }
+
+        return false;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitForChannelAsync(CancellationToken cancellationToken)
+    {
+        if (await _subscriber.Channel.Reader.WaitToReadAsync(cancellationToken))
+        {
+            return true;
+        }
+
+        return _subscriber.Reason is { } reason ? throw new SubscriberDisconnectedException(reason, ResumeToken) : false;
     }
 
     /// <summary>Unsubscribes; a pending read ends.</summary>

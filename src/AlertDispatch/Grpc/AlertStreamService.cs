@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Pipelines;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.AlertDispatch.Security;
@@ -32,7 +34,7 @@ namespace FraudShield.AlertDispatch.Grpc;
 public sealed class AlertStreamService
 {
     private const int FlushBytes = 64 * 1024;
-    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
+    private const int MessageHeaderSize = 5;
     private readonly AlertHub _hub;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<AlertStreamService> _logger;
@@ -120,7 +122,7 @@ public sealed class AlertStreamService
         AlertSubscription? subscription = null;
         var lastWritten = -1L;
         long delivered = 0;
-        var unflushed = 0;
+        var clientGone = false;
         try
         {
             subscription = _hub.Subscribe(scope, request.ResumeToken);
@@ -128,22 +130,35 @@ public sealed class AlertStreamService
             DispatchLog.SubscriberConnected(_logger, scope, subscription.ReplayCount);
             await context.WriteResponseHeadersAsync(new Metadata { { DispatchMetadata.ResumeTokenKey, subscription.StartResumeToken } });
 
-            await foreach (var entry in subscription.ReadAllAsync(stopping.Token))
+            // Every ready alert is framed straight into the response body and the batch is flushed once, at most about
+            // FlushBytes at a time: a burst or a resume replay reaches the console while the rest is written, and the
+            // transport holds a bounded amount instead of the whole backlog. This is the framing grpc-dotnet's stream
+            // writer produces (uncompressed messages; the service configures no response compression or send limit)
+            // without its per-message write call, lock and flush decision.
+            var body = context.GetHttpContext().Response.BodyWriter;
+            while (await subscription.WaitToReadAsync(stopping.Token))
             {
-                var delivery = _hub.EncodedDelivery(entry, scope);
-                // A burst goes out in flushes of about FlushBytes: alerts are written with BufferHint while more are
-                // ready and less than that is unflushed, so a backlog reaches the console while the rest is written
-                // and the transport holds a bounded amount instead of the whole backlog.
-                unflushed += delivery.Length;
-                var buffer = unflushed < FlushBytes && subscription.HasReady;
-                responseStream.WriteOptions = buffer ? BufferedWrite : null;
-                await responseStream.WriteAsync(delivery, stopping.Token);
-                unflushed = buffer ? unflushed : 0;
-                lastWritten = entry.Sequence;
-                delivered++;
-                if (_cases is not null && entry.Escalation is null)
+                var unflushed = 0;
+                while (unflushed < FlushBytes && subscription.TryRead(out var entry))
                 {
-                    await MarkDeliveredAsync(entry.Alert.AlertId, caller, stopping.Token);
+                    var delivery = _hub.EncodedDelivery(entry, scope);
+                    WriteMessage(body, delivery);
+                    unflushed += MessageHeaderSize + delivery.Length;
+                    lastWritten = entry.Sequence;
+                    delivered++;
+                    if (_cases is not null && entry.Escalation is null)
+                    {
+                        await MarkDeliveredAsync(entry.Alert.AlertId, caller, stopping.Token);
+                    }
+                }
+
+                var flushed = await body.FlushAsync(stopping.Token);
+                if (flushed.IsCompleted || flushed.IsCanceled || stopping.IsCancellationRequested)
+                {
+                    // The client went away (Kestrel completes the body when the stream is reset, which does not always
+                    // cancel the call's token first), or the call is being cancelled or the server is stopping.
+                    clientGone = flushed.IsCompleted;
+                    throw new OperationCanceledException(stopping.Token);
                 }
             }
 
@@ -154,7 +169,7 @@ public sealed class AlertStreamService
         {
             throw;
         }
-        catch (OperationCanceledException) when (callCancelled.IsCancellationRequested)
+        catch (OperationCanceledException) when (callCancelled.IsCancellationRequested || clientGone)
         {
             DispatchLog.SubscriberCancelled(_logger, scope, delivered);
         }
@@ -189,6 +204,16 @@ public sealed class AlertStreamService
         {
             subscription?.Dispose();
         }
+    }
+
+    /// <summary>Writes one gRPC length-prefixed message: compressed flag 0, 4-byte big-endian length, the encoded delivery.</summary>
+    private static void WriteMessage(PipeWriter body, byte[] message)
+    {
+        var span = body.GetSpan(MessageHeaderSize + message.Length);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)message.Length);
+        message.CopyTo(span[MessageHeaderSize..]);
+        body.Advance(MessageHeaderSize + message.Length);
     }
 
     private async Task MarkDeliveredAsync(string alertId, DispatchCaller caller, CancellationToken cancellationToken)
