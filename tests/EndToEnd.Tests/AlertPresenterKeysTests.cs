@@ -39,6 +39,27 @@ public sealed class AlertPresenterKeysTests
     }
 
     [Fact]
+    public void Snapshot_OlderOrRepeatedVersionAfterANewer_RowKeepsTheNewest()
+    {
+        var presenter = new AlertPresenter(json: false, "test", () => "server test");
+        var v2 = NewAlert("A-1");
+        v2.Version = 2;
+        v2.Severity = Severity.L1;
+        presenter.Accept(NewAlert("A-2"), 10);
+        presenter.Accept(v2, 10);
+        presenter.Accept(NewAlert("A-1"), 10); // version 1 replayed after version 2
+        presenter.Accept(NewAlert("A-2"), 10); // version 1 of A-2 again
+
+        var text = Text(presenter.Snapshot());
+
+        var rows = text.Split('\n').Where(l => l.Contains("IMPERSONATE_AUTHORITY", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains(" L1 ", rows[0], StringComparison.Ordinal); // A-1 at version 2, still the newest row
+        Assert.Contains(" L2 ", rows[1], StringComparison.Ordinal); // A-2, not moved up by its repeat
+        Assert.Equal("A-1", presenter.SelectedAlertId);
+    }
+
+    [Fact]
     public async Task HandleKey_SelectThenAct_ActionRunsOnSelectedAlert()
     {
         var calls = new List<(string Id, CaseAction Action)>();

@@ -49,6 +49,10 @@ internal sealed class AlertPresenter
     private string _lastAction = string.Empty;
     private readonly ConcurrentQueue<(Alert Alert, long LatencyMs)> _incoming = new();
     private readonly LinkedList<(Alert Alert, long LatencyMs)> _shown = new();
+
+    // The newest version shown of each incident this session: a replay (a reconnect after a dispatch restart) re-delivers
+    // versions the console had, possibly after newer ones.
+    private readonly Dictionary<string, int> _versions = new(StringComparer.Ordinal);
     private readonly List<long> _latencies = [];
     private readonly Lock _gate = new();
 
@@ -270,6 +274,14 @@ internal sealed class AlertPresenter
     {
         while (_incoming.TryDequeue(out var item))
         {
+            // A version already shown, or older than one shown, changes nothing.
+            if (_versions.TryGetValue(item.Alert.AlertId, out var shown) && shown >= item.Alert.Version)
+            {
+                continue;
+            }
+
+            _versions[item.Alert.AlertId] = item.Alert.Version;
+
             // An update of an incident replaces its row.
             for (var node = _shown.First; node is not null; node = node.Next)
             {
