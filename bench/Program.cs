@@ -32,20 +32,8 @@ if (args.Length > 4 && args[0] == "fanout-console")
 
 if (args.Length > 0 && args[0] == "engine-loop")
 {
-    // For a profiler (`perf record` with DOTNET_PerfMapEnabled=1): the EngineBenchmarks.Benign pass, repeated for N seconds.
-    var seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
-    using var engine = new EngineBenchmarks();
-    engine.Setup();
-    var clock = System.Diagnostics.Stopwatch.StartNew();
-    var passes = 0;
-    while (clock.Elapsed.TotalSeconds < seconds)
-    {
-        engine.Benign();
-        passes++;
-    }
-
-    Console.WriteLine($"// engine-loop: {passes} passes, {clock.Elapsed.TotalMilliseconds * 1e6 / (passes * (double)EngineBenchmarks.Events):F1} ns/event");
-    return 0;
+    // ReaderScan and Benign in alternating rounds for N seconds, timed by the thread's CPU clock; also for a profiler.
+    return EngineLoop.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
 }
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig()).ToList();

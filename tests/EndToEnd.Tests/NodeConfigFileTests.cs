@@ -26,6 +26,9 @@ public sealed class NodeConfigFileTests : IDisposable
           rebuild_window: 24h
           rules: rules.yaml
           group: engines-a
+          capacity:
+            parties: 2000000
+            watchlist: 50000000
         dispatch:
           listen: 0.0.0.0
           port: 50051
@@ -75,6 +78,9 @@ public sealed class NodeConfigFileTests : IDisposable
         Assert.Equal((TimeSpan.FromHours(24), 12), (c.RebuildWindow!.Value.Value, c.RebuildWindow.Value.Line));
         Assert.Equal(Path.Combine(_dir.Path, "rules.yaml"), c.Rules!.Value.Value);
         Assert.Equal("engines-a", c.Group!.Value.Value);
+        Assert.Equal((2_000_000, 16), (c.Capacity["parties"].Value, c.Capacity["parties"].Line));
+        Assert.Equal(50_000_000, c.Capacity["watchlist"].Value);
+        Assert.False(c.Capacity.ContainsKey("pairs"));
         Assert.Equal(("0.0.0.0", 50051), (c.Listen!.Value.Value, c.Port!.Value.Value));
         Assert.Equal((Path.Combine(_dir.Path, "grpc.p12"), "pw"), (c.TlsCert!.Value.Value, c.TlsPassword!.Value.Value));
         Assert.Equal(Path.Combine(_dir.Path, "token.secret"), c.TokenSecretFile!.Value.Value);
@@ -138,6 +144,9 @@ public sealed class NodeConfigFileTests : IDisposable
         { "window under a minute", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 30s\n", "^4: engine.rebuild_window: out of range: expected at least 60 s" },
         { "window over 90 days", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 100d\n", "^4: engine.rebuild_window: out of range: expected at least 60 s and at most 7776000 s \\(90d\\), got 8640000 s" },
         { "unknown role", "kafka:\n  bootstrap: a:1\nrole: primary\n", "^3: role: expected engine, dispatch or both, got \"primary\"" },
+        { "capacity too small", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    parties: 10\n", "^5: engine.capacity.parties: out of range: expected 1000 to 1000000000 keys, got 10" },
+        { "capacity not a number", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    watchlist: 10M\n", "^5: engine.capacity.watchlist: expected a whole number" },
+        { "unknown capacity key", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    residents: 5000\n", "^5: engine.capacity.residents: unknown key; expected one of: parties, pairs, register, watchlist" },
         { "empty group", "kafka:\n  bootstrap: a:1\nengine:\n  group: \"  \"\n", "^4: engine.group: expected a consumer group name" },
 
         // Missing values.
