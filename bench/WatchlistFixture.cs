@@ -54,8 +54,15 @@ internal static class WatchlistFixture
         var m = watchlist.Memory;
         Console.WriteLine(
             $"// watchlist memory: log {m.LogBytes / (double)entries:F1} B/entry (in memory {m.InMemoryLogBytes / (double)entries:F1}), " +
-            $"index {m.IndexBytes / (double)entries:F1} B/entry, filter {m.FilterBytes / (double)entries:F2} B/entry, " +
+            $"index {m.IndexBytes / (double)entries:F1} B/entry, filter {m.FilterBytes / (double)entries:F2} B/entry " +
+            $"({watchlist.Filter.HugePageBytes >> 20} MiB advised for 2 MiB pages), " +
             $"total {m.TotalBytes / (double)entries:F1} B/entry");
+        if (File.Exists("/proc/self/smaps_rollup"))
+        {
+            // What the kernel granted: the filter's and FASTER's index's 2 MiB pages together.
+            Console.WriteLine("// process " + File.ReadLines("/proc/self/smaps_rollup").FirstOrDefault(l => l.StartsWith("AnonHugePages", StringComparison.Ordinal)));
+        }
+
         return watchlist;
     }
 

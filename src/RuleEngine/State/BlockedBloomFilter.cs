@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FraudShield.RuleEngine.Internal;
 
 namespace FraudShield.RuleEngine.State;
 
@@ -67,7 +68,21 @@ public sealed class BlockedBloomFilter
         // The pinned object heap never moves the array, so the offset to the first cache-line boundary stays valid.
         _words = GC.AllocateArray<uint>((int)(blocks * WordsPerBlock) + (CacheLineBytes / sizeof(uint)), pinned: true);
         _offset = AlignmentOffset(_words);
+        HugePageBytes = AdviseHugePages(_words);
     }
+
+    /// <summary>
+    /// Bytes of the filter advised to Linux for 2 MiB pages (<see cref="HugePages"/>): its 2 MiB-aligned part, so all but
+    /// at most 4 MiB of it; 0 for a filter that holds no aligned 2 MiB page, or off Linux. The kernel backs them with
+    /// huge pages when transparent huge pages are enabled (<c>always</c> or <c>madvise</c>).
+    /// </summary>
+    /// <remarks>
+    /// Every lookup of a filter past the caches reads one random block: with 4 KiB pages that is also a TLB miss
+    /// (a 75 MB filter spans 18,000 pages) and a page walk whose table entries compete with the filter for the cache.
+    /// On the 2-core VM, 50 M keys, one lookup at a time took 68 ns with 4 KiB pages and 37 ns with 2 MiB pages; batches
+    /// of 64 (<see cref="MightContainBatch"/>) 17 and 12.6 ns.
+    /// </remarks>
+    public long HugePageBytes { get; }
 
     /// <summary>The number of keys the filter was sized for.</summary>
     public long ExpectedEntries { get; }
@@ -202,6 +217,9 @@ public sealed class BlockedBloomFilter
         var block = ((hash >> 32) * _blocks) >> 32;
         return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), (nint)_offset + ((nint)block * WordsPerBlock));
     }
+
+    private static unsafe long AdviseHugePages(uint[] words) =>
+        HugePages.Advise((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(words)), (long)words.Length * sizeof(uint));
 
     private static unsafe int AlignmentOffset(uint[] words)
     {

@@ -201,8 +201,9 @@ public sealed class WatchlistSession : IDisposable
     public int TryLookupBatch(WatchKeyType type, ReadOnlySpan<ulong> numbers, long nowMs, Span<WatchHit?> hits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(hits.Length, numbers.Length, nameof(hits));
-        Span<ulong> keys = stackalloc ulong[BlockedBloomFilter.BatchWindow];
-        Span<bool> possible = stackalloc bool[BlockedBloomFilter.BatchWindow];
+        var windowLength = Math.Min(BlockedBloomFilter.BatchWindow, numbers.Length);
+        Span<ulong> keys = stackalloc ulong[windowLength];
+        Span<bool> possible = stackalloc bool[windowLength];
         var found = 0;
         for (var start = 0; start < numbers.Length; start += keys.Length)
         {
@@ -217,7 +218,7 @@ public sealed class WatchlistSession : IDisposable
             for (var i = 0; i < window.Length; i++)
             {
                 var number = window[i];
-                if (number != 0 && possible[i] && FoundInStore((long)keys[i], KeyOfNumber(type, number).Check, nowMs, out var hit))
+                if (number != 0 && possible[i] && FoundInStore((long)keys[i], CheckOfNumber(number), nowMs, out var hit))
                 {
                     windowHits[i] = hit;
                     found++;
@@ -286,7 +287,9 @@ public sealed class WatchlistSession : IDisposable
             : (KeyHash.Of((byte)type, key), KeyHash.Check(key));
 
     private static (long Key, uint Check) KeyOfNumber(WatchKeyType type, ulong number) =>
-        (KeyHash.Of((byte)type, number), (uint)(number ^ (number >> 32)));
+        (KeyHash.Of((byte)type, number), CheckOfNumber(number));
+
+    private static uint CheckOfNumber(ulong number) => (uint)(number ^ (number >> 32));
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();

@@ -130,6 +130,32 @@ public sealed class BlockedBloomFilterTests
     }
 
     [Fact]
+    public void HugePageBytes_FilterOfSeveralHugePages_AdvisedOnLinuxAndLookupsUnchanged()
+    {
+        // 10 M keys: 15 MB of filter bits, seven or more whole 2 MiB pages.
+        var filter = new BlockedBloomFilter(10_000_000);
+        var keys = RandomKeys(100_000, seed: 11);
+        foreach (var key in keys)
+        {
+            filter.Add(key);
+        }
+
+        var thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (OperatingSystem.IsLinux() && File.Exists(thp))
+        {
+            Assert.InRange(filter.HugePageBytes, filter.SizeBytes - (4 << 20), filter.SizeBytes);
+            Assert.Equal(0, filter.HugePageBytes % (2 << 20));
+        }
+        else
+        {
+            Assert.Equal(0, filter.HugePageBytes);
+        }
+
+        Assert.All(keys, key => Assert.True(filter.MightContain(key)));
+        Assert.Equal(0, new BlockedBloomFilter(1_000).HugePageBytes);
+    }
+
+    [Fact]
     public void MightContain_EmptyFilter_False()
     {
         var filter = new BlockedBloomFilter(0);
