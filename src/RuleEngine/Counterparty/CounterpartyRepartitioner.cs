@@ -37,6 +37,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private int _partitions;
     private long _events;
     private long _rejected;
+    private long _queueFullWaits;
 
     /// <summary>Creates the stage; <see cref="Start"/> starts its thread.</summary>
     /// <param name="kafka">The cluster.</param>
@@ -91,6 +92,9 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     /// <summary>Source events that did not parse (skipped here; the engine dead-letters them).</summary>
     public long EventsRejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Times a record waited for room in the producer's full queue (the cluster away for long).</summary>
+    public long QueueFullWaits => Interlocked.Read(ref _queueFullWaits);
 
     /// <summary>Input partitions currently assigned to this member.</summary>
     public int AssignedPartitions => Volatile.Read(ref _partitions);
@@ -207,6 +211,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
                 // Stopping meanwhile ends the loop here, before the record is done, so its offset is not stored.
                 _stop.Token.ThrowIfCancellationRequested();
                 Log.QueueFull(_logger);
+                Interlocked.Increment(ref _queueFullWaits);
                 _producer.Flush(DrainWait);
             }
         }

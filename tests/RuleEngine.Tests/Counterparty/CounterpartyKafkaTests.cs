@@ -207,6 +207,60 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Repartitioner_OutputBrokerDownLongEnoughToFillTheQueue_WaitsThenDeliversEveryRecordOnce()
+    {
+        // fs.counterparty on broker 2, the input on broker 1; a producer queue of 4 records fills while broker 2 is down.
+        using var cluster = EmbeddedKafkaCluster.Start(brokers: 2);
+        cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty], Partitions);
+        for (var p = 0; p < Partitions; p++)
+        {
+            cluster.SetPartitionLeader(Topics.Calls, p, 1);
+            cluster.SetPartitionLeader(Topics.Txns, p, 1);
+            cluster.SetPartitionLeader(Topics.Counterparty, p, 2);
+        }
+
+        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, ExtraProperties = new Dictionary<string, string> { ["queue.buffering.max.messages"] = "4" } };
+        using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
+        using var repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, NullLogger.Instance);
+        using var repartitioner = new CounterpartyRepartitioner(kafka, repartitionProducer, NullLogger.Instance);
+        repartitioner.Start();
+        await repartitioner.Assigned.WithTimeout(Timeout);
+
+        // One call through first: the stage has fetched its committed positions (from the group's coordinator, which
+        // may be broker 2) and reads broker 1 from then on.
+        const int Calls = 13;
+        await ProduceCallAsync(producer, 0);
+        await Poll.UntilAsync(() => repartitioner.RecordsProduced == 1, "the first call repartitioned", Timeout);
+        cluster.SetBrokerDown(2);
+        for (var i = 1; i < Calls; i++)
+        {
+            await ProduceCallAsync(producer, i);
+        }
+
+        await Poll.UntilAsync(() => repartitioner.QueueFullWaits > 0, "the repartitioner to wait for room in its full queue", Timeout);
+        Assert.True(repartitioner.EventsRead < Calls, $"the stage should hold while its queue is full, read {repartitioner.EventsRead}");
+        cluster.SetBrokerUp(2);
+        await Poll.UntilAsync(() => repartitioner.EventsRead == Calls && repartitioner.RecordsProduced == Calls, "every call repartitioned", Timeout);
+
+        // Each call's record exactly once on fs.counterparty.
+        var config = KafkaOptions.For(cluster.BootstrapServers).CreateConsumerConfig("counterparty-reader-" + Guid.NewGuid().ToString("N"));
+        using var reader = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        reader.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topics.Counterparty, p, Offset.Beginning)));
+        var records = new List<byte[]>();
+        await Poll.UntilAsync(() =>
+        {
+            if (reader.Consume(TimeSpan.FromMilliseconds(50))?.Message?.Value is { } value)
+            {
+                records.Add(value);
+            }
+
+            return records.Count >= Calls;
+        }, $"{Calls} records on {Topics.Counterparty}", Timeout);
+        Assert.Null(reader.Consume(TimeSpan.FromMilliseconds(500))?.Message);
+        Assert.Equal(Calls, records.Select(Convert.ToHexString).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Repartitioner_TopicMissing_RefusesToStartWithAClearError()
     {
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
