@@ -40,12 +40,25 @@ public static class Topics
     /// </summary>
     public const string Counterparty = "fs.counterparty";
 
-    /// <summary>The event topics the engine consumes.</summary>
+    /// <summary>
+    /// Internal topic: R12's rebates (a stranger's small transfer into a registered resident), fixed-layout binary
+    /// records sent by the engine that judged the transfer, keyed by the receiver's number like the event topics (same
+    /// partition count), so the engine holding the receiver's state applies them.
+    /// </summary>
+    public const string Rebates = "fs.rebates";
+
+    /// <summary>The event topics: what producers outside FraudShield write, keyed by the protected party.</summary>
     public static readonly string[] EventTopics = [Calls, Txns, Signals];
+
+    /// <summary>
+    /// What the engine's consumer group reads: the event topics and fs.rebates, all co-partitioned (keyed by the party,
+    /// equal partition counts), so the range assignor gives one process every input of a party.
+    /// </summary>
+    public static readonly string[] EngineInputs = [Calls, Txns, Signals, Rebates];
 
     /// <summary>The table topics every engine process reads whole.</summary>
     public static readonly string[] TableTopics = [Watchlist, Registry, Cells, Rules];
 
     /// <summary>Every topic, for creating them on a new cluster.</summary>
-    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Cells, Rules, Alerts, DeadLetter, Outcomes, Counterparty];
+    public static readonly string[] All = [Calls, Txns, Signals, Watchlist, Registry, Cells, Rules, Alerts, DeadLetter, Outcomes, Counterparty, Rebates];
 }

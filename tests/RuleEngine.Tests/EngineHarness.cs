@@ -30,12 +30,12 @@ internal sealed class EngineHarness : IDisposable
     private readonly TableApplier _tables;
     private readonly EventDispatcher _dispatcher;
 
-    public EngineHarness(RulePackOptions? rules = null, string? directory = null, Func<EngineStores, CheckpointManifest?>? recover = null)
+    public EngineHarness(RulePackOptions? rules = null, string? directory = null, Func<EngineStores, CheckpointManifest?>? recover = null, IRebateRouter? rebates = null)
     {
         _stores = new EngineStores(new FasterStoreOptions { Directory = directory, IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
         Recovered = recover?.Invoke(_stores);
         _tables = new TableApplier(_stores);
-        Core = new EngineCore(_stores, rules ?? new RulePackOptions(), Sink);
+        Core = new EngineCore(_stores, rules ?? new RulePackOptions(), Sink, rebates: rebates);
         _dispatcher = new EventDispatcher(Core, new EventParser());
     }
 
@@ -70,6 +70,13 @@ internal sealed class EngineHarness : IDisposable
         }
 
         Assert.True(ok, $"{topic} record rejected: {error}: {json}");
+    }
+
+    /// <summary>Feeds one binary record of an engine input (fs.rebates) through the dispatcher; false with the reason when refused.</summary>
+    public bool FeedRecord(string topic, byte[] value, long kafkaTimestampMs, out ParseError error)
+    {
+        Assert.True(EventDispatcher.TryGetTopic(topic, out var inputTopic), $"unknown topic {topic}");
+        return _dispatcher.TryProcess(inputTopic, value, kafkaTimestampMs, out error);
     }
 
     /// <summary>

@@ -1,9 +1,12 @@
 using Confluent.Kafka;
+using FraudShield.Contracts;
+using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
+using FraudShield.Tests.Shared;
 
 namespace FraudShield.RuleEngine.Tests;
 
-/// <summary>Client settings for tests whose consumer groups gain or lose members on the embedded cluster.</summary>
+/// <summary>Client settings and readers for tests of engine consumer groups on the embedded cluster.</summary>
 internal static class GroupTestKafka
 {
     /// <summary>
@@ -29,5 +32,36 @@ internal static class GroupTestKafka
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.CreateConsumerConfig(group)).Build();
         var all = topics.SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartition(t, p)));
         return consumer.Committed(all, timeout).Sum(c => Math.Max(0, c.Offset.Value));
+    }
+
+    /// <summary>
+    /// Every alert on fs.alerts once <paramref name="expected"/> arrived and each of its <paramref name="partitions"/>
+    /// partitions reported its end (so an extra alert already there is counted too).
+    /// </summary>
+    public static async Task<List<Alert>> ReadAlertsAsync(KafkaOptions kafka, int partitions, int expected, TimeSpan timeout)
+    {
+        var alerts = new List<Alert>();
+        var config = kafka.CreateConsumerConfig("alerts-reader-" + Guid.NewGuid().ToString("N"));
+        config.EnablePartitionEof = true;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(Topics.Alerts, p, Offset.Beginning)));
+        var atEnd = new HashSet<int>();
+        await Poll.UntilAsync(() =>
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(50));
+            if (result is { IsPartitionEOF: true })
+            {
+                atEnd.Add(result.Partition.Value);
+            }
+            else if (result?.Message?.Value is { } value)
+            {
+                atEnd.Remove(result.Partition.Value);
+                alerts.Add(Alert.Parser.ParseFrom(value));
+            }
+
+            return alerts.Count >= expected && atEnd.Count == partitions;
+        }, $"{expected} alerts on {Topics.Alerts}", timeout);
+        consumer.Close();
+        return alerts;
     }
 }

@@ -105,4 +105,40 @@ public static class TopicAdmin
 
         return created;
     }
+
+    /// <summary>
+    /// Checks that an internal topic FraudShield produces to exists, and, when <paramref name="partitionsLike"/> is
+    /// given, that it has that topic's partition count (a co-partitioned topic with another count would put records
+    /// on the wrong partitions). Asked through a consumer handle: a consumer's metadata request does not auto-create
+    /// the topic (allow.auto.create.topics is false for consumers), a producer's or admin client's may.
+    /// </summary>
+    /// <param name="options">Where the cluster is.</param>
+    /// <param name="groupId">A group id for the probe's consumer (it joins no group).</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="partitionsLike">The topic whose partition count <paramref name="topic"/> must have; none when null.</param>
+    /// <param name="problem">What is wrong, or empty.</param>
+    /// <returns>True when the topic is usable.</returns>
+    public static bool TryCheckTopic(KafkaOptions options, string groupId, string topic, string? partitionsLike, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            using var probe = new ConsumerBuilder<Ignore, Ignore>(options.CreateConsumerConfig(groupId)).Build();
+            using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
+            var found = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == topic);
+            problem = found is null ? "no metadata" : found.Error.IsError ? found.Error.Reason : found.Partitions.Count == 0 ? "no partitions" : string.Empty;
+            if (problem.Length == 0 && partitionsLike is not null
+                && admin.GetMetadata(partitionsLike, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == partitionsLike) is { Error.IsError: false } like
+                && like.Partitions.Count != found!.Partitions.Count)
+            {
+                problem = $"{found.Partitions.Count} partitions, {partitionsLike} has {like.Partitions.Count}";
+            }
+        }
+        catch (KafkaException e)
+        {
+            problem = e.Error.Reason;
+        }
+
+        return problem.Length == 0;
+    }
 }

@@ -111,7 +111,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     private void Run()
     {
-        if (!OutputTopicExists(out var problem))
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Counterparty, partitionsLike: null, out var problem))
         {
             // Without the topic every record would fail after the producer's message timeout: refuse to start instead.
             Log.OutputTopicMissing(_logger, Topics.Counterparty, problem);
@@ -126,25 +126,6 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
-    }
-
-    private bool OutputTopicExists(out string problem)
-    {
-        try
-        {
-            // Asked through a consumer handle: a consumer's metadata request does not auto-create the topic
-            // (allow.auto.create.topics is false for consumers), a producer's or admin client's may.
-            using var probe = new ConsumerBuilder<Ignore, Ignore>(_kafka.CreateConsumerConfig(_groupId)).Build();
-            using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
-            var topic = admin.GetMetadata(Topics.Counterparty, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == Topics.Counterparty);
-            problem = topic is null ? "no metadata" : topic.Error.IsError ? topic.Error.Reason : topic.Partitions.Count == 0 ? "no partitions" : string.Empty;
-        }
-        catch (KafkaException e)
-        {
-            problem = e.Error.Reason;
-        }
-
-        return problem.Length == 0;
     }
 
     private void OnRecord(in NativeMessage message)

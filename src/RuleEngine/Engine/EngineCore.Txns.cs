@@ -437,9 +437,9 @@ public sealed partial class EngineCore
         (_register.TryGetByAccount(payerAccount, out var holder) || _register.TryGetByNumber(party, out holder))
         && (holder.Flags & SubjectFlags.Corporate) != 0;
 
-    // R12's inbound half: a small transfer to a registered party from a stranger - a payer that is not a resident of
-    // the register (by account or number) and that the party never paid - is remembered as a "rebate", and is a risk
-    // signal for R09/R11.
+    // R12's inbound half, payer side: a small transfer to a registered party from a stranger - a payer that is not a
+    // resident of the register (by account or number) - goes to the receiver's state as a rebate (OnRebate), in this
+    // process or, through the router, in the one that holds the receiver's partition.
     private void RecordRebate(in TxnEvent txn, long payerKey, long t, long sourceTimestampMs)
     {
         if (!_register.TryGetByAccount(txn.PayeeAccount, out var payee) || payee.Msisdn == 0 || (long)payee.Msisdn == payerKey)
@@ -452,22 +452,57 @@ public sealed partial class EngineCore
             return;
         }
 
-        var receiverKey = (long)payee.Msisdn;
-        if (_pairs.TryRead(KeyHash.Pair(receiverKey, KeyHash.Of(AccountPartyKind, txn.PayerAccount)), out _))
+        var rebate = default(RebateRecord);
+        rebate.Receiver = payee.Msisdn;
+        rebate.TimeMs = t;
+        rebate.AmountMinor = txn.AmountMinor;
+        rebate.PayerAccountKey = KeyHash.Of(AccountPartyKind, txn.PayerAccount);
+        rebate.SetTxnId(txn.TxnId);
+        if (_rebates is null)
+        {
+            OnRebate(in rebate, sourceTimestampMs);
+        }
+        else
+        {
+            _rebates.Route(in rebate, sourceTimestampMs);
+        }
+    }
+
+    /// <summary>
+    /// R12's inbound half, receiver side: a stranger's small transfer into the party (<see cref="RebateRecord"/>, from
+    /// this process's <see cref="OnTxn"/> or from fs.rebates) is remembered as the party's latest rebate - unless the
+    /// party paid that account before - and is a risk signal for R09/R11; an R12 outbound transfer that arrived first
+    /// fires now. A rebate applied before (a record produced again after its producer's crash) is ignored: its
+    /// transaction id stays among the party's recent event hashes.
+    /// </summary>
+    /// <param name="rebate">The rebate.</param>
+    /// <param name="sourceTimestampMs">The Kafka timestamp of the transfer's message, carried to an alert for latency.</param>
+    public void OnRebate(in RebateRecord rebate, long sourceTimestampMs)
+    {
+        var receiverKey = (long)rebate.Receiver;
+        if (_pairs.TryRead(KeyHash.Pair(receiverKey, rebate.PayerAccountKey), out _))
         {
             return;
         }
 
         _parties.TryRead(receiverKey, out var receiver);
+        var rebateHash = EventHash(RebateHashSeed, rebate.TxnIdBytes);
+        if (IsDuplicate(in receiver, rebateHash))
+        {
+            return;
+        }
+
+        var t = rebate.TimeMs;
         if (t >= receiver.RebateMs)
         {
             receiver.RebateMs = t;
-            receiver.RebateMinor = txn.AmountMinor;
-            receiver.SetRebateEventId(txn.TxnId);
+            receiver.RebateMinor = rebate.AmountMinor;
+            receiver.SetRebateEventId(rebate.TxnIdBytes);
         }
 
         receiver.LastRiskSignalMs = Math.Max(receiver.LastRiskSignalMs, t);
-        CompleteAfterRebate(in txn, payee.Msisdn, t, sourceTimestampMs, ref receiver);
+        receiver.AddRecentEvent(rebateHash);
+        CompleteAfterRebate(in rebate, sourceTimestampMs, ref receiver);
         _parties.Upsert(receiverKey, receiver);
     }
 }

@@ -25,6 +25,7 @@ public sealed partial class EngineCore : IDisposable
     private readonly RulePackOptions _rules;
     private readonly ParserOptions _parserOptions;
     private readonly IAlertSink _sink;
+    private readonly IRebateRouter? _rebates;
     private readonly TimeProvider _time;
     private readonly WatchlistSession _watch;
     private readonly RegisterSession _register;
@@ -68,13 +69,24 @@ public sealed partial class EngineCore : IDisposable
     private Firing _firing;
 
     /// <summary>Opens this thread's sessions on <paramref name="stores"/>.</summary>
-    public EngineCore(EngineStores stores, RulePackOptions rules, IAlertSink sink, ParserOptions? parserOptions = null, TimeProvider? time = null)
+    /// <param name="stores">The process's stores.</param>
+    /// <param name="rules">The rule set.</param>
+    /// <param name="sink">Where alerts go.</param>
+    /// <param name="parserOptions">Event parsing options.</param>
+    /// <param name="time">The clock for alert creation times.</param>
+    /// <param name="rebates">
+    /// Where R12's rebates go when the receiver's state may be in another process (fs.rebates through
+    /// <see cref="KafkaRebateRouter"/>); null applies them here at once (<see cref="OnRebate"/>), for a process that
+    /// holds every party (backtests, tests).
+    /// </param>
+    public EngineCore(EngineStores stores, RulePackOptions rules, IAlertSink sink, ParserOptions? parserOptions = null, TimeProvider? time = null, IRebateRouter? rebates = null)
     {
         ArgumentNullException.ThrowIfNull(stores);
         ArgumentNullException.ThrowIfNull(rules);
         _stores = stores;
         _rules = rules;
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        _rebates = rebates;
         _parserOptions = parserOptions ?? ParserOptions.Default;
         _time = time ?? TimeProvider.System;
         _watch = stores.Watchlist.NewSession();

@@ -37,6 +37,7 @@ public sealed partial class EngineWorker : IDisposable
     private RuleSetSwitch? _ruleSet;
     private Thread? _thread;
     private long _processed;
+    private long _rebatesApplied;
     private long _deadLettered;
     private long _replayed;
     private long _late;
@@ -54,10 +55,10 @@ public sealed partial class EngineWorker : IDisposable
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
-    // Next offset to judge per (event topic, partition), for partitions judged by this process; -1 when none yet.
+    // Next offset to judge per (input topic, partition), for partitions judged by this process; -1 when none yet.
     // Owned by the engine thread. A partition assigned again after a rebalance resumes here, where the in-memory
     // state is, not at the checkpoint (which would replay events into state that already saw them).
-    private readonly long[][] _next = [[], [], []];
+    private readonly long[][] _next = [[], [], [], []];
 
     /// <summary>Creates the worker; <see cref="Start"/> starts its thread.</summary>
     /// <param name="kafka">The cluster.</param>
@@ -89,7 +90,7 @@ public sealed partial class EngineWorker : IDisposable
     /// </param>
     public EngineWorker(KafkaOptions kafka, EngineStores stores, RulePackOptions rules, IProducer<byte[], byte[]> producer, ILogger logger, ParserOptions? parserOptions = null, string groupId = "fraudshield-engine", EngineCheckpoints? checkpoints = null, TimeSpan? checkpointInterval = null, TimeSpan? orderWait = null, RuleSchedule? schedule = null, string rulesVersion = "startup", TimeSpan? rebuildWindow = null)
     {
-        _replay = new ReplayBounds(Topics.EventTopics, rebuildWindow);
+        _replay = new ReplayBounds(Topics.EngineInputs, rebuildWindow);
         _schedule = schedule;
         _rulesVersion = rulesVersion ?? throw new ArgumentNullException(nameof(rulesVersion));
         _checkpoints = checkpoints;
@@ -105,6 +106,7 @@ public sealed partial class EngineWorker : IDisposable
         _outputs = new OutputLedger(producer);
         AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason), _outputs);
         DeadLetters = new DeadLetterWriter(producer, _outputs);
+        Rebates = new KafkaRebateRouter(producer, _outputs, error => Log.RebateDeliveryFailed(_logger, error.Reason));
     }
 
     /// <summary>Where alerts go.</summary>
@@ -112,6 +114,12 @@ public sealed partial class EngineWorker : IDisposable
 
     /// <summary>Where bad input goes.</summary>
     public DeadLetterWriter DeadLetters { get; }
+
+    /// <summary>Where R12's rebates go: fs.rebates, to the engine holding the receiver's partition.</summary>
+    public KafkaRebateRouter Rebates { get; }
+
+    /// <summary>fs.rebates records applied to the state of this process's parties (not in <see cref="EventsProcessed"/>).</summary>
+    public long RebatesApplied => Interlocked.Read(ref _rebatesApplied);
 
     /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
     public long EventsLate => Interlocked.Read(ref _late);
@@ -165,6 +173,15 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Run()
     {
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Rebates, partitionsLike: Topics.Txns, out var problem))
+        {
+            // Without it (or with another partition count than the event topics) R12's rebates would be lost or land
+            // where no engine holds their receiver: refuse to start instead.
+            Log.RebateTopicUnusable(_logger, Topics.Rebates, problem);
+            _assigned.TrySetException(new InvalidOperationException($"The engine needs the topic {Topics.Rebates} with the event topics' partition count ({problem}); fraudshield run --create-topics N creates every topic."));
+            return;
+        }
+
         // Recovery happens before any session is opened on the stores.
         if (_checkpoints is not null && _checkpoints.Recover(_stores) is { } recovered)
         {
@@ -172,7 +189,7 @@ public sealed partial class EngineWorker : IDisposable
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
-        using var rules = new RuleSetSwitch(_stores, _rules, _rulesVersion, AlertSink, _parserOptions, _schedule, (set, at) => Log.RulesSwitched(_logger, set.Version, set.EffectiveFromMs, at));
+        using var rules = new RuleSetSwitch(_stores, _rules, _rulesVersion, AlertSink, _parserOptions, _schedule, (set, at) => Log.RulesSwitched(_logger, set.Version, set.EffectiveFromMs, at), Rebates);
         Volatile.Write(ref _ruleSet, rules);
         Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
@@ -226,7 +243,7 @@ public sealed partial class EngineWorker : IDisposable
             })
             .SetErrorHandler((_, error) => Log.ConsumerError(_logger, error.Code, error.Reason))
             .Build();
-        consumer.Subscribe(Topics.EventTopics);
+        consumer.Subscribe(Topics.EngineInputs);
 
         // Messages are read in place (no per-message objects); the consumer keeps the group, offsets and commits.
         using var poller = new NativePoller(consumer);
@@ -359,7 +376,7 @@ public sealed partial class EngineWorker : IDisposable
                 {
                     if (_next[t][p] >= 0)
                     {
-                        positions.Add(new PartitionPosition(Topics.EventTopics[t], p, _next[t][p]));
+                        positions.Add(new PartitionPosition(Topics.EngineInputs[t], p, _next[t][p]));
                     }
                 }
             }
@@ -464,12 +481,13 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {
-        Interlocked.Increment(ref _processed);
+        Interlocked.Increment(ref topicName == Topics.Rebates ? ref _rebatesApplied : ref _processed);
         if (_replay.IsReplay(topicName, partition, record.Offset))
         {
-            // Judged before by this group (its alerts and dead letters are in the cluster): state only.
+            // Judged before by this group (its alerts, rebates and dead letters are in the cluster): state only.
             Interlocked.Increment(ref _replayed);
             AlertSink.Muted = true;
+            Rebates.Muted = true;
             try
             {
                 if (record.ValueLength >= 0 && EventDispatcher.TryGetTopic(topicName, out var replayed))
@@ -480,6 +498,7 @@ public sealed partial class EngineWorker : IDisposable
             finally
             {
                 AlertSink.Muted = false;
+                Rebates.Muted = false;
             }
 
             return;
@@ -539,6 +558,12 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Alert {AlertId} was not acknowledged by Kafka: {Reason}")]
         public static partial void AlertDeliveryFailed(ILogger logger, string alertId, string reason);
+
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Error, Message = "The engine cannot use the topic {Topic}: {Problem}")]
+        public static partial void RebateTopicUnusable(ILogger logger, string topic, string problem);
+
+        [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "A rebate for R12 was not acknowledged by Kafka: {Reason}")]
+        public static partial void RebateDeliveryFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Recovered checkpoint {Sequence} with {Partitions} input positions")]
         public static partial void Recovered(ILogger logger, long sequence, int partitions);

@@ -3,7 +3,7 @@ using FraudShield.Ingest.Events;
 
 namespace FraudShield.RuleEngine.Engine;
 
-/// <summary>The event topics the engine consumes.</summary>
+/// <summary>The input topics the engine consumes (<see cref="Topics.EngineInputs"/>, in that order).</summary>
 public enum EventTopic : byte
 {
     /// <summary>fs.calls.</summary>
@@ -14,6 +14,9 @@ public enum EventTopic : byte
 
     /// <summary>fs.signals (sms and device).</summary>
     Signals,
+
+    /// <summary>fs.rebates (internal: <see cref="RebateRecord"/>s routed to the receiver's partition).</summary>
+    Rebates,
 }
 
 /// <summary>
@@ -32,7 +35,7 @@ public sealed class EventDispatcher
         _parser = parser ?? throw new ArgumentNullException(nameof(parser));
     }
 
-    /// <summary>The event topic of a topic name, or false for any other topic.</summary>
+    /// <summary>The input topic of a topic name, or false for any other topic.</summary>
     public static bool TryGetTopic(string topicName, out EventTopic topic)
     {
         switch (topicName)
@@ -45,6 +48,9 @@ public sealed class EventDispatcher
                 return true;
             case Topics.Signals:
                 topic = EventTopic.Signals;
+                return true;
+            case Topics.Rebates:
+                topic = EventTopic.Rebates;
                 return true;
             default:
                 topic = default;
@@ -88,6 +94,17 @@ public sealed class EventDispatcher
                 }
 
                 _core.OnTxn(in txn, timestampMs);
+                return true;
+            case EventTopic.Rebates:
+                // Derived from a transfer already admitted by the engine that judged it: applied whenever it arrives.
+                if (!RebateRecord.TryRead(value, out var rebate, out var problem))
+                {
+                    error = new ParseError(RejectReason.InvalidValue, problem);
+                    return false;
+                }
+
+                _core.OnRebate(in rebate, timestampMs);
+                error = default;
                 return true;
             default:
                 if (!_parser.TryParseSignal(value, out var kind, out var sms, out var device, out error))

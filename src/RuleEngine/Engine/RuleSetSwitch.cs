@@ -18,6 +18,7 @@ public sealed class RuleSetSwitch : IDisposable
     private readonly EventParser _parser;
     private readonly RuleSchedule? _schedule;
     private readonly Action<RuleDeployment, long>? _switched;
+    private readonly IRebateRouter? _rebates;
     private EngineCore _core;
     private EventDispatcher _dispatcher;
     private string _version;
@@ -31,7 +32,8 @@ public sealed class RuleSetSwitch : IDisposable
     /// <param name="parserOptions">Event parsing options.</param>
     /// <param name="schedule">Sets to switch to; none when null.</param>
     /// <param name="switched">Called on the engine thread after each switch, with the set and the event's timestamp.</param>
-    public RuleSetSwitch(EngineStores stores, RulePackOptions initial, string initialVersion, IAlertSink sink, ParserOptions? parserOptions = null, RuleSchedule? schedule = null, Action<RuleDeployment, long>? switched = null)
+    /// <param name="rebates">Where R12's rebates go (see <see cref="EngineCore"/>); applied in place when null.</param>
+    public RuleSetSwitch(EngineStores stores, RulePackOptions initial, string initialVersion, IAlertSink sink, ParserOptions? parserOptions = null, RuleSchedule? schedule = null, Action<RuleDeployment, long>? switched = null, IRebateRouter? rebates = null)
     {
         _stores = stores ?? throw new ArgumentNullException(nameof(stores));
         ArgumentNullException.ThrowIfNull(initial);
@@ -41,7 +43,8 @@ public sealed class RuleSetSwitch : IDisposable
         _schedule = schedule;
         _switched = switched;
         _version = initialVersion ?? throw new ArgumentNullException(nameof(initialVersion));
-        _core = new EngineCore(stores, initial, sink, _parserOptions);
+        _rebates = rebates;
+        _core = new EngineCore(stores, initial, sink, _parserOptions, rebates: rebates);
         _dispatcher = new EventDispatcher(_core, _parser);
     }
 
@@ -77,7 +80,7 @@ public sealed class RuleSetSwitch : IDisposable
 
         // Every FASTER operation of the old core has completed (each is synchronous or completed in place), so its
         // sessions close here and the new core's sessions see the same records.
-        var core = new EngineCore(_stores, due.RuleSet.Options, _sink, _parserOptions);
+        var core = new EngineCore(_stores, due.RuleSet.Options, _sink, _parserOptions, rebates: _rebates);
         _core.Dispose();
         _core = core;
         _dispatcher = new EventDispatcher(core, _parser);

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using FraudShield.Contracts;
-using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
@@ -70,7 +69,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
             await ProduceAsync(producer, Topics.Txns, Victim(i), Transfer(i));
         }
 
-        var alerts = await ReadAlertsAsync(kafka, expected: 2 * Victims);
+        var alerts = await GroupTestKafka.ReadAlertsAsync(kafka, Partitions, expected: 2 * Victims, Timeout);
         output.WriteLine($"phase 2 alerts read after {clock.ElapsedMilliseconds} ms");
         output.WriteLine($"first engine: emitted {first.AlertSink.Emitted}, replayed {first.EventsReplayed}; second: emitted {second.AlertSink.Emitted}, replayed {second.EventsReplayed}, suppressed {second.AlertSink.Suppressed}");
         Assert.True(second.AlertSink.Emitted > 0, "the second engine should judge some victims' transfers");
@@ -101,34 +100,5 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
     {
         var result = await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(json) }).WithTimeout(Timeout);
         return result.Partition.Value;
-    }
-
-
-    // Every alert on fs.alerts once `expected` arrived, then whatever else arrives within a short quiet period.
-    private static async Task<List<Alert>> ReadAlertsAsync(KafkaOptions kafka, int expected)
-    {
-        var alerts = new List<Alert>();
-        var config = kafka.CreateConsumerConfig("alerts-reader-" + Guid.NewGuid().ToString("N"));
-        config.EnablePartitionEof = true;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
-        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topics.Alerts, p, Offset.Beginning)));
-        var atEnd = new HashSet<int>();
-        await Poll.UntilAsync(() =>
-        {
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(50));
-            if (result is { IsPartitionEOF: true })
-            {
-                atEnd.Add(result.Partition.Value);
-            }
-            else if (result?.Message?.Value is { } value)
-            {
-                atEnd.Remove(result.Partition.Value);
-                alerts.Add(Alert.Parser.ParseFrom(value));
-            }
-
-            return alerts.Count >= expected && atEnd.Count == Partitions;
-        }, $"{expected} alerts on {Topics.Alerts}", Timeout);
-        consumer.Close();
-        return alerts;
     }
 }
