@@ -106,39 +106,59 @@ public static class TopicAdmin
         return created;
     }
 
+    /// <summary>How long <see cref="TryCheckTopic"/> keeps asking by default: a topic just created may take a moment to show.</summary>
+    public static readonly TimeSpan CheckPatience = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Checks that an internal topic FraudShield produces to exists, and, when <paramref name="partitionsLike"/> is
     /// given, that it has that topic's partition count (a co-partitioned topic with another count would put records
-    /// on the wrong partitions). Asked through a consumer handle: a consumer's metadata request does not auto-create
-    /// the topic (allow.auto.create.topics is false for consumers), a producer's or admin client's may.
+    /// on the wrong partitions). Asks again every second for up to <paramref name="patience"/> while the answer is
+    /// no (a topic just created, a broker briefly away). Asked through a consumer handle: a consumer's metadata
+    /// request does not auto-create the topic (allow.auto.create.topics is false for consumers), a producer's or
+    /// admin client's may.
     /// </summary>
     /// <param name="options">Where the cluster is.</param>
     /// <param name="groupId">A group id for the probe's consumer (it joins no group).</param>
     /// <param name="topic">The topic.</param>
     /// <param name="partitionsLike">The topic whose partition count <paramref name="topic"/> must have; none when null.</param>
+    /// <param name="patience">How long to keep asking.</param>
+    /// <param name="cancellationToken">Stops asking (the last answer stands).</param>
     /// <param name="problem">What is wrong, or empty.</param>
     /// <returns>True when the topic is usable.</returns>
-    public static bool TryCheckTopic(KafkaOptions options, string groupId, string topic, string? partitionsLike, out string problem)
+    public static bool TryCheckTopic(KafkaOptions options, string groupId, string topic, string? partitionsLike, TimeSpan patience, CancellationToken cancellationToken, out string problem)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var deadline = DateTime.UtcNow + patience;
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(options.CreateConsumerConfig(groupId)).Build();
+        using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
+        while (true)
+        {
+            problem = Check(admin, topic, partitionsLike);
+            if (problem.Length == 0 || DateTime.UtcNow >= deadline || cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
+            {
+                return problem.Length == 0;
+            }
+        }
+    }
+
+    private static string Check(IAdminClient admin, string topic, string? partitionsLike)
+    {
         try
         {
-            using var probe = new ConsumerBuilder<Ignore, Ignore>(options.CreateConsumerConfig(groupId)).Build();
-            using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
             var found = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == topic);
-            problem = found is null ? "no metadata" : found.Error.IsError ? found.Error.Reason : found.Partitions.Count == 0 ? "no partitions" : string.Empty;
+            var problem = found is null ? "no metadata" : found.Error.IsError ? found.Error.Reason : found.Partitions.Count == 0 ? "no partitions" : string.Empty;
             if (problem.Length == 0 && partitionsLike is not null
                 && admin.GetMetadata(partitionsLike, TimeSpan.FromSeconds(10)).Topics.Find(t => t.Topic == partitionsLike) is { Error.IsError: false } like
                 && like.Partitions.Count != found!.Partitions.Count)
             {
                 problem = $"{found.Partitions.Count} partitions, {partitionsLike} has {like.Partitions.Count}";
             }
+
+            return problem;
         }
         catch (KafkaException e)
         {
-            problem = e.Error.Reason;
+            return e.Error.Reason;
         }
-
-        return problem.Length == 0;
     }
 }

@@ -111,7 +111,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     private void Run()
     {
-        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Counterparty, partitionsLike: null, out var problem))
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Counterparty, partitionsLike: null, TopicAdmin.CheckPatience, _stop.Token, out var problem))
         {
             // Without the topic every record would fail after the producer's message timeout: refuse to start instead.
             Log.OutputTopicMissing(_logger, Topics.Counterparty, problem);

@@ -27,7 +27,6 @@ public sealed partial class EngineCore
     private const byte SmsHashSeed = 0x32;
     private const byte DeviceHashSeed = 0x33;
     private const byte TxnHashSeed = 0x34;
-    private const byte RebateHashSeed = 0x35;
 
     private readonly long _latenessMs;
     private long _watermarkMs;
@@ -230,7 +229,7 @@ public sealed partial class EngineCore
     // A stranger's rebate just recorded on the party: R12's second step that arrived first (the party's latest transfer
     // to a first-time payee, within the window after the rebate and >= `multiple` x it) fires now, consuming the rebate
     // as R12 does; and the rebate, a risk signal, completes a pending R09/R11.
-    private void CompleteAfterRebate(in RebateRecord rebate, long sourceTimestampMs, ref PartyState state)
+    private void CompleteAfterRebate(in RebateRecord rebate, ref PartyState state)
     {
         var t = rebate.TimeMs;
         var firing = default(Firing);
@@ -255,7 +254,7 @@ public sealed partial class EngineCore
         }
 
         SetCounterpart(0, 0);
-        EmitIncident(ref state, rebate.Receiver, t, sourceTimestampMs, rebate.TxnIdBytes, ref firing);
+        EmitIncident(ref state, rebate.Receiver, t, rebate.SourceTimestampMs, rebate.TxnIdBytes, ref firing);
         if (firing.CitesRebate)
         {
             state.RebateMs = 0;

@@ -14,6 +14,9 @@ public sealed partial class EngineCore
     private const byte SweepSourceKind = 202;
     private const byte NewAccountOwnerKind = 203;
 
+    // Pair-store key of R12 (receiver, rebate's transfer key) -> the rebate's time: applied once.
+    private const byte RebateMarkKind = 204;
+
     /// <summary>
     /// Applies the payer-side rules R07 (call then large transfer), R08 (pay to a listed account), R09 (balance drain),
     /// R10 (new card consolidation), R11 (escalating top-ups), R12 (rebate then bigger out), R13 (fee chain) and R14
@@ -457,42 +460,51 @@ public sealed partial class EngineCore
         rebate.TimeMs = t;
         rebate.AmountMinor = txn.AmountMinor;
         rebate.PayerAccountKey = KeyHash.Of(AccountPartyKind, txn.PayerAccount);
+        rebate.TransferKey = KeyHash.Of(RebateMarkKind, txn.TxnId);
+        rebate.SourceTimestampMs = sourceTimestampMs;
         rebate.SetTxnId(txn.TxnId);
         if (_rebates is null)
         {
-            OnRebate(in rebate, sourceTimestampMs);
+            OnRebate(in rebate);
         }
         else
         {
-            _rebates.Route(in rebate, sourceTimestampMs);
+            _rebates.Route(in rebate);
         }
     }
 
     /// <summary>
     /// R12's inbound half, receiver side: a stranger's small transfer into the party (<see cref="RebateRecord"/>, from
     /// this process's <see cref="OnTxn"/> or from fs.rebates) is remembered as the party's latest rebate - unless the
-    /// party paid that account before - and is a risk signal for R09/R11; an R12 outbound transfer that arrived first
-    /// fires now. A rebate applied before (a record produced again after its producer's crash) is ignored: its
-    /// transaction id stays among the party's recent event hashes.
+    /// party had paid that account by then - and is a risk signal for R09/R11; an R12 outbound transfer that arrived
+    /// first fires now. Each rebate is applied once: its transfer key is marked in the pairs store (checkpointed with
+    /// the party), so a record produced again after its producer's crash, however late, changes nothing. Nothing
+    /// happens while the rule set in force has R12 off.
     /// </summary>
     /// <param name="rebate">The rebate.</param>
-    /// <param name="sourceTimestampMs">The Kafka timestamp of the transfer's message, carried to an alert for latency.</param>
-    public void OnRebate(in RebateRecord rebate, long sourceTimestampMs)
+    public void OnRebate(in RebateRecord rebate)
     {
+        if (!On(RuleId.R12))
+        {
+            return;
+        }
+
         var receiverKey = (long)rebate.Receiver;
-        if (_pairs.TryRead(KeyHash.Pair(receiverKey, rebate.PayerAccountKey), out _))
-        {
-            return;
-        }
-
-        _parties.TryRead(receiverKey, out var receiver);
-        var rebateHash = EventHash(RebateHashSeed, rebate.TxnIdBytes);
-        if (IsDuplicate(in receiver, rebateHash))
-        {
-            return;
-        }
-
         var t = rebate.TimeMs;
+        if (_pairs.TryRead(KeyHash.Pair(receiverKey, rebate.PayerAccountKey), out var firstPaidMs) && firstPaidMs <= t)
+        {
+            return;
+        }
+
+        var mark = KeyHash.Pair(receiverKey, rebate.TransferKey);
+        if (_pairs.TryRead(mark, out _))
+        {
+            DuplicatesIgnored++;
+            return;
+        }
+
+        _pairs.Upsert(mark, t);
+        _parties.TryRead(receiverKey, out var receiver);
         if (t >= receiver.RebateMs)
         {
             receiver.RebateMs = t;
@@ -501,8 +513,7 @@ public sealed partial class EngineCore
         }
 
         receiver.LastRiskSignalMs = Math.Max(receiver.LastRiskSignalMs, t);
-        receiver.AddRecentEvent(rebateHash);
-        CompleteAfterRebate(in rebate, sourceTimestampMs, ref receiver);
+        CompleteAfterRebate(in rebate, ref receiver);
         _parties.Upsert(receiverKey, receiver);
     }
 }

@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>
-/// The engine's Kafka consume loop: one consumer-group member on a dedicated thread, reading fs.calls, fs.txns and
-/// fs.signals; each message is parsed and run through the rules, bad input goes to fs.dlq with its reason, and the
+/// The engine's Kafka consume loop: one consumer-group member on a dedicated thread, reading fs.calls, fs.txns,
+/// fs.signals and fs.rebates (<see cref="Topics.EngineInputs"/>); each message is parsed and run through the rules, bad input goes to fs.dlq with its reason, and the
 /// offset is stored only after that verdict (committed in the background), so a restart resumes after the last
 /// event handled. Messages are read in place through <see cref="NativePoller"/> (the Confluent consumer keeps the
 /// group, offsets and commits), so the per-event path allocates nothing.
@@ -37,7 +37,8 @@ public sealed partial class EngineWorker : IDisposable
     private RuleSetSwitch? _ruleSet;
     private Thread? _thread;
     private long _processed;
-    private long _rebatesApplied;
+    private long _rebatesReceived;
+    private long _rebatesOfOtherGroups;
     private long _deadLettered;
     private long _replayed;
     private long _late;
@@ -64,7 +65,7 @@ public sealed partial class EngineWorker : IDisposable
     /// <param name="kafka">The cluster.</param>
     /// <param name="stores">The process's FASTER stores.</param>
     /// <param name="rules">The rule parameters.</param>
-    /// <param name="producer">Shared producer for alerts and dead letters.</param>
+    /// <param name="producer">Shared producer for alerts, rebates and dead letters.</param>
     /// <param name="logger">Where the loop logs.</param>
     /// <param name="parserOptions">Event parsing options.</param>
     /// <param name="groupId">The engine's consumer group.</param>
@@ -106,7 +107,7 @@ public sealed partial class EngineWorker : IDisposable
         _outputs = new OutputLedger(producer);
         AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason), _outputs);
         DeadLetters = new DeadLetterWriter(producer, _outputs);
-        Rebates = new KafkaRebateRouter(producer, _outputs, error => Log.RebateDeliveryFailed(_logger, error.Reason));
+        Rebates = new KafkaRebateRouter(producer, groupId, _outputs, error => Log.RebateDeliveryFailed(_logger, error.Reason));
     }
 
     /// <summary>Where alerts go.</summary>
@@ -118,8 +119,14 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Where R12's rebates go: fs.rebates, to the engine holding the receiver's partition.</summary>
     public KafkaRebateRouter Rebates { get; }
 
-    /// <summary>fs.rebates records applied to the state of this process's parties (not in <see cref="EventsProcessed"/>).</summary>
-    public long RebatesApplied => Interlocked.Read(ref _rebatesApplied);
+    /// <summary>
+    /// fs.rebates records of this group judged for this process's parties (replayed and refused ones included; not in
+    /// <see cref="EventsProcessed"/>).
+    /// </summary>
+    public long RebatesReceived => Interlocked.Read(ref _rebatesReceived);
+
+    /// <summary>fs.rebates records of other engine groups, skipped.</summary>
+    public long RebatesOfOtherGroups => Interlocked.Read(ref _rebatesOfOtherGroups);
 
     /// <summary>Events sent to fs.dlq because they arrived too late to be applied (reason <c>Late</c>; also in <see cref="EventsDeadLettered"/>).</summary>
     public long EventsLate => Interlocked.Read(ref _late);
@@ -173,7 +180,7 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Run()
     {
-        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Rebates, partitionsLike: Topics.Txns, out var problem))
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Rebates, partitionsLike: Topics.Txns, TopicAdmin.CheckPatience, _stop.Token, out var problem))
         {
             // Without it (or with another partition count than the event topics) R12's rebates would be lost or land
             // where no engine holds their receiver: refuse to start instead.
@@ -481,11 +488,22 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
     {
-        Interlocked.Increment(ref topicName == Topics.Rebates ? ref _rebatesApplied : ref _processed);
+        var rebate = topicName == Topics.Rebates;
+        if (rebate && RebateRecord.IsFromAnotherGroup(record.Value, Rebates.Origin))
+        {
+            Interlocked.Increment(ref _rebatesOfOtherGroups);
+            return;
+        }
+
+        Interlocked.Increment(ref rebate ? ref _rebatesReceived : ref _processed);
         if (_replay.IsReplay(topicName, partition, record.Offset))
         {
             // Judged before by this group (its alerts, rebates and dead letters are in the cluster): state only.
-            Interlocked.Increment(ref _replayed);
+            if (!rebate)
+            {
+                Interlocked.Increment(ref _replayed);
+            }
+
             AlertSink.Muted = true;
             Rebates.Muted = true;
             try

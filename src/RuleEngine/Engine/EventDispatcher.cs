@@ -103,7 +103,7 @@ public sealed class EventDispatcher
                     return false;
                 }
 
-                _core.OnRebate(in rebate, timestampMs);
+                _core.OnRebate(in rebate);
                 error = default;
                 return true;
             default:

@@ -6,6 +6,6 @@ namespace FraudShield.RuleEngine.Engine;
 /// </summary>
 public interface IRebateRouter
 {
-    /// <summary>Sends <paramref name="rebate"/>, found in a transfer whose Kafka timestamp is <paramref name="sourceTimestampMs"/>.</summary>
-    void Route(in RebateRecord rebate, long sourceTimestampMs);
+    /// <summary>Sends <paramref name="rebate"/> to the engine holding its receiver.</summary>
+    void Route(in RebateRecord rebate);
 }

@@ -9,6 +9,8 @@ namespace FraudShield.RuleEngine.Engine;
 /// receiver's partition applies them (<see cref="EngineCore.OnRebate"/>). Each record is counted in the engine's
 /// <see cref="OutputLedger"/> like an alert: the transfer's offset is stored only once its rebate is acknowledged.
 /// While <see cref="Muted"/> (a partition replaying records whose outputs are already in the cluster) nothing is sent.
+/// Records carry the group's <see cref="Origin"/>: every engine group on the cluster shares fs.rebates (a bench's
+/// catch-up group, a second deployment), and each applies only its own.
 /// A rebate allocates its message (a small stranger's transfer into a resident, not every event).
 /// </summary>
 public sealed class KafkaRebateRouter : IRebateRouter
@@ -22,13 +24,21 @@ public sealed class KafkaRebateRouter : IRebateRouter
     private long _suppressed;
 
     /// <summary>Produces through <paramref name="producer"/> (shared; not owned), counting each record in <paramref name="outputs"/>.</summary>
-    public KafkaRebateRouter(IProducer<byte[], byte[]> producer, OutputLedger? outputs = null, Action<Error>? onFailure = null)
+    /// <param name="producer">The engine's producer.</param>
+    /// <param name="groupId">The engine group: its records carry its <see cref="RebateRecord.OriginOf"/>.</param>
+    /// <param name="outputs">The engine's ledger of outputs not yet acknowledged.</param>
+    /// <param name="onFailure">Called (on the producer's thread) for a record the cluster did not take.</param>
+    public KafkaRebateRouter(IProducer<byte[], byte[]> producer, string groupId, OutputLedger? outputs = null, Action<Error>? onFailure = null)
     {
+        Origin = RebateRecord.OriginOf(groupId);
         _producer = producer ?? throw new ArgumentNullException(nameof(producer));
         _outputs = outputs;
         _onFailure = onFailure;
         _onDelivered = OnDelivered;
     }
+
+    /// <summary>The group's origin mark: records on fs.rebates with another are other groups' and skipped.</summary>
+    public long Origin { get; }
 
     /// <summary>While true, rebates are counted in <see cref="Suppressed"/> and not sent (set around replayed records).</summary>
     public bool Muted { get; set; }
@@ -43,7 +53,7 @@ public sealed class KafkaRebateRouter : IRebateRouter
     public long Suppressed => Interlocked.Read(ref _suppressed);
 
     /// <inheritdoc />
-    public void Route(in RebateRecord rebate, long sourceTimestampMs)
+    public void Route(in RebateRecord rebate)
     {
         if (Muted)
         {
@@ -54,14 +64,13 @@ public sealed class KafkaRebateRouter : IRebateRouter
         Span<byte> digits = stackalloc byte[20];
         rebate.TryFormatKey(digits, out var n);
         var value = new byte[RebateRecord.Size];
-        rebate.Write(value);
+        var stamped = rebate;
+        stamped.Origin = Origin;
+        stamped.Write(value);
 
-        // The transfer's timestamp: the receiver's engine merges the record into its inputs where the transfer was.
+        // Stamped when produced (not with the transfer's time, which the record carries): a recovery then merges it
+        // into the receiver's inputs about where it arrived live, after the receiver's events judged meanwhile.
         var message = new Message<byte[], byte[]> { Key = digits[..n].ToArray(), Value = value, Headers = [] };
-        if (sourceTimestampMs > 0)
-        {
-            message.Timestamp = new Timestamp(sourceTimestampMs, TimestampType.CreateTime);
-        }
 
         Interlocked.Increment(ref _sent);
         _outputs?.OnProduced();

@@ -31,8 +31,8 @@ internal struct BufferedRecord
 }
 
 /// <summary>
-/// Merges the records of several input partitions (fs.calls, fs.txns, fs.signals are co-partitioned by the protected
-/// party) into timestamp order, like Kafka Streams' record selection per task: within one partition number, the next
+/// Merges the records of several input partitions (fs.calls, fs.txns, fs.signals and fs.rebates are co-partitioned by
+/// the protected party) into timestamp order, like Kafka Streams' record selection per task: within one partition number, the next
 /// record is the oldest head among that partition of each topic, taken only when each of the others either has a
 /// record buffered or is known to be caught up (its end was reached and nothing arrived since), or when the head has
 /// waited <c>maxIdle</c>; across partition numbers the oldest takeable head goes first. So a victim's call

@@ -2,6 +2,7 @@ using System.Text;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.Rules;
 using static FraudShield.RuleEngine.Tests.EngineHarness;
 
 namespace FraudShield.RuleEngine.Tests.Engine;
@@ -19,13 +20,18 @@ public sealed class RebateRecordTests
     [Fact]
     public void WriteThenRead_EveryFieldAndTheKeyDigits()
     {
-        var rebate = new RebateRecord { Receiver = 8613800000012, TimeMs = T0, AmountMinor = 10_000, PayerAccountKey = -42 };
+        var rebate = new RebateRecord { Receiver = 8613800000012, TimeMs = T0, AmountMinor = 10_000, PayerAccountKey = -42, TransferKey = 7, SourceTimestampMs = T0 + 5, Origin = RebateRecord.OriginOf("engine") };
         rebate.SetTxnId("a-transaction-id-longer-than-thirty-two-bytes"u8);
         var wire = new byte[RebateRecord.Size];
         rebate.Write(wire);
 
         Assert.True(RebateRecord.TryRead(wire, out var read, out var problem), problem);
-        Assert.Equal((rebate.Receiver, rebate.TimeMs, rebate.AmountMinor, rebate.PayerAccountKey), (read.Receiver, read.TimeMs, read.AmountMinor, read.PayerAccountKey));
+        Assert.Equal(
+            (rebate.Receiver, rebate.TimeMs, rebate.AmountMinor, rebate.PayerAccountKey, rebate.TransferKey, rebate.SourceTimestampMs, rebate.Origin),
+            (read.Receiver, read.TimeMs, read.AmountMinor, read.PayerAccountKey, read.TransferKey, read.SourceTimestampMs, read.Origin));
+        Assert.False(RebateRecord.IsFromAnotherGroup(wire, RebateRecord.OriginOf("engine")));
+        Assert.True(RebateRecord.IsFromAnotherGroup(wire, RebateRecord.OriginOf("fraudshield-bench-replay")));
+        Assert.False(RebateRecord.IsFromAnotherGroup(wire.AsSpan(0, RebateRecord.Size - 1), RebateRecord.OriginOf("fraudshield-bench-replay")));
         Assert.Equal("a-transaction-id-longer-than-thi", Encoding.UTF8.GetString(read.TxnIdBytes));
         var key = new byte[20];
         Assert.True(read.TryFormatKey(key, out var n));
@@ -89,12 +95,70 @@ public sealed class RebateRecordTests
         Assert.Equal(["R12"], alert.RuleIds);
         Assert.Contains("rebate-1", alert.Evidence.EventIds);
 
-        // Produced again (its producer crashed before its offset was committed): ignored, so the next transfer out to
-        // a new payee does not fire R12 on the same rebate.
+        // Produced again (its producer crashed before its offset was committed), after more of the victim's own
+        // events than her recent-event memory holds: ignored, so the next transfer out to a new payee does not fire
+        // R12 on the same rebate.
+        for (var i = 0; i < 10; i++)
+        {
+            engine.Transfer($"rent-{i}", Victim, "6222000000009999", T0 + (5 * Hour) + ((i + 1) * Minute), 1_000);
+        }
+
         Assert.True(engine.FeedRecord(Topics.Rebates, wire, T0, out error), error.ToString());
         engine.Transfer("t2", Victim, "6222000000001202", T0 + (6 * Hour), 100_000);
         Assert.Single(engine.Alerts);
         Assert.Single(router.Records);
+    }
+
+    [Fact]
+    public void Routed_VictimPaysTheStrangersAccountAfterTheRebate_RebateStillCounts()
+    {
+        // Whether the stranger was "never paid" is judged as of the rebate, not as of its arrival.
+        var router = new ListRouter();
+        using var engine = new EngineHarness(DefaultPack, rebates: router);
+        engine.Resident(Victim, account: VictimAccount);
+        engine.Transfer("rebate-1", Stranger, VictimAccount, T0, 10_000);
+        engine.Transfer("back", Victim, "ACC-" + Stranger, T0 + Hour, 500);
+        engine.Transfer("t1", Victim, "6222000000001201", T0 + (5 * Hour), 100_000);
+        Deliver(engine, Assert.Single(router.Records));
+        Assert.Equal(["R12"], Assert.Single(engine.Alerts).RuleIds);
+    }
+
+    [Fact]
+    public void Routed_VictimPaidTheStrangersAccountBeforeTheRebate_NotARebate()
+    {
+        var router = new ListRouter();
+        using var engine = new EngineHarness(DefaultPack, rebates: router);
+        engine.Resident(Victim, account: VictimAccount);
+        engine.Transfer("before", Victim, "ACC-" + Stranger, T0 - Hour, 500);
+        engine.Transfer("rebate-1", Stranger, VictimAccount, T0, 10_000);
+        engine.Transfer("t1", Victim, "6222000000001201", T0 + (5 * Hour), 100_000);
+        Deliver(engine, Assert.Single(router.Records));
+        Assert.Empty(engine.Alerts);
+    }
+
+    [Fact]
+    public void Routed_ReceiversRuleSetHasR12Off_RebateChangesNothing()
+    {
+        var router = new ListRouter();
+        using (var payerSide = new EngineHarness(DefaultPack, rebates: router))
+        {
+            payerSide.Resident(Victim, account: VictimAccount);
+            payerSide.Transfer("rebate-1", Stranger, VictimAccount, T0, 10_000);
+        }
+
+        var off = DefaultPack with { EnabledRules = DefaultPack.EnabledRules & ~RuleIds.Bit(RuleId.R12) };
+        using var engine = new EngineHarness(off, rebates: router);
+        engine.Resident(Victim, account: VictimAccount);
+        engine.Transfer("t1", Victim, "6222000000001201", T0 + (5 * Hour), 100_000);
+        Deliver(engine, Assert.Single(router.Records));
+        Assert.Empty(engine.Alerts);
+    }
+
+    private static void Deliver(EngineHarness engine, RebateRecord rebate)
+    {
+        var wire = new byte[RebateRecord.Size];
+        rebate.Write(wire);
+        Assert.True(engine.FeedRecord(Topics.Rebates, wire, T0, out var error), error.ToString());
     }
 
     [Fact]
@@ -110,6 +174,6 @@ public sealed class RebateRecordTests
     {
         public List<RebateRecord> Records { get; } = [];
 
-        public void Route(in RebateRecord rebate, long sourceTimestampMs) => Records.Add(rebate);
+        public void Route(in RebateRecord rebate) => Records.Add(rebate);
     }
 }

@@ -71,7 +71,7 @@ public sealed class RebateRoutingKafkaTests(Xunit.Abstractions.ITestOutputHelper
         Assert.True(crossing >= 2, $"the test needs victims whose stranger is held by the other engine, got {crossing}");
 
         var alerts = await GroupTestKafka.ReadAlertsAsync(kafka, Partitions, expected: Victims, Timeout);
-        output.WriteLine($"first: sent {first.Rebates.Sent}, applied {first.RebatesApplied}; second: sent {second.Rebates.Sent}, applied {second.RebatesApplied}");
+        output.WriteLine($"first: sent {first.Rebates.Sent}, applied {first.RebatesReceived}; second: sent {second.Rebates.Sent}, applied {second.RebatesReceived}");
         for (var i = 0; i < Victims; i++)
         {
             var mine = alerts.Where(a => a.Subject.Msisdn == Victim(i)).Select(a => $"{a.Version} {a.Severity} {string.Join(',', a.RuleIds)}").ToList();
@@ -79,8 +79,8 @@ public sealed class RebateRoutingKafkaTests(Xunit.Abstractions.ITestOutputHelper
         }
 
         Assert.Equal(Victims, first.Rebates.Sent + second.Rebates.Sent);
-        Assert.Equal(Victims, first.RebatesApplied + second.RebatesApplied);
-        Assert.True(first.RebatesApplied > 0 && second.RebatesApplied > 0, "both engines should hold some victims");
+        Assert.Equal(Victims, first.RebatesReceived + second.RebatesReceived);
+        Assert.True(first.RebatesReceived > 0 && second.RebatesReceived > 0, "both engines should hold some victims");
         Assert.Equal(0, first.EventsDeadLettered + second.EventsDeadLettered);
     }
 
@@ -98,14 +98,21 @@ public sealed class RebateRoutingKafkaTests(Xunit.Abstractions.ITestOutputHelper
         engine.Start();
         await engine.Assigned.WithTimeout(Timeout);
 
-        // A record of another length, then the victim's rebate and transfer: the first is refused, R12 still fires.
+        // A record of another length, and a well-formed one another engine group sent (a bench's catch-up group),
+        // then the victim's rebate and transfer: the first is refused, the second skipped, R12 fires once.
         await producer.ProduceAsync(Topics.Rebates, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(Victim(0)), Value = new byte[RebateRecord.Size - 1] }).WithTimeout(Timeout);
+        var foreign = new RebateRecord { Receiver = ulong.Parse(Victim(0), CultureInfo.InvariantCulture), TimeMs = T0, AmountMinor = 10_000, TransferKey = 1, Origin = RebateRecord.OriginOf("another-group") };
+        var foreignBytes = new byte[RebateRecord.Size];
+        foreign.Write(foreignBytes);
+        await producer.ProduceAsync(Topics.Rebates, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(Victim(0)), Value = foreignBytes }).WithTimeout(Timeout);
         await ProduceAsync(producer, Topics.Txns, Stranger(0), Rebate(0));
         await ProduceAsync(producer, Topics.Txns, Victim(0), Outbound(0));
 
         var alerts = await GroupTestKafka.ReadAlertsAsync(kafka, partitions: 1, expected: 1, Timeout);
         Assert.Equal(["1 L3 R12"], alerts.Select(a => $"{a.Version} {a.Severity} {string.Join(',', a.RuleIds)}"));
         await Poll.UntilAsync(() => engine.EventsDeadLettered == 1, "the malformed record dead-lettered", Timeout);
+        Assert.Equal(1, engine.RebatesOfOtherGroups);
+        Assert.Equal(2, engine.RebatesReceived);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(kafka.CreateConsumerConfig("dlq-" + Guid.NewGuid().ToString("N"))).Build();
         consumer.Assign(new TopicPartitionOffset(Topics.DeadLetter, 0, Offset.Beginning));
         var dead = consumer.Consume(Timeout);
