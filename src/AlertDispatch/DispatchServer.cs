@@ -133,6 +133,11 @@ public sealed class DispatchServer : IAsyncDisposable
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<DispatchAuthInterceptor>();
         });
+        // Services with a generated base class are bound with request marshallers that answer a body that is not
+        // protobuf with INVALID_ARGUMENT (in place of grpc-dotnet's default binder, which would report UNKNOWN).
+        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>)));
+
         // AlertStreamService is bound by this provider (shared encoded deliveries), not by a generated base class.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<AlertStreamService>, AlertStreamMethodProvider>());
         builder.Services.AddSingleton(hub);

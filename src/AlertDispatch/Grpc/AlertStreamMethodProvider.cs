@@ -7,7 +7,8 @@ namespace FraudShield.AlertDispatch.Grpc;
 
 /// <summary>
 /// Binds the AlertStream methods to <see cref="AlertStreamService"/>. Ack, UpdateStatus and ReportOutcome use the
-/// generated methods as they are. Subscribe uses the generated request marshaller and a response marshaller that
+/// generated methods with <see cref="ValidatedRequests"/> request marshallers (a body that is not protobuf answers
+/// INVALID_ARGUMENT). Subscribe uses that request marshaller too and a response marshaller that
 /// writes an already-encoded AlertDelivery, so every subscriber of an alert shares one serialization; clients keep the
 /// generated AlertDelivery marshaller, since the bytes on the wire are the same. Calls go through the same handler
 /// pipeline as generated bindings (interceptors, status codes, trailers, limits).
@@ -26,19 +27,19 @@ internal sealed class AlertStreamMethodProvider : IServiceMethodProvider<AlertSt
 
         var subscribe = generated.Take<SubscribeRequest, AlertDelivery>(nameof(AlertStreamService.Subscribe));
         context.AddServerStreamingMethod(
-            new Method<SubscribeRequest, byte[]>(subscribe.Type, subscribe.ServiceName, subscribe.Name, subscribe.RequestMarshaller, EncodedDeliveryMarshaller),
+            new Method<SubscribeRequest, byte[]>(subscribe.Type, subscribe.ServiceName, subscribe.Name, ValidatedRequests.Marshaller(subscribe), EncodedDeliveryMarshaller),
             Metadata(),
             static (service, request, stream, call) => service.Subscribe(request, stream, call));
         context.AddUnaryMethod(
-            generated.Take<AckRequest, CaseReply>(nameof(AlertStreamService.Ack)),
+            ValidatedRequests.Of(generated.Take<AckRequest, CaseReply>(nameof(AlertStreamService.Ack))),
             Metadata(),
             static (service, request, call) => service.Ack(request, call));
         context.AddUnaryMethod(
-            generated.Take<UpdateStatusRequest, CaseReply>(nameof(AlertStreamService.UpdateStatus)),
+            ValidatedRequests.Of(generated.Take<UpdateStatusRequest, CaseReply>(nameof(AlertStreamService.UpdateStatus))),
             Metadata(),
             static (service, request, call) => service.UpdateStatus(request, call));
         context.AddUnaryMethod(
-            generated.Take<ReportOutcomeRequest, CaseReply>(nameof(AlertStreamService.ReportOutcome)),
+            ValidatedRequests.Of(generated.Take<ReportOutcomeRequest, CaseReply>(nameof(AlertStreamService.ReportOutcome))),
             Metadata(),
             static (service, request, call) => service.ReportOutcome(request, call));
 
