@@ -10,7 +10,7 @@ namespace FraudShield.EndToEnd.Tests;
 /// </summary>
 public sealed class SeedScenarioTests
 {
-    // A python3-grpcio console: subscribes to one station, prints READY once the stream is open, then one line per alert.
+    // A python3-grpcio console: subscribes to one station (or one grid, "grid=<id>"), prints READY once the stream is open, then one line per alert.
     private const string Console = """
         import sys
         sys.path.insert(0, sys.argv[1])
@@ -24,7 +24,9 @@ public sealed class SeedScenarioTests
             request_serializer=pb.SubscribeRequest.SerializeToString,
             response_deserializer=pb.AlertDelivery.FromString)
         try:
-            call = subscribe(pb.SubscribeRequest(station_id=sys.argv[3]), timeout=120)
+            scope = sys.argv[3]
+            request = pb.SubscribeRequest(grid_id=scope[5:]) if scope.startswith("grid=") else pb.SubscribeRequest(station_id=scope)
+            call = subscribe(request, timeout=120)
             call.initial_metadata()
             print("READY", flush=True)
             for d in call:
@@ -99,5 +101,44 @@ public sealed class SeedScenarioTests
         var status = await host.StatusAsync();
         Assert.Equal(1, status.EventsDeadLettered);
         Assert.Equal(4, status.EventsProcessed);
+    }
+
+    [Fact]
+    public async Task StrangersRebateThenBiggerTransferOut_R12ThroughFsRebates_AtTheVictimsGridWorker()
+    {
+        // R12's two halves are judged on two parties' partitions: the stranger's transfer in, the victim's out. The
+        // engine sends the rebate through fs.rebates (keyed by the victim) and applies it where the victim's state is.
+        // R12 is L3: the victim's grid worker receives it.
+        await using var host = await HostProcess.StartDemoAsync();
+        using var python = PythonGrpc.Create(Console);
+        await using var grid = python.Start($"{host.Grpc.Host}:{host.Grpc.Port}", "grid=S07-G03");
+        Assert.Equal("READY", await grid.ReadLineAsync(TimeSpan.FromSeconds(30)));
+
+        const string victim = "8613800138007";
+        const string account = "6217000000138007";
+        const string stranger = "8617100000099";
+        host.Produce(Topics.Registry, ("P-7", Events.Subject("P-7", "+" + victim, "S07", "S07-G03", account)));
+        await host.WaitForTablesAsync(watchlistRecords: 0, registryRecords: 1);
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        host.Produce(Topics.Txns, (stranger, Events.Transfer("rebate-e2e-1", stranger, account, now - (5 * 3600_000L), amountMinor: 10_000)));
+        host.Produce(Topics.Txns, (victim, Events.Transfer("out-e2e-1", victim, "6222000000001201", now, amountMinor: 100_000, payerAccount: account)));
+
+        string line;
+        try
+        {
+            line = await grid.ReadLineAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"No alert at grid S07-G03; engine status: {await host.StatusAsync()}; host stderr: {host.Process.StandardError}", e);
+        }
+
+        Assert.Matches(@"^ALERT A-[0-9a-f]{16} 1 L3 R12 S07 S07-G03 861\*{6}8007$", line);
+        var status = await host.StatusAsync();
+        Assert.Equal(1, status.RebatesSent);
+        Assert.Equal(1, status.RebatesReceived);
+        Assert.Equal(0, status.RebatesFailed);
+        Assert.Equal(2, status.EventsProcessed);
     }
 }

@@ -13,6 +13,9 @@ internal sealed class EngineStatusService(FraudShieldNode node) : FraudShield.Co
             EventsProcessed = node.Engine?.EventsProcessed ?? 0,
             EventsDeadLettered = node.Engine?.EventsDeadLettered ?? 0,
             EventsLate = node.Engine?.EventsLate ?? 0,
+            RebatesSent = node.Engine?.Rebates.Sent ?? 0,
+            RebatesFailed = node.Engine?.Rebates.Failed ?? 0,
+            RebatesReceived = node.Engine?.RebatesReceived ?? 0,
             AlertsEmitted = node.Engine?.AlertSink.Emitted ?? 0,
             RulesVersion = node.Engine?.ActiveRulesVersion ?? string.Empty,
         };
