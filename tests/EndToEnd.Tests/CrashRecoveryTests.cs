@@ -52,7 +52,16 @@ public sealed class CrashRecoveryTests
             }
 
             // Each victim's incident: version 1 (R01+R02, L2) on the call, version 2 (L1) on the transfer.
-            await Poll.UntilAsync(() => console.Received.Count(r => r.Version == 2) >= Victims, "every victim's L1", TimeSpan.FromSeconds(90));
+            try
+            {
+                await Poll.UntilAsync(() => console.Received.Count(r => r.Version == 2) >= Victims, "every victim's L1", TimeSpan.FromSeconds(90));
+            }
+            catch (TimeoutException e)
+            {
+                var received = string.Join("; ", console.Received.GroupBy(r => r.Msisdn).Select(g => $"{g.Key}: {string.Join(",", g.Select(r => $"{r.Version}{r.Severity}"))}"));
+                var log = engine.StandardError;
+                throw new TimeoutException($"{e.Message} After {kills} kills, received: {received}. Engine stderr (tail): {log[Math.Max(0, log.Length - 4000)..]}", e);
+            }
         }
         finally
         {
