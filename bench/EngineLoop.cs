@@ -14,7 +14,7 @@ namespace FraudShield.Benchmarks;
 /// </summary>
 /// <remarks>
 /// <c>engine-loop [seconds] [kinds]</c>: kinds is a comma-separated list of <c>scan</c>, <c>benign</c>, <c>mixed</c>
-/// (default <c>scan,benign</c>), or <c>mixed-only</c>.
+/// (default <c>scan,benign</c>), or <c>mixed-only</c>; <c>settle</c> in the list runs full GCs after setup first.
 /// </remarks>
 internal static partial class EngineLoop
 {
@@ -24,14 +24,28 @@ internal static partial class EngineLoop
     {
         using var engine = new EngineBenchmarks();
         engine.Setup();
+        var split = new long[3];
         var passes = new List<(string Name, Func<long> Pass)>();
         foreach (var kind in (kinds == "mixed-only" ? "mixed" : kinds).Split(','))
         {
+            if (kind == "settle")
+            {
+                // A full blocking, compacting GC between setup and the first round: the setup's garbage is collected
+                // before anything is timed instead of by the first rounds' allocations.
+                var settle = System.Diagnostics.Stopwatch.StartNew();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// settle: full GCs in {settle.Elapsed.TotalMilliseconds:F0} ms, heap {GC.GetGCMemoryInfo().HeapSizeBytes >> 20} MiB"));
+                continue;
+            }
+
             passes.Add(kind switch
             {
                 "scan" => ("ReaderScan", () => engine.ReaderScan()),
                 "benign" => ("Benign", engine.Benign),
                 "mixed" => ("Mixed", engine.Mixed),
+                "split" => ("MixedSplit", () => engine.MixedSplit(split)),
                 _ => throw new ArgumentException($"unknown engine-loop kind '{kind}' (scan, benign, mixed, mixed-only)"),
             });
         }
@@ -42,7 +56,7 @@ internal static partial class EngineLoop
         {
             for (var k = 0; k < passes.Count; k++)
             {
-                rounds[k].Add(Round(passes[k].Pass));
+                rounds[k].Add(Round(passes[k].Pass) with { AtSeconds = clock.Elapsed.TotalSeconds });
             }
         }
 
@@ -52,7 +66,7 @@ internal static partial class EngineLoop
         {
             var r = rounds[k];
             var events = r.Count * (double)PassesPerRound * EngineBenchmarks.Events;
-            line.Append(CultureInfo.InvariantCulture, $"\n//   {passes[k].Name}: {Median(r, x => x.Cpu):F1} ns CPU ({Median(r, x => x.Wall):F1} wall; CPU p10-p90 {Percentile(r.Select(x => x.Cpu), 0.1):F1}-{Percentile(r.Select(x => x.Cpu), 0.9):F1}), ");
+            line.Append(CultureInfo.InvariantCulture, $"\n//   {passes[k].Name}: {Median(r, x => x.Cpu):F1} ns CPU ({Median(r, x => x.Wall):F1} wall; means {r.Average(x => x.Cpu):F1} CPU, {r.Average(x => x.Wall):F1} wall; CPU p10-p90 {Percentile(r.Select(x => x.Cpu), 0.1):F1}-{Percentile(r.Select(x => x.Cpu), 0.9):F1}), ");
             line.Append(CultureInfo.InvariantCulture, $"{r.Sum(x => x.Bytes) / events:F1} B/event, GCs gen0/1/2 {r.Sum(x => x.Gen0)}/{r.Sum(x => x.Gen1)}/{r.Sum(x => x.Gen2)} ");
             line.Append(CultureInfo.InvariantCulture, $"in {r.Count} rounds, pause {r.Sum(x => x.PauseMs):F1} ms ({r.Sum(x => x.PauseMs) * 1e6 / events:F1} ns/event)");
         }
@@ -67,6 +81,31 @@ internal static partial class EngineLoop
         }
 
         Console.WriteLine(line.ToString());
+        var splitRounds = passes.FindIndex(p => p.Name == "MixedSplit") is var s and >= 0 ? rounds[s].Count * PassesPerRound : 0;
+        if (splitRounds > 0)
+        {
+            // 64 scenario calls and 64 scenario transfers per pass (a pair in every 64 events); the other 3,968 events are benign.
+            var ns = 1e9 / System.Diagnostics.Stopwatch.Frequency;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"// split (wall, means): scenario call {split[0] * ns / (splitRounds * 64.0):F0} ns, scenario transfer {split[1] * ns / (splitRounds * 64.0):F0} ns, benign {split[2] * ns / (splitRounds * (EngineBenchmarks.Events - 128.0)):F1} ns per event"));
+        }
+
+        // The same by window since the loop began (1 s for the first 10 s, then 10 s): what the first seconds after setup (all a short
+        // BenchmarkDotNet run sees) cost against the steady state.
+        Console.WriteLine("// by window: kind, window start s, rounds, CPU ns/event median and mean, wall mean, GCs gen0/1/2, pause ms");
+        for (var k = 0; k < passes.Count; k++)
+        {
+            foreach (var window in rounds[k].GroupBy(x => x.AtSeconds < 10 ? (int)x.AtSeconds : (int)(x.AtSeconds / 10) * 10))
+            {
+                var r = window.ToList();
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"//   {passes[k].Name,-10} {window.Key,4} s {r.Count,4} {Median(r, x => x.Cpu),8:F1} {r.Average(x => x.Cpu),8:F1} {r.Average(x => x.Wall),8:F1} {r.Sum(x => x.Gen0),4}/{r.Sum(x => x.Gen1)}/{r.Sum(x => x.Gen2)} {r.Sum(x => x.PauseMs),7:F1}"));
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// GC: heap {GC.GetGCMemoryInfo().HeapSizeBytes >> 20} MiB, total pause {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms, gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} since start"));
         return 0;
     }
 
@@ -115,7 +154,7 @@ internal static partial class EngineLoop
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     private static partial int ClockGetTime(int clock, out TimeSpec time);
 
-    private readonly record struct RoundResult(double Cpu, double Wall, long Bytes, int Gen0, int Gen1, int Gen2, double PauseMs);
+    private readonly record struct RoundResult(double Cpu, double Wall, long Bytes, int Gen0, int Gen1, int Gen2, double PauseMs, double AtSeconds = 0);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
