@@ -32,8 +32,10 @@ if (args.Length > 4 && args[0] == "fanout-console")
 
 if (args.Length > 0 && args[0] == "engine-loop")
 {
-    // ReaderScan and Benign in alternating rounds for N seconds, timed by the thread's CPU clock; also for a profiler.
-    return EngineLoop.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    // ReaderScan and Benign (and Mixed, when asked) in alternating rounds for N seconds, timed by the thread's CPU clock; also for a profiler.
+    return EngineLoop.Run(
+        args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20,
+        args.Length > 2 ? args[2] : "scan,benign");
 }
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig()).ToList();
