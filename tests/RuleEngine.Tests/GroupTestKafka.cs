@@ -2,6 +2,8 @@ using Confluent.Kafka;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Engine;
+using FraudShield.RuleEngine.State;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.RuleEngine.Tests;
@@ -63,5 +65,55 @@ internal static class GroupTestKafka
         }, $"{expected} alerts on {Topics.Alerts}", timeout);
         consumer.Close();
         return alerts;
+    }
+}
+
+/// <summary>
+/// What the engine-group tests share: an embedded cluster with every topic at <see cref="Partitions"/> partitions, a
+/// fresh engine group id, short-session client settings (<see cref="GroupTestKafka.ShortSession"/>), one producer and a
+/// data folder for each engine's small FASTER stores.
+/// </summary>
+internal sealed class EngineGroupCluster : IDisposable
+{
+    private readonly EmbeddedKafkaCluster _cluster;
+    private readonly TempDirectory _data;
+
+    public EngineGroupCluster(int partitions, string name)
+    {
+        Partitions = partitions;
+        _cluster = EmbeddedKafkaCluster.Start(brokers: 1);
+        _cluster.CreateTopics(Topics.All, partitions);
+        Kafka = GroupTestKafka.ShortSession(_cluster.BootstrapServers);
+        Group = "engine-" + Guid.NewGuid().ToString("N");
+        _data = new TempDirectory("fraudshield-" + name);
+        Producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(_cluster.BootstrapServers).CreateProducerConfig()).Build();
+    }
+
+    public int Partitions { get; }
+
+    public KafkaOptions Kafka { get; }
+
+    public string Group { get; }
+
+    public IProducer<byte[], byte[]> Producer { get; }
+
+    public string DataPath => _data.Path;
+
+    /// <summary>Small stores for one engine, in a folder of their own.</summary>
+    public EngineStores NewStores(string name) =>
+        new(new FasterStoreOptions { Directory = Path.Combine(_data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 18 });
+
+    /// <summary>Produces <paramref name="json"/> keyed by <paramref name="key"/>; returns the partition it went to.</summary>
+    public async Task<int> ProduceAsync(string topic, string key, string json, TimeSpan timeout)
+    {
+        var result = await Producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = System.Text.Encoding.UTF8.GetBytes(json) }).WithTimeout(timeout);
+        return result.Partition.Value;
+    }
+
+    public void Dispose()
+    {
+        Producer.Dispose();
+        _cluster.Dispose();
+        _data.Dispose();
     }
 }

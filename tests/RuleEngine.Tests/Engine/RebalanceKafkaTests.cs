@@ -1,10 +1,6 @@
 using System.Globalization;
-using System.Text;
-using Confluent.Kafka;
 using FraudShield.Contracts;
-using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Engine;
-using FraudShield.RuleEngine.State;
 using FraudShield.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 using static FraudShield.RuleEngine.Tests.EngineHarness;
@@ -25,18 +21,14 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
     [Fact]
     public async Task SecondEngineJoins_MovedPartitionsRebuildStateQuietly_EachAlertVersionOnceAndSequencesStillFire()
     {
-        using var cluster = EmbeddedKafkaCluster.Start(brokers: 1);
-        cluster.CreateTopics(Topics.All, Partitions);
-        var kafka = GroupTestKafka.ShortSession(cluster.BootstrapServers);
-        var group = "engine-" + Guid.NewGuid().ToString("N");
-        using var data = new TempDirectory("fraudshield-rebalance");
-        using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
-        using var storesA = new EngineStores(StoreOptions(data, "a"));
-        using var storesB = new EngineStores(StoreOptions(data, "b"));
+        using var setup = new EngineGroupCluster(Partitions, "rebalance");
+        var (kafka, group, producer) = (setup.Kafka, setup.Group, setup.Producer);
+        using var storesA = setup.NewStores("a");
+        using var storesB = setup.NewStores("b");
 
         // Checkpoints on (as `fraudshield run` has them), but none taken during the test: a partition new to an
         // engine starts from the beginning, the way a process with no position for it starts.
-        using var first = new EngineWorker(kafka, storesA, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(data.Path, "a-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+        using var first = new EngineWorker(kafka, storesA, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(setup.DataPath, "a-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         first.Start();
         await first.Assigned.WithTimeout(Timeout);
@@ -46,7 +38,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
         var partitions = new HashSet<int>();
         for (var i = 0; i < Victims; i++)
         {
-            partitions.Add(await ProduceAsync(producer, Topics.Calls, Victim(i), OverseasCall(i)));
+            partitions.Add(await setup.ProduceAsync(Topics.Calls, Victim(i), OverseasCall(i), Timeout));
         }
 
         Assert.True(partitions.Count >= 3, $"the victims should spread over the partitions, got [{string.Join(", ", partitions)}]");
@@ -55,7 +47,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
         output.WriteLine($"phase 1 alerted and committed after {clock.ElapsedMilliseconds} ms");
 
         // The second engine joins: the group splits the partitions; what moves to it is replayed from the beginning.
-        using var second = new EngineWorker(kafka, storesB, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(data.Path, "b-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
+        using var second = new EngineWorker(kafka, storesB, DefaultPack, producer, NullLogger.Instance, groupId: group, checkpoints: new EngineCheckpoints(Path.Combine(setup.DataPath, "b-checkpoints")), checkpointInterval: TimeSpan.FromHours(1));
         second.Start();
         await second.Assigned.WithTimeout(Timeout);
         output.WriteLine($"second engine assigned after {clock.ElapsedMilliseconds} ms");
@@ -66,7 +58,7 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
         // engine judging the transfer holds the victim's call state.
         for (var i = 0; i < Victims; i++)
         {
-            await ProduceAsync(producer, Topics.Txns, Victim(i), Transfer(i));
+            await setup.ProduceAsync(Topics.Txns, Victim(i), Transfer(i), Timeout);
         }
 
         var alerts = await GroupTestKafka.ReadAlertsAsync(kafka, Partitions, expected: 2 * Victims, Timeout);
@@ -83,9 +75,6 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal(0, first.EventsDeadLettered + second.EventsDeadLettered);
     }
 
-    private static FasterStoreOptions StoreOptions(TempDirectory data, string name) =>
-        new() { Directory = Path.Combine(data.Path, name), IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 18 };
-
     private static string Victim(int i) => (8613912000000 + i).ToString(CultureInfo.InvariantCulture);
 
     private static long CallEnd(int i) => T0 + (i * Minute);
@@ -95,10 +84,4 @@ public sealed class RebalanceKafkaTests(Xunit.Abstractions.ITestOutputHelper out
 
     private static string Transfer(int i) =>
         $$"""{"txn_id":"rb-t{{i}}","ts_ms":{{CallEnd(i) + 2_000}},"type":"TRANSFER","payer":{"account":"ACC-{{Victim(i)}}","msisdn":"{{Victim(i)}}"},"payee":{"account":"62220000990{{i:D3}}","kind":"PERSON"},"amount_minor":8000000,"currency":"CNY"}""";
-
-    private static async Task<int> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string json)
-    {
-        var result = await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(json) }).WithTimeout(Timeout);
-        return result.Partition.Value;
-    }
 }
