@@ -11,10 +11,11 @@ namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>
 /// The engine's Kafka consume loop: one consumer-group member on a dedicated thread, reading fs.calls, fs.txns,
-/// fs.signals and fs.rebates (<see cref="Topics.EngineInputs"/>); each message is parsed and run through the rules, bad input goes to fs.dlq with its reason, and the
-/// offset is stored only after that verdict (committed in the background), so a restart resumes after the last
-/// event handled. Messages are read in place through <see cref="NativePoller"/> (the Confluent consumer keeps the
-/// group, offsets and commits), so the per-event path allocates nothing.
+/// fs.signals and fs.rebates (<see cref="Topics.EngineInputs"/>); each message is parsed and run through the rules,
+/// bad input goes to fs.dlq with its reason, and the offset is stored only after that verdict (committed in the
+/// background), so a restart resumes after the last event handled. Messages are read in place through
+/// <see cref="NativePoller"/> (the Confluent consumer keeps the group, offsets and commits), so the per-event path
+/// allocates nothing.
 /// </summary>
 public sealed partial class EngineWorker : IDisposable
 {
