@@ -275,7 +275,7 @@ public sealed partial class EngineWorker : IDisposable
                 // Judge every record the merge lets go (timestamp order across the co-partitioned inputs); the
                 // offsets are stored once per partition per pass, after the verdicts.
                 var now = Stopwatch.GetTimestamp();
-                var judgedBefore = _processed;
+                var judgedBefore = _processed + _rebatesReceived;
                 while (merge.TryTake(now, out var record))
                 {
                     var (topic, partition) = merge.Describe(record.Source);
@@ -285,7 +285,7 @@ public sealed partial class EngineWorker : IDisposable
                     TimestampMerge.Release(ref record);
                 }
 
-                if (_processed != judgedBefore)
+                if (_processed + _rebatesReceived != judgedBefore)
                 {
                     Volatile.Write(ref _lastJudgedTicks, Stopwatch.GetTimestamp());
                 }
