@@ -11,8 +11,8 @@ public sealed class EngineStores : IDisposable
     /// <summary>
     /// Creates the stores under <paramref name="options"/>.Directory (temporary when null), each with its hash index
     /// (and the watchlist its filter) sized for its own key count in <paramref name="capacity"/>; log memory and
-    /// checkpoints as <paramref name="options"/> say. Without a capacity every store takes <paramref name="options"/>
-    /// as they are (small stores of tests).
+    /// checkpoints as <paramref name="options"/> say, the per-party stores' log memory allocated at start. Without a
+    /// capacity every store takes <paramref name="options"/> as they are (small stores of tests).
     /// </summary>
     public EngineStores(FasterStoreOptions options, StoreCapacity? capacity = null)
     {
@@ -21,8 +21,10 @@ public sealed class EngineStores : IDisposable
         Watchlist = new Watchlist(capacity is null ? options : options.ForKeys(capacity.WatchlistEntries), Strings);
         Register = new Register(capacity is null ? options : options.ForKeys(capacity.RegisterKeys), Strings);
         Cells = new CellTable(Strings);
-        Parties = new FasterStore<PartyState>("parties", capacity is null ? options : options.ForKeys(capacity.Parties));
-        Pairs = new FasterStore<long>("pairs", capacity is null ? options : options.ForKeys(capacity.Pairs));
+        // The per-party stores take a write on most events: sized stores (a node's) get their log memory at start, so
+        // the engine thread does not allocate log pages as the log grows (FasterStoreOptions.PreallocateLog).
+        Parties = new FasterStore<PartyState>("parties", capacity is null ? options : options.ForKeys(capacity.Parties) with { PreallocateLog = true });
+        Pairs = new FasterStore<long>("pairs", capacity is null ? options : options.ForKeys(capacity.Pairs) with { PreallocateLog = true });
     }
 
     /// <summary>Interned ids shared by all stores.</summary>

@@ -29,6 +29,14 @@ public sealed record FasterStoreOptions
     public int PageSizeBits { get; init; } = 22;
 
     /// <summary>
+    /// Whether the log's whole in-memory part (<see cref="MemorySizeBits"/>) is allocated when the store is created.
+    /// Otherwise FASTER allocates each page (a pinned array) on the thread whose write first reaches it, until the log
+    /// fills its memory: measured as most of the engine thread's allocation (17 of 19 MB in 20 s at 29,516 events/s),
+    /// and pinned heap growth that draws Gen2 collections for the first minutes of a run.
+    /// </summary>
+    public bool PreallocateLog { get; init; }
+
+    /// <summary>
     /// Keys the store is expected to hold. The <see cref="Watchlist"/> sizes its membership filter from it
     /// (<see cref="BlockedBloomFilter.DefaultBitsPerEntry"/> bits each); beyond it the filter's false-positive rate
     /// rises and lookups stay correct.
@@ -93,6 +101,7 @@ public sealed class FasterStore<TValue> : IDisposable
                 LogDevice = _device,
                 MemorySizeBits = options.MemorySizeBits,
                 PageSizeBits = Math.Min(options.PageSizeBits, options.MemorySizeBits - 1),
+                PreallocateLog = options.PreallocateLog,
             },
             new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false });
     }
