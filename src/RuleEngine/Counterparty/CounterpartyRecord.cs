@@ -202,7 +202,8 @@ public struct CounterpartyRecord
         return true;
     }
 
-    private static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)
+    /// <summary>Copies <paramref name="text"/> into <paramref name="destination"/> (cleared first, truncated to <see cref="TextBytes"/>); returns the bytes kept.</summary>
+    internal static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)
     {
         var n = Math.Min(text.Length, TextBytes);
         destination.Clear();

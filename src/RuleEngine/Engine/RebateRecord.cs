@@ -69,14 +69,7 @@ public struct RebateRecord
     public static long OriginOf(string groupId) => (long)(XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(groupId ?? string.Empty)) | 1);
 
     /// <summary>Copies <paramref name="id"/> (truncated to 32 bytes) into <see cref="TxnId"/>.</summary>
-    public void SetTxnId(ReadOnlySpan<byte> id)
-    {
-        Span<byte> text = TxnId;
-        var n = Math.Min(id.Length, CounterpartyRecord.TextBytes);
-        text.Clear();
-        id[..n].CopyTo(text);
-        TxnIdLength = (byte)n;
-    }
+    public void SetTxnId(ReadOnlySpan<byte> id) => TxnIdLength = (byte)CounterpartyRecord.Copy(id, TxnId);
 
     /// <summary>The transaction id (at most its first 32 bytes).</summary>
     [UnscopedRef]
