@@ -66,12 +66,6 @@ internal static class DemoCommand
             simulator.PublishTables();
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (s.Duration is { } seconds)
-        {
-            stop.CancelAfter(TimeSpan.FromSeconds(seconds));
-        }
-
         var options = new NodeOptions
         {
             Kafka = kafka,
@@ -81,23 +75,47 @@ internal static class DemoCommand
             Checkpoints = false, // the demo's state is temporary: nothing to recover, no checkpoint pauses
             Server = new DispatchServerOptions { Port = s.GrpcPort },
         };
-        await using var node = await FraudShieldNode.StartAsync(options, loggers, stop.Token);
+        await using var node = await FraudShieldNode.StartAsync(options, loggers, cancellationToken);
         Console.Error.WriteLine($"fraudshield demo: kafka={cluster.BootstrapServers} grpc={node.GrpcAddress}");
         Console.Error.WriteLine($"fraudshield demo: console: ./fraudshield console --station S01 --server {node.GrpcAddress}");
         Console.Error.Flush();
 
+        // --duration is seconds of traffic, counted from when the simulator starts (not from process start, which on a
+        // loaded machine can take seconds); every alert that traffic raises is shown before the demo exits.
+        using var traffic = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var showing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var clock = Stopwatch.StartNew();
         simulator?.Start();
+        if (s.Duration is { } seconds)
+        {
+            traffic.CancelAfter(TimeSpan.FromSeconds(seconds));
+        }
+
         using var client = new AlertStreamClient(node.GrpcAddress!);
         var presenter = new AlertPresenter(s.Json, "FraudShield demo: all stations", () =>
         {
             var processed = node.Engine?.EventsProcessed ?? 0;
             return $"events {processed:N0} ({processed / Math.Max(1, clock.Elapsed.TotalSeconds):N0}/s)  dead-lettered {node.Engine?.EventsDeadLettered ?? 0}  kafka {cluster.BootstrapServers}  grpc {node.GrpcAddress}";
         });
-        await presenter.RunAsync(client.SubscribeAsync(new SubscribeRequest { All = true }, stop.Token), stop.Token);
+        var presenting = presenter.RunAsync(client.SubscribeAsync(new SubscribeRequest { All = true }, showing.Token), showing.Token);
+        try
+        {
+            await presenting.WaitAsync(traffic.Token);
+        }
+        catch (OperationCanceledException) when (traffic.IsCancellationRequested)
+        {
+            // The traffic's time is up, or Ctrl+C.
+        }
 
         simulator?.Dispose();
         var elapsed = clock.Elapsed.TotalSeconds;
+        if (!cancellationToken.IsCancellationRequested && simulator is not null && node.Engine is { } engine)
+        {
+            await DrainAsync(engine, simulator.EventsProduced, presenter, DrainPatience, cancellationToken);
+        }
+
+        await showing.CancelAsync();
+        await presenting;
         var events = node.Engine?.EventsProcessed ?? 0;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fraudshield demo: {elapsed:F1} s, {events} events ({events / Math.Max(elapsed, 0.001):F0}/s), {presenter.Received} alerts, dead-lettered {node.Engine?.EventsDeadLettered ?? 0}, event-to-screen latency p50 {presenter.Percentile(50)} ms p99 {presenter.Percentile(99)} ms max {presenter.Percentile(100)} ms"));
@@ -111,5 +129,35 @@ internal static class DemoCommand
         }
 
         return 0;
+    }
+
+    /// <summary>How long the end of a timed demo waits for the engine and the screen to catch up with the traffic.</summary>
+    private static readonly TimeSpan DrainPatience = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Waits until the engine has judged every event produced and the screen has every alert the engine emitted, or
+    /// <paramref name="patience"/> has passed (then says what was left).
+    /// </summary>
+    private static async Task DrainAsync(EngineWorker engine, long produced, AlertPresenter presenter, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (engine.EventsProcessed < produced || presenter.Received < engine.AlertSink.Emitted)
+        {
+            if (waited.Elapsed > patience)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"fraudshield demo: stopped waiting after {patience.TotalSeconds:F0} s: {engine.EventsProcessed} of {produced} events judged, {presenter.Received} of {engine.AlertSink.Emitted} alerts shown"));
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // Ctrl+C while waiting: stop now
+            }
+        }
     }
 }

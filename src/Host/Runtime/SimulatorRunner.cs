@@ -18,7 +18,7 @@ internal sealed class SimulatorRunner : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Queue<(TimeSpan Due, SimRecord Record)> _later = new();
     private Thread? _thread;
-    private long _produced;
+    private long _events;
     private long _scenarios;
 
     public SimulatorRunner(KafkaOptions kafka, CitySimulator city, double eventsPerSecond, TimeSpan scenarioEvery)
@@ -32,7 +32,8 @@ internal sealed class SimulatorRunner : IDisposable
     /// <summary>How long after the scenario's call record its transfer is produced.</summary>
     public static TimeSpan TransferDelay { get; } = TimeSpan.FromMilliseconds(800);
 
-    public long Produced => Interlocked.Read(ref _produced);
+    /// <summary>Events (calls, transfers, signals) produced so far; the register and watchlists are not counted.</summary>
+    public long EventsProduced => Interlocked.Read(ref _events);
 
     public long Scenarios => Interlocked.Read(ref _scenarios);
 
@@ -70,7 +71,7 @@ internal sealed class SimulatorRunner : IDisposable
             var wallMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             while (sent < due && !_stop.IsCancellationRequested)
             {
-                Produce(_city.NextBenign(wallMs));
+                ProduceEvent(_city.NextBenign(wallMs));
                 sent++;
             }
 
@@ -78,7 +79,7 @@ internal sealed class SimulatorRunner : IDisposable
             {
                 // The call record arrives when the call ends; the transfer follows a moment later, as in the seed case.
                 var records = _city.NextScenario(wallMs + (long)TransferDelay.TotalMilliseconds).Records;
-                Produce(records[0]);
+                ProduceEvent(records[0]);
                 for (var i = 1; i < records.Count; i++)
                 {
                     _later.Enqueue((now + TransferDelay, records[i]));
@@ -90,11 +91,23 @@ internal sealed class SimulatorRunner : IDisposable
 
             while (_later.TryPeek(out var next) && next.Due <= now)
             {
-                Produce(_later.Dequeue().Record);
+                ProduceEvent(_later.Dequeue().Record);
             }
 
             _stop.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(5));
         }
+
+        // A scenario started just before the stop still gets its transfer: the run ends with no half-told scenario.
+        while (_later.TryDequeue(out var pending))
+        {
+            ProduceEvent(pending.Record);
+        }
+    }
+
+    private void ProduceEvent(SimRecord record)
+    {
+        Produce(record);
+        Interlocked.Increment(ref _events);
     }
 
     private void Produce(SimRecord record)
@@ -104,7 +117,6 @@ internal sealed class SimulatorRunner : IDisposable
             try
             {
                 _producer.Produce(record.Topic, new Message<byte[], byte[]> { Key = record.Key, Value = record.Value });
-                Interlocked.Increment(ref _produced);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)

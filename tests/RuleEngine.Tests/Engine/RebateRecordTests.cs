@@ -110,6 +110,28 @@ public sealed class RebateRecordTests
     }
 
     [Fact]
+    public void Routed_TwoRebatesWhoseIdsShareTheirFirst32Bytes_BothCount()
+    {
+        // The record carries only the first 32 bytes of the id; the once-only mark is keyed by the whole id, so a second
+        // rebate whose id differs after byte 32 is a new rebate, not a duplicate of the first.
+        const string Prefix = "bank-cn-icbc-2026120608-00000000"; // 32 bytes
+        var router = new ListRouter();
+        using var engine = new EngineHarness(DefaultPack, rebates: router);
+        engine.Resident(Victim, account: VictimAccount);
+        engine.Transfer(Prefix + "-a", Stranger, VictimAccount, T0, 10_000);
+        engine.Transfer(Prefix + "-b", Stranger, VictimAccount, T0 + Minute, 10_000);
+        Assert.Equal(2, router.Records.Count);
+        Assert.Equal(Encoding.UTF8.GetString(router.Records[0].TxnIdBytes), Encoding.UTF8.GetString(router.Records[1].TxnIdBytes));
+        Assert.NotEqual(router.Records[0].TransferKey, router.Records[1].TransferKey);
+
+        Deliver(engine, router.Records[0]);
+        engine.Transfer("t1", Victim, "6222000000001201", T0 + (5 * Hour), 100_000);
+        Deliver(engine, router.Records[1]);
+        engine.Transfer("t2", Victim, "6222000000001202", T0 + (6 * Hour), 100_000);
+        Assert.Equal(2, engine.Alerts.Count(a => a.RuleIds.SequenceEqual(["R12"])));
+    }
+
+    [Fact]
     public void Routed_VictimPaysTheStrangersAccountAfterTheRebate_RebateStillCounts()
     {
         // Whether the stranger was "never paid" is judged as of the rebate, not as of its arrival.

@@ -125,6 +125,32 @@ public sealed class RebateRoutingKafkaTests(Xunit.Abstractions.ITestOutputHelper
         Assert.Equal(Topics.Rebates, Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("fs-source-topic")));
     }
 
+    [Fact]
+    public async Task RoutedRebate_StampedWhenProduced_NotWithTheTransfersTime()
+    {
+        // A recovery merges fs.rebates with the event topics by record timestamp: a rebate stamped with its transfer's
+        // (old) time would be merged before the receiver's events judged meanwhile, not where it arrived live.
+        using var setup = new EngineGroupCluster(partitions: 1, "rebates");
+        using var stores = setup.NewStores("a");
+        Assert.True(new TableApplier(stores).ApplyRegistry(Encoding.UTF8.GetBytes(Resident(0)), tombstone: false, out _));
+        using var engine = new EngineWorker(setup.Kafka, stores, DefaultPack, setup.Producer, NullLogger.Instance, groupId: setup.Group);
+        engine.Start();
+        await engine.Assigned.WithTimeout(Timeout);
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await setup.ProduceAsync(Topics.Txns, Stranger(0), Rebate(0), Timeout);
+        await Poll.UntilAsync(() => engine.RebatesReceived == 1, "the rebate routed and read back", Timeout);
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(setup.Kafka.CreateConsumerConfig("rebates-" + Guid.NewGuid().ToString("N"))).Build();
+        consumer.Assign(new TopicPartitionOffset(Topics.Rebates, 0, Offset.Beginning));
+        var routed = consumer.Consume(Timeout);
+        Assert.NotNull(routed);
+        Assert.True(RebateRecord.TryRead(routed.Message.Value, out var rebate, out var problem), problem);
+        Assert.Equal(T0, rebate.TimeMs);
+        Assert.Equal(TimestampType.CreateTime, routed.Message.Timestamp.Type);
+        Assert.InRange(routed.Message.Timestamp.UnixTimestampMs, before - 1000, after + 1000);
+    }
+
     private static string Victim(int i) => (8613800000100 + i).ToString(CultureInfo.InvariantCulture);
 
     private static string Stranger(int i) => (8617100000000 + (i * 7919)).ToString(CultureInfo.InvariantCulture);
