@@ -120,6 +120,9 @@ internal sealed record StepResult
     /// <summary>Bytes allocated by the engine's consume thread per event (Confluent's per-message objects included).</summary>
     public double EngineThreadBytesPerEvent { get; init; }
 
+    /// <summary>Mean time a record spent in the engine's timestamp merge (ms), from its poll to its judging.</summary>
+    public double MergeHoldMs { get; init; }
+
     public long LagAtStart { get; init; }
 
     public long LagAtEnd { get; init; }
@@ -324,6 +327,7 @@ internal sealed class BenchRunner
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
                     AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
                     EngineThreadBytesPerEvent = (after.EngineThreadAllocated - before.EngineThreadAllocated) / (double)Math.Max(events, 1),
+                    MergeHoldMs = (after.MergeHeldTicks - before.MergeHeldTicks) * 1000.0 / Stopwatch.Frequency / Math.Max(1, after.MergeTaken - before.MergeTaken),
                     LagAtStart = lagAtStart,
                     LagAtEnd = lagAtEnd,
                     LagMax = lagMax,
@@ -331,7 +335,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -451,6 +455,7 @@ internal sealed class BenchRunner
             AllocatedBytesPerEvent = steps.Sum(x => x.AllocatedBytesPerEvent * x.Events) / Math.Max(events, 1),
             AllocatedBytesPerEventExcludingGenerator = steps.Sum(x => x.AllocatedBytesPerEventExcludingGenerator * x.Events) / Math.Max(events, 1),
             EngineThreadBytesPerEvent = steps.Sum(x => x.EngineThreadBytesPerEvent * x.Events) / Math.Max(events, 1),
+            MergeHoldMs = steps.Sum(x => x.MergeHoldMs * x.Events) / Math.Max(events, 1),
             LagAtStart = steps[0].LagAtStart,
             LagAtEnd = steps[^1].LagAtEnd,
             LagMax = steps.Max(x => x.LagMax),
@@ -657,7 +662,7 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
     {
         public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
         {
@@ -678,7 +683,9 @@ internal sealed class BenchRunner
                 engine.EngineThreadAllocatedBytes,
                 process.WorkingSet64,
                 memory.HeapSizeBytes,
-                memory.GenerationInfo.Length > 4 ? memory.GenerationInfo[4].SizeAfterBytes : 0);
+                memory.GenerationInfo.Length > 4 ? memory.GenerationInfo[4].SizeAfterBytes : 0,
+                engine.MergeHeldTicks,
+                engine.MergeTaken);
         }
     }
 }

@@ -109,7 +109,7 @@ internal static class DemoCommand
 
         simulator?.Dispose();
         var elapsed = clock.Elapsed.TotalSeconds;
-        if (!cancellationToken.IsCancellationRequested && simulator is not null && node.Engine is { } engine)
+        if (!cancellationToken.IsCancellationRequested && !presenting.IsCompleted && simulator is not null && node.Engine is { } engine)
         {
             await DrainAsync(engine, simulator.EventsProduced, presenter, DrainPatience, cancellationToken);
         }

@@ -47,6 +47,8 @@ public sealed partial class EngineWorker : IDisposable
     private long _engineThreadAllocated;
     private long _assignedTicks;
     private long _lastJudgedTicks;
+    private long _mergeHeldTicks;
+    private long _mergeTaken;
 
     // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop).
     private const int MaxBatch = 512;
@@ -156,6 +158,15 @@ public sealed partial class EngineWorker : IDisposable
 
     /// <summary>When the last record so far was judged (Stopwatch ticks, per pass); 0 before the first.</summary>
     public long LastJudgedTicks => Volatile.Read(ref _lastJudgedTicks);
+
+    /// <summary>
+    /// Stopwatch ticks that the records judged so far spent in the timestamp merge, summed: from the poll that
+    /// brought each in to the pass that took it (see <see cref="MergeTaken"/>; their quotient is the mean hold).
+    /// </summary>
+    public long MergeHeldTicks => Volatile.Read(ref _mergeHeldTicks);
+
+    /// <summary>Records taken from the timestamp merge so far (the count behind <see cref="MergeHeldTicks"/>).</summary>
+    public long MergeTaken => Volatile.Read(ref _mergeTaken);
 
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
@@ -279,6 +290,8 @@ public sealed partial class EngineWorker : IDisposable
                 while (merge.TryTake(now, out var record))
                 {
                     var (topic, partition) = merge.Describe(record.Source);
+                    _mergeHeldTicks += now - record.ArrivedTicks;
+                    _mergeTaken++;
                     Judge(rules, topic, partition, in record);
                     Advance(topic, partition, record.Offset + 1);
                     offsets.MarkDone(topic, partition, record.Offset + 1);
@@ -297,11 +310,17 @@ public sealed partial class EngineWorker : IDisposable
                 // Short waits: a held record, a due checkpoint and a stop request are all looked at in between.
                 // What the client already holds is then drained without waiting, up to a batch.
                 var wait = merge.Buffered > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(100);
+                var polledAt = now;
                 for (var taken = 0; taken < MaxBatch; taken++)
                 {
                     if (!poller.TryPoll(taken == 0 ? (int)wait.TotalMilliseconds : 0, out var message))
                     {
                         break;
+                    }
+
+                    if (taken == 0)
+                    {
+                        polledAt = Stopwatch.GetTimestamp(); // after the wait: when this batch arrived
                     }
 
                     using (message)
@@ -318,7 +337,7 @@ public sealed partial class EngineWorker : IDisposable
                         else
                         {
                             // Read in place in the client's buffer; the merge keeps its own copy.
-                            merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, now);
+                            merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, polledAt);
                         }
                     }
                 }
