@@ -32,14 +32,21 @@ public sealed unsafe partial class NativePoller : IDisposable
     {
         ArgumentNullException.ThrowIfNull(consumer);
 
-        // Confluent.Kafka keeps the rd_kafka_t in Handle.LibrdkafkaHandle (internal); read it once.
-        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new NotSupportedException("Confluent.Kafka.Handle has no LibrdkafkaHandle property in this version.");
-        _handle = property.GetValue(consumer.Handle) as SafeHandle
-            ?? throw new NotSupportedException("Confluent.Kafka.Handle.LibrdkafkaHandle is not a SafeHandle in this version.");
+        _handle = HandleOf(consumer);
         var added = false;
         _handle.DangerousAddRef(ref added);
         _rk = _handle.DangerousGetHandle();
+    }
+
+    /// <summary>The librdkafka instance (rd_kafka_t) behind a Confluent.Kafka client.</summary>
+    /// <exception cref="NotSupportedException">This Confluent.Kafka build does not expose its handle as expected.</exception>
+    internal static SafeHandle HandleOf(IClient client)
+    {
+        // Confluent.Kafka keeps the rd_kafka_t in Handle.LibrdkafkaHandle (internal).
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)
+            ?? throw new NotSupportedException("Confluent.Kafka.Handle has no LibrdkafkaHandle property in this version.");
+        return property.GetValue(client.Handle) as SafeHandle
+            ?? throw new NotSupportedException("Confluent.Kafka.Handle.LibrdkafkaHandle is not a SafeHandle in this version.");
     }
 
     /// <summary>

@@ -6,10 +6,10 @@ namespace FraudShield.Ingest.Kafka;
 /// <summary>
 /// The next offset to store per input partition of a consume loop that stores offsets itself
 /// (<c>enable.auto.offset.store=false</c>): the loop notes each record it is done with (<see cref="MarkDone"/>), and the
-/// positions are handed to the consumer (<c>StoreOffset</c>, committed in the background) once per partition per
-/// interval (<see cref="StoreIfDue{TKey, TValue}"/>), before a revoke and on stop (<see cref="Store{TKey, TValue}"/>),
-/// instead of once per record: each <c>StoreOffset</c> allocates in the client, and a crash replays at most one
-/// interval more input. With an <see cref="OutputLedger"/>, the positions of an interval are stored only once every
+/// positions are stored in the consumer (<c>rd_kafka_offsets_store</c> through a <see cref="NativeOffsetSlot"/> per
+/// partition, allocation-free; committed in the background) once per partition per interval
+/// (<see cref="StoreIfDue{TKey, TValue}"/>), before a revoke and on stop (<see cref="Store{TKey, TValue}"/>), instead of
+/// once per record: a crash replays at most one interval more input. With an <see cref="OutputLedger"/>, the positions of an interval are stored only once every
 /// output produced up to them is acknowledged (until then they wait, staged, while newer positions are noted); with a
 /// <see cref="OutputLedger.Draining"/> ledger, once the producer's queue has emptied at an interval.
 /// </summary>
@@ -24,6 +24,8 @@ public sealed class PartitionOffsets
     private long _storedAt = Stopwatch.GetTimestamp();
     private long _stagedMark = -1;
     private int _last;
+    private object? _client;
+    private nint _rk;
 
     /// <summary>Creates the tracker; offsets are stored at most every <paramref name="interval"/> (default 200 ms).</summary>
     public PartitionOffsets(TimeSpan? interval = null) => _interval = interval ?? DefaultInterval;
@@ -121,7 +123,7 @@ public sealed class PartitionOffsets
 
     /// <summary>
     /// Stores the next offset of every partition with records done since the last store, staged or not (one
-    /// <c>StoreOffset</c> per partition). A partition no longer assigned is skipped: its new owner resumes from its own
+    /// store per partition). A partition no longer assigned is skipped: its new owner resumes from its own
     /// position. With an <see cref="OutputLedger"/>, call <see cref="StoreAcknowledged{TKey, TValue}"/> instead.
     /// </summary>
     /// <returns>The number of partitions stored.</returns>
@@ -181,18 +183,18 @@ public sealed class PartitionOffsets
         }
     }
 
-    private static bool TryStore<TKey, TValue>(IConsumer<TKey, TValue> consumer, Entry entry, long next)
+    // Stored in the consumer's librdkafka instance through the partition's own slot: nothing allocated per store.
+    // False when the partition was revoked meanwhile.
+    private bool TryStore<TKey, TValue>(IConsumer<TKey, TValue> consumer, Entry entry, long next)
     {
-        try
+        if (!ReferenceEquals(consumer, _client))
         {
-            consumer.StoreOffset(new TopicPartitionOffset(entry.Topic, entry.Partition, next));
-            return true;
+            _rk = NativePoller.HandleOf(consumer).DangerousGetHandle();
+            _client = consumer;
         }
-        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
-        {
-            // The partition was revoked meanwhile.
-            return false;
-        }
+
+        entry.Slot ??= new NativeOffsetSlot(entry.Topic, entry.Partition);
+        return entry.Slot.TryStore(_rk, next);
     }
 
     private sealed class Entry(string topic, int partition)
@@ -206,5 +208,8 @@ public sealed class PartitionOffsets
 
         // Done up to here, waiting for the outputs produced up to the staging to be acknowledged.
         public long Staged { get; set; } = -1;
+
+        // Where this partition's offsets are stored from (made at its first store).
+        public NativeOffsetSlot? Slot { get; set; }
     }
 }
