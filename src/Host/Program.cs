@@ -11,4 +11,5 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(BenchCommand.CreateLoad());
 return await root.Parse(args).InvokeAsync();

@@ -54,6 +54,9 @@ internal sealed record BenchSettings
     /// <summary>Run the counterparty stage (R03/R04/R15/R16) as the product does; off measures the per-party engine alone.</summary>
     public bool Counterparty { get; init; } = true;
 
+    /// <summary>Run the load generator on a thread of this process instead of a process of its own.</summary>
+    public bool LoadInProcess { get; init; }
+
     /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -92,6 +95,9 @@ internal sealed record StepResult
     public (double P50, double P99) DispatchSegmentMs { get; init; }
 
     public double? EngineCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds of the load generator's own process (null when it ran inside the bench process).</summary>
+    public double? GeneratorCpuSeconds { get; init; }
 
     public int Gen0 { get; init; }
 
@@ -214,11 +220,10 @@ internal sealed class BenchRunner
 
         var steps = Schedule(s);
         var clock = new BenchClock();
-        var city = new CitySimulator(new CityOptions { Residents = s.Residents, InternationalCallShare = InternationalCallShare(s) }, s.Seed);
+        var cityOptions = new CityOptions { Residents = s.Residents, InternationalCallShare = InternationalCallShare(s) };
         var maxRate = steps.Max(x => x.Rate);
         var scenarioEvery = s.ScenarioEvery ?? (int)Math.Clamp(maxRate / 5, 1, 1000);
-        using var generator = new LoadGenerator(kafka, city, clock, steps, scenarioEvery);
-        generator.PublishTables();
+        using var generator = await StartLoadAsync(s, bootstrap, cityOptions, clock, steps, scenarioEvery, cancellationToken);
 
         var dataDir = Path.Combine(Path.GetTempPath(), "fraudshield-bench-" + Guid.NewGuid().ToString("N"));
         var options = new NodeOptions
@@ -265,8 +270,8 @@ internal sealed class BenchRunner
 
             var engine = node.Engine!;
             Volatile.Write(ref startMs, clock.ElapsedMs);
-            generator.Start();
-            long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed - engine.EventsDeadLettered);
+            generator.Start(startMs);
+            long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed);
             var engineThread = EngineThreadCpu.Find();
             for (var i = 0; i < steps.Count; i++)
             {
@@ -317,6 +322,7 @@ internal sealed class BenchRunner
                     EngineSegmentMs = (engineSegments[i].ValueAtPercentile(50) / 1000, engineSegments[i].ValueAtPercentile(99) / 1000),
                     DispatchSegmentMs = (dispatchSegments[i].ValueAtPercentile(50) / 1000, dispatchSegments[i].ValueAtPercentile(99) / 1000),
                     EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
+                    GeneratorCpuSeconds = after.GeneratorCpu is { } ga && before.GeneratorCpu is { } gb ? ga - gb : null,
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
                     Gen2 = after.Gen2 - before.Gen2,
@@ -325,7 +331,7 @@ internal sealed class BenchRunner
                     PinnedHeapMiB = after.PinnedHeap / 1048576.0,
                     GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
-                    AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocated - before.GeneratorAllocated)) / (double)Math.Max(events, 1),
+                    AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocatedHere - before.GeneratorAllocatedHere)) / (double)Math.Max(events, 1),
                     EngineThreadBytesPerEvent = (after.EngineThreadAllocated - before.EngineThreadAllocated) / (double)Math.Max(events, 1),
                     MergeHoldMs = (after.MergeHeldTicks - before.MergeHeldTicks) * 1000.0 / Stopwatch.Frequency / Math.Max(1, after.MergeTaken - before.MergeTaken),
                     LagAtStart = lagAtStart,
@@ -335,7 +341,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -414,6 +420,19 @@ internal sealed class BenchRunner
         };
     }
 
+    /// <summary>The load generator (tables already published): a process of its own unless the settings say otherwise.</summary>
+    private static async Task<ILoadSource> StartLoadAsync(BenchSettings s, string bootstrap, CityOptions city, BenchClock clock, List<LoadStep> steps, int scenarioEvery, CancellationToken cancellationToken)
+    {
+        if (!s.LoadInProcess)
+        {
+            return await LoadProcess.StartAsync(bootstrap, city, s.Seed, clock, steps, scenarioEvery, cancellationToken);
+        }
+
+        var generator = new LoadGenerator(KafkaOptions.For(bootstrap), new CitySimulator(city, s.Seed), clock, steps, scenarioEvery);
+        generator.PublishTables();
+        return generator;
+    }
+
     private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms, List<LatencyHistogram> engine, List<LatencyHistogram> dispatch)
     {
         static LatencyHistogram Sum(List<LatencyHistogram> parts)
@@ -448,6 +467,7 @@ internal sealed class BenchRunner
             EngineSegmentMs = (e.ValueAtPercentile(50) / 1000, e.ValueAtPercentile(99) / 1000),
             DispatchSegmentMs = (d.ValueAtPercentile(50) / 1000, d.ValueAtPercentile(99) / 1000),
             EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
+            GeneratorCpuSeconds = steps.All(x => x.GeneratorCpuSeconds is not null) ? steps.Sum(x => x.GeneratorCpuSeconds!.Value) : null,
             Gen0 = steps.Sum(x => x.Gen0),
             Gen1 = steps.Sum(x => x.Gen1),
             Gen2 = steps.Sum(x => x.Gen2),
@@ -596,16 +616,16 @@ internal sealed class BenchRunner
             // timestamp order, so its first verdict can come after most records are already fetched.
             var engine = node.Engine!;
             var deadline = Stopwatch.StartNew();
-            while (engine.EventsProcessed + engine.EventsDeadLettered < messages && deadline.Elapsed < TimeSpan.FromSeconds(120))
+            while (engine.EventsProcessed < messages && deadline.Elapsed < TimeSpan.FromSeconds(120))
             {
                 await Task.Delay(1, cancellationToken);
             }
 
             // The engine stamps both ends itself (it may finish before the node's start returns).
             fsSeconds = Stopwatch.GetElapsedTime(engine.AssignedTicks, engine.LastJudgedTicks).TotalSeconds;
-            if (engine.EventsProcessed + engine.EventsDeadLettered < messages)
+            if (engine.EventsProcessed < messages)
             {
-                throw new TimeoutException($"the replay engine judged {engine.EventsProcessed + engine.EventsDeadLettered} of {messages} messages in 120 s");
+                throw new TimeoutException($"the replay engine judged {engine.EventsProcessed} of {messages} messages in 120 s");
             }
         }
 
@@ -662,15 +682,15 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocated, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
     {
-        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, LoadGenerator generator, EngineThreadCpu? engineThread)
+        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, EngineThreadCpu? engineThread)
         {
             using var process = Process.GetCurrentProcess();
             var memory = GC.GetGCMemoryInfo();
             return new Snapshot(
                 Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
-                engine.EventsProcessed + engine.EventsDeadLettered,
+                engine.EventsProcessed,
                 process.TotalProcessorTime,
                 engineThread?.Seconds(),
                 GC.CollectionCount(0),
@@ -678,7 +698,8 @@ internal sealed class BenchRunner
                 GC.CollectionCount(2),
                 GC.GetTotalPauseDuration(),
                 GC.GetTotalAllocatedBytes(precise: true),
-                generator.AllocatedBytes,
+                generator.AllocatesInThisProcess ? generator.AllocatedBytes : 0,
+                generator.OwnProcessCpuSeconds,
                 generator.QueueFullWaits,
                 engine.EngineThreadAllocatedBytes,
                 process.WorkingSet64,

@@ -9,6 +9,34 @@ namespace FraudShield.Host.Bench;
 internal readonly record struct LoadStep(double Rate, TimeSpan Duration);
 
 /// <summary>
+/// What the bench reads of its load, wherever the generator runs: on a thread of the bench process
+/// (<see cref="LoadGenerator"/>) or in a process of its own (<see cref="LoadProcess"/>).
+/// </summary>
+internal interface ILoadSource : IDisposable
+{
+    /// <summary>Messages handed to the producer (benign and scenario).</summary>
+    long Sent { get; }
+
+    /// <summary>Bytes the generator allocated since it started.</summary>
+    long AllocatedBytes { get; }
+
+    /// <summary>True when <see cref="AllocatedBytes"/> are part of the bench process's own allocation.</summary>
+    bool AllocatesInThisProcess { get; }
+
+    /// <summary>Times the producer's queue was full and the generator had to wait.</summary>
+    long QueueFullWaits { get; }
+
+    /// <summary>CPU seconds of the generator's own process; null when it runs inside the bench process.</summary>
+    double? OwnProcessCpuSeconds { get; }
+
+    /// <summary>True once every step's events and scenarios were sent.</summary>
+    bool Finished { get; }
+
+    /// <summary>Starts the schedule at <paramref name="startMs"/> on the <see cref="BenchClock"/>.</summary>
+    void Start(double startMs);
+}
+
+/// <summary>
 /// The open-loop load generator: one dedicated thread that produces the simulated city's benign events at the
 /// scheduled rate of each <see cref="LoadStep"/>, and the seed scenario once every <see cref="ScenarioEvery"/> benign
 /// events. Every message's Kafka timestamp is its scheduled send time (not the time it was actually sent), and the
@@ -23,7 +51,7 @@ internal readonly record struct LoadStep(double Rate, TimeSpan Duration);
 /// per-produce objects) it counts in <see cref="AllocatedBytes"/> so the report can keep it apart from FraudShield's.
 /// Scenarios are scheduled on whole milliseconds, so their timestamps are exact.
 /// </remarks>
-internal sealed class LoadGenerator : IDisposable
+internal sealed class LoadGenerator : ILoadSource
 {
     /// <summary>Scheduled gap between the scenario's call record and its transfer (the transfer's alert is the L1).</summary>
     public static readonly TimeSpan TransferGap = TimeSpan.FromMilliseconds(20);
@@ -37,6 +65,7 @@ internal sealed class LoadGenerator : IDisposable
     private volatile bool _stop;
     private bool _disposed;
     private Thread? _thread;
+    private double _startMs;
     private long _sent;
     private long _scenarios;
     private long _allocated;
@@ -67,6 +96,12 @@ internal sealed class LoadGenerator : IDisposable
     /// <summary>Bytes allocated by the generator thread since it started.</summary>
     public long AllocatedBytes => Interlocked.Read(ref _allocated);
 
+    /// <inheritdoc/>
+    public bool AllocatesInThisProcess => true;
+
+    /// <inheritdoc/>
+    public double? OwnProcessCpuSeconds => null;
+
     /// <summary>Times the producer's queue was full and the generator had to wait (the load was not offered on time).</summary>
     public long QueueFullWaits => Interlocked.Read(ref _queueFullWaits);
 
@@ -92,9 +127,10 @@ internal sealed class LoadGenerator : IDisposable
         _producer.Flush(TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Starts the generator thread; the schedule starts at <see cref="BenchClock"/>'s current time.</summary>
-    public void Start()
+    /// <summary>Starts the generator thread; the schedule starts at <paramref name="startMs"/> on the <see cref="BenchClock"/>.</summary>
+    public void Start(double startMs)
     {
+        _startMs = startMs;
         _thread = new Thread(Run) { IsBackground = true, Name = "fs-bench-load", Priority = ThreadPriority.AboveNormal };
         _thread.Start();
     }
@@ -142,7 +178,7 @@ internal sealed class LoadGenerator : IDisposable
     private void Run()
     {
         var startAllocated = GC.GetAllocatedBytesForCurrentThread();
-        var startMs = _clock.ElapsedMs;
+        var startMs = _startMs;
         var total = DueBy(_steps, TotalDuration.TotalSeconds);
         var end = TotalDuration.TotalMilliseconds;
         long benign = 0;
@@ -259,10 +295,21 @@ internal sealed class BenchClock
 {
     private readonly long _startTicks;
 
+    /// <summary>A clock anchored at the current wall-clock millisecond.</summary>
     public BenchClock()
+        : this(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
     {
-        AnchorUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        _startTicks = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// A clock on the given anchor, its Stopwatch set back by the wall-clock time since it: so the load process's
+    /// clock and the bench's (same anchor, one machine, one wall clock) agree to well under a millisecond.
+    /// </summary>
+    public BenchClock(long anchorUnixMs)
+    {
+        AnchorUnixMs = anchorUnixMs;
+        var sinceAnchorMs = (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(anchorUnixMs)).TotalMilliseconds;
+        _startTicks = Stopwatch.GetTimestamp() - (long)(sinceAnchorMs * Stopwatch.Frequency / 1000);
     }
 
     /// <summary>Unix milliseconds at the start.</summary>

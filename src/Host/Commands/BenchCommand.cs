@@ -36,13 +36,14 @@ internal static class BenchCommand
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
         var noCounterparty = new Option<bool>("--no-counterparty") { Description = "Run without the counterparty stage (R03/R04/R15/R16): the per-party engine alone." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
+        var loadInProcess = new Option<bool>("--load-in-process") { Description = "Run the load generator on a thread of the bench process (its ~1 KB/event of garbage then counts in this process's GC figures) instead of a process of its own." };
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
         var rules = SharedOptions.Rules();
 
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, noCounterparty, allocSample, checkpointInterval, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, noCounterparty, allocSample, loadInProcess, checkpointInterval, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -84,6 +85,7 @@ internal static class BenchCommand
                 Seed = parse.GetValue(seed),
                 Baseline = !parse.GetValue(noBaseline),
                 Counterparty = !parse.GetValue(noCounterparty),
+                LoadInProcess = parse.GetValue(loadInProcess),
                 CheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(checkpointInterval))),
                 Rules = pack,
                 Budgets = budgets,
@@ -127,6 +129,38 @@ internal static class BenchCommand
             }
 
             return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// `fraudshield bench-load` (hidden): the bench's load generator in a process of its own, started and driven by
+    /// `fraudshield bench` over stdin/stdout (<see cref="LoadProcess"/>).
+    /// </summary>
+    public static Command CreateLoad()
+    {
+        var bootstrap = new Option<string>("--bootstrap") { Required = true };
+        var residents = new Option<int>("--residents") { Required = true };
+        var seed = new Option<int>("--seed") { Required = true };
+        var share = new Option<double>("--international-share") { Required = true };
+        var scenarioEvery = new Option<int>("--scenario-every") { Required = true };
+        var anchor = new Option<long>("--anchor-ms") { Required = true };
+        var steps = new Option<string>("--steps") { Required = true, Description = "rate:seconds pairs, comma-separated." };
+        var command = new Command("bench-load", "The bench's load generator process (started by `fraudshield bench`).")
+        {
+            bootstrap, residents, seed, share, scenarioEvery, anchor, steps,
+        };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            if (LoadProcess.ParseSteps(parse.GetValue(steps)!) is not { } schedule)
+            {
+                Console.Error.WriteLine($"--steps: expected rate:seconds pairs, comma-separated, both positive; got '{parse.GetValue(steps)}'");
+                return 1;
+            }
+
+            var city = new Ingest.Simulation.CityOptions { Residents = parse.GetValue(residents), InternationalCallShare = parse.GetValue(share) };
+            return LoadProcess.RunChild(parse.GetValue(bootstrap)!, city, parse.GetValue(seed), parse.GetValue(anchor), schedule, parse.GetValue(scenarioEvery));
         });
         return command;
     }

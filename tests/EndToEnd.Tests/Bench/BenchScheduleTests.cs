@@ -45,4 +45,37 @@ public sealed class BenchScheduleTests
         Assert.Equal(5000, LoadGenerator.DueBy(steps, 10));
         Assert.Equal(2.0 + (1.0 / 3000), LoadGenerator.ScheduledAt(steps, 2001), 9);
     }
+
+    [Fact]
+    public void Steps_FormattedForTheLoadProcess_ParseBackExactly()
+    {
+        LoadStep[] steps = [new(29516, TimeSpan.FromSeconds(2)), new(1000.0 / 3, TimeSpan.FromSeconds(600)), new(0.5, TimeSpan.FromMilliseconds(1500))];
+
+        var parsed = LoadProcess.ParseSteps(LoadProcess.FormatSteps(steps));
+
+        Assert.Equal(steps, parsed);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1000")]
+    [InlineData("1000:0")]
+    [InlineData("-5:10")]
+    [InlineData("1000:10,abc:2")]
+    [InlineData("1000:10:3")]
+    public void ParseSteps_Malformed_ReturnsNull(string text)
+    {
+        Assert.Null(LoadProcess.ParseSteps(text));
+    }
+
+    [Fact]
+    public void BenchClock_OfAnotherProcess_AgreesWithTheAnchorsClock()
+    {
+        var clock = new BenchClock();
+        SpinWait.SpinUntil(() => clock.ElapsedMs > 50);
+        var other = new BenchClock(clock.AnchorUnixMs);
+
+        Assert.Equal(clock.AnchorUnixMs, other.AnchorUnixMs);
+        Assert.InRange(other.ElapsedMs - clock.ElapsedMs, -1, 1);
+    }
 }
