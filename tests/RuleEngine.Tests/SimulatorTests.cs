@@ -35,6 +35,33 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void BenignTransfers_ManyPerResident_GoMostlyToAFewRegularPayees()
+    {
+        var city = new CitySimulator(new CityOptions { Residents = 500 }, seed: 5);
+        var pairs = new HashSet<(string Payer, string Payee)>();
+        var transfers = 0;
+        for (var i = 0; i < 200_000; i++)
+        {
+            var record = city.NextBenign(EngineHarness.T0 + i);
+            if (record.Topic != FraudShield.Contracts.Topics.Txns)
+            {
+                continue;
+            }
+
+            transfers++;
+            using var json = System.Text.Json.JsonDocument.Parse(record.Value);
+            var payer = json.RootElement.GetProperty("payer").GetProperty("account").GetString()!;
+            var payee = json.RootElement.GetProperty("payee").GetProperty("account").GetString()!;
+            pairs.Add((payer, payee));
+        }
+
+        // ~24,000 transfers, ~48 per resident: random payees would give almost as many pairs; regular ones about
+        // 4 per resident plus the 2 % to anyone (~480).
+        Assert.InRange(transfers, 20_000, 28_000);
+        Assert.InRange(pairs.Count, 500 * 3, (500 * 4) + (transfers * 0.03));
+    }
+
+    [Fact]
     public void BenignTraffic_SmallCity_NoAlerts()
     {
         var city = new CitySimulator(new CityOptions { Residents = 2_000 }, seed: 3);

@@ -55,6 +55,13 @@ internal static class BenchReport
             w.WriteNumber("alloc_bytes_per_event", Math.Round(m?.AllocatedBytesPerEvent ?? 0, 1));
             w.WriteNumber("alloc_bytes_per_event_excl_generator", Math.Round(m?.AllocatedBytesPerEventExcludingGenerator ?? 0, 1));
             w.WriteNumber("alloc_bytes_per_event_engine_thread", Math.Round(m?.EngineThreadBytesPerEvent ?? 0, 1));
+            w.WriteStartObject("alerts_by_rules");
+            foreach (var (rules, count) in r.AlertsByRules)
+            {
+                w.WriteNumber(rules, count);
+            }
+
+            w.WriteEndObject();
             w.WriteNumber("lag_max", m?.LagMax ?? 0);
             w.WriteNumber("lag_end", m?.LagAtEnd ?? 0);
             if (r.Baseline is { } b)
@@ -199,10 +206,21 @@ internal static class BenchReport
             b.Append('\n');
         }
 
-        b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | B/event (excl. generator) | B/event (engine thread) | working set MiB | GC heap MiB | of which pinned (FASTER log pages) MiB |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|\n");
+        if (r.AlertsByRules.Count > 0)
+        {
+            b.Append("## Alerts by rules\n\nAlert versions received in the run (warm-up included, once per subscriber) by the rules they carry: the seed scenario's, and anything the benign traffic raised.\n\n| rules | versions |\n|---|---:|\n");
+            foreach (var (rules, count) in r.AlertsByRules.Take(20))
+            {
+                b.Append(Inv, $"| {(rules.Length == 0 ? "(none)" : rules)} | {count} |\n");
+            }
+
+            b.Append('\n');
+        }
+
+        b.Append("## Steps\n\n| offered /s | throughput /s | alerts | p50 ms | p99 ms | p99.9 ms | max ms | lag start -> end (max) | cpu s | gen0/1/2 | GC pauses ms | B/event (excl. generator) | B/event (engine thread) | working set MiB | GC heap MiB | of which pinned (FASTER log pages) MiB |\n|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (var x in r.Steps)
         {
-            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.AllocatedBytesPerEventExcludingGenerator:F1} | {x.EngineThreadBytesPerEvent:F1} | {x.WorkingSetMiB:F0} | {x.GcHeapMiB:F0} | {x.PinnedHeapMiB:F0} |\n");
+            b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.GcPauseMs:F1} | {x.AllocatedBytesPerEventExcludingGenerator:F1} | {x.EngineThreadBytesPerEvent:F1} | {x.WorkingSetMiB:F0} | {x.GcHeapMiB:F0} | {x.PinnedHeapMiB:F0} |\n");
         }
 
         if (!s.FindMax && s.Warmup > 0)

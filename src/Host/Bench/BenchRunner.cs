@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
@@ -177,6 +178,12 @@ internal sealed record BenchResult
 
     public long DeadLettered { get; init; }
 
+    /// <summary>
+    /// Alert versions received in the run (warm-up included; counted once per subscriber) by the rules they carry, most
+    /// first: the seed scenario's versions, and anything the benign traffic raised.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> AlertsByRules { get; init; } = [];
+
     public string Bootstrap { get; init; } = string.Empty;
 
     public DateTimeOffset Started { get; init; }
@@ -242,6 +249,7 @@ internal sealed class BenchRunner
         var boundariesMs = new double[steps.Count + 1];
         var histograms = new LatencyHistogram[steps.Count];
         var alertsPerStep = new long[steps.Count];
+        var alertsByRules = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var engineSegments = new LatencyHistogram[steps.Count];
         var dispatchSegments = new LatencyHistogram[steps.Count];
         for (var i = 0; i < steps.Count; i++)
@@ -259,7 +267,7 @@ internal sealed class BenchRunner
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
             double startMs = 0;
-            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, alertsPerStep), stopSubscribers.Token), CancellationToken.None)).ToList();
+            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, alertsPerStep, alertsByRules), stopSubscribers.Token), CancellationToken.None)).ToList();
 
             // Wait until every subscriber's stream is open (resume token known) before offering load.
             var openBy = Stopwatch.StartNew();
@@ -341,7 +349,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2}, {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -415,6 +423,7 @@ internal sealed class BenchRunner
             BaselineNote = note,
             EventsProduced = generator.Sent,
             DeadLettered = deadLettered,
+            AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,
         };
@@ -533,7 +542,7 @@ internal sealed class BenchRunner
         return steps;
     }
 
-    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, long[] Alerts);
+    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, long[] Alerts, ConcurrentDictionary<string, long> ByRules);
 
     private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
     {
@@ -570,6 +579,7 @@ internal sealed class BenchRunner
                 h.Engine[step].Record((alert.EmittedMs - alert.SourceEventMs) * 1000);
                 h.Dispatch[step].Record((long)((receivedUnixMs - alert.EmittedMs) * 1000));
                 Interlocked.Increment(ref h.Alerts[step]);
+                h.ByRules.AddOrUpdate(string.Join('+', alert.RuleIds), 1, static (_, n) => n + 1);
             }
         }
         catch (OperationCanceledException)

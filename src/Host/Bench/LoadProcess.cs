@@ -14,12 +14,12 @@ namespace FraudShield.Host.Bench;
 /// <remarks>
 /// The two talk in lines. The child publishes the tables, prints <c>ready</c>, then waits for <c>start &lt;ms&gt;</c> on
 /// stdin (the schedule's start on the shared <see cref="BenchClock"/>); it prints
-/// <c>status &lt;sent&gt; &lt;allocated&gt; &lt;queue-full waits&gt; &lt;finished&gt;</c> every 50 ms and once more after it
+/// <c>status &lt;sent&gt; &lt;allocated&gt; &lt;queue-full waits&gt; &lt;finished&gt;</c> every 100 ms and once more after it
 /// stopped, and stops when stdin says <c>stop</c> or closes (so it never outlives the bench).
 /// </remarks>
 internal sealed class LoadProcess : ILoadSource
 {
-    private static readonly TimeSpan StatusEvery = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan StatusEvery = TimeSpan.FromMilliseconds(100);
 
     private readonly Process _process;
     private readonly Task _reader;
@@ -212,6 +212,7 @@ internal sealed class LoadProcess : ILoadSource
 
     private void ReadStatus()
     {
+        Span<Range> fields = stackalloc Range[6];
         while (_process.StandardOutput.ReadLine() is { } line)
         {
             if (line == "ready")
@@ -220,13 +221,14 @@ internal sealed class LoadProcess : ILoadSource
                 continue;
             }
 
-            var fields = line.Split(' ');
-            if (fields is ["status", var sent, var allocated, var waits, var finished])
+            // Parsed in place: this bench process's allocation is one of the figures it reports.
+            var text = line.AsSpan();
+            if (text.Split(fields, ' ') == 5 && text[fields[0]] is "status")
             {
-                Interlocked.Exchange(ref _sent, long.Parse(sent, CultureInfo.InvariantCulture));
-                Interlocked.Exchange(ref _allocated, long.Parse(allocated, CultureInfo.InvariantCulture));
-                Interlocked.Exchange(ref _queueFullWaits, long.Parse(waits, CultureInfo.InvariantCulture));
-                _finished = finished == "1";
+                Interlocked.Exchange(ref _sent, long.Parse(text[fields[1]], CultureInfo.InvariantCulture));
+                Interlocked.Exchange(ref _allocated, long.Parse(text[fields[2]], CultureInfo.InvariantCulture));
+                Interlocked.Exchange(ref _queueFullWaits, long.Parse(text[fields[3]], CultureInfo.InvariantCulture));
+                _finished = text[fields[4]] is "1";
             }
         }
 

@@ -32,6 +32,12 @@ public sealed record CityOptions
     /// it, or every resident would sum hours of overseas calls (R01) within minutes.
     /// </summary>
     public double InternationalCallShare { get; init; } = 0.02;
+
+    /// <summary>The accounts each resident pays in most of its benign transfers (default 4).</summary>
+    public int RegularPayees { get; init; } = 4;
+
+    /// <summary>Share of benign transfers to a payee outside the payer's regular ones (default 2 %).</summary>
+    public double NewPayeeShare { get; init; } = 0.02;
 }
 
 /// <summary>What one injected seed scenario consists of, so callers can check the alert it must produce.</summary>
@@ -157,7 +163,28 @@ public sealed class CitySimulator
             return Sms(ResidentNumber(b), ResidentNumber(a), nowMs);
         }
 
-        return Transfer(a, ResidentAccount(b), nowMs, 100 * (long)_random.Next(10, 200_000));
+        return Transfer(a, ResidentAccount(BenignPayee(a)), nowMs, 100 * (long)_random.Next(10, 200_000));
+    }
+
+    /// <summary>
+    /// Whom resident <paramref name="payer"/> pays in a benign transfer: one of its
+    /// <see cref="CityOptions.RegularPayees"/> (family, landlord, shops: the same few accounts, as people pay), now and
+    /// then (<see cref="CityOptions.NewPayeeShare"/>) anyone. Were every payee random, a load bench's millions of
+    /// transfers would each open a new payer-payee pair, which no city does and which grows the engine's pair state
+    /// without bound.
+    /// </summary>
+    private int BenignPayee(int payer)
+    {
+        var residents = _options.Residents;
+        if (residents < 2 || _options.RegularPayees < 1 || _random.NextDouble() < _options.NewPayeeShare)
+        {
+            return (payer + 1 + _random.Next(residents - 1)) % residents;
+        }
+
+        // The k-th regular payee: a fixed other resident, spread over the city by a multiplicative hash.
+        var k = (ulong)_random.Next(_options.RegularPayees);
+        var offset = (int)((((ulong)payer * 0x9E3779B97F4A7C15UL) + ((k + 1) * 0xBF58476D1CE4E5B9UL)) % (ulong)(residents - 1));
+        return (payer + 1 + offset) % residents;
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ public sealed record StoreCapacity
 
     /// <summary>
     /// Sizes for a simulated <paramref name="city"/>: its residents (one number and one account each) may all get party
-    /// state and a payee pair, and its listed numbers and accounts fill the watchlist.
+    /// state and pairs with each of its regular payees and a few others, and its listed numbers and accounts fill the
+    /// watchlist.
     /// </summary>
     public static StoreCapacity ForCity(CityOptions city)
     {
@@ -41,7 +42,7 @@ public sealed record StoreCapacity
         return new()
         {
             Parties = city.Residents,
-            Pairs = city.Residents,
+            Pairs = (long)city.Residents * (city.RegularPayees + 1),
             RegisterKeys = 2L * city.Residents,
             WatchlistEntries = (long)city.ListedNumbers + city.ListedAccounts,
         };

@@ -274,7 +274,7 @@ public sealed partial class TableSnapshots
         }
 
         // After the store: every string the store refers to was interned before, so it is in the list.
-        var strings = _stores.Strings.Snapshot();
+        var strings = _stores.Strings.Interned();
         long stringsBytes;
         using (var file = Create(PathOf(table, sequence, ".strings")))
         {

@@ -64,13 +64,22 @@ public sealed class StringTable
     /// call may or may not be included.
     /// </summary>
     /// <returns>A copy; element i is reference i + 1.</returns>
-    public string[] Snapshot()
+    public string[] Snapshot() => Interned().ToArray();
+
+    /// <summary>
+    /// The interned strings in id order, from reference 1, without a copy: element i is reference i + 1. A view of
+    /// the table's own array, which is append-only below the count (a resize swaps in a copy and leaves the old array
+    /// as it was), so it stays valid and unchanged while later strings are interned. What a table snapshot writes out:
+    /// a copy of a province's table would be a large-object allocation per snapshot.
+    /// </summary>
+    /// <returns>The strings interned when the call was made (strings interned during it may or may not be included).</returns>
+    public ReadOnlySpan<string> Interned()
     {
         var count = Volatile.Read(ref _count);
 
         // Read after the count: an array swapped in by a resize holds every reference below the count read.
         var values = Volatile.Read(ref _values);
-        return values.AsSpan(1, count - 1).ToArray();
+        return values.AsSpan(1, count - 1);
     }
 
     /// <summary>

@@ -25,6 +25,12 @@ public sealed class BenchCommandTests
         Assert.InRange(json.GetProperty("events").GetInt64(), 2000 * 5 * 0.8, 2000 * 5 * 1.2);
         Assert.InRange(json.GetProperty("throughput").GetDouble(), 1500, 2500);
         Assert.True(json.GetProperty("alerts").GetInt64() >= 10, line);
+
+        // Every alert version counted by its rules (the warm-up's too), each key a rule set such as "R06+R18".
+        var byRules = json.GetProperty("alerts_by_rules").EnumerateObject().ToList();
+        Assert.NotEmpty(byRules);
+        Assert.All(byRules, r => Assert.Matches("^R[0-9]{2}(\\+R[0-9]{2})*$", r.Name));
+        Assert.True(byRules.Sum(r => r.Value.GetInt64()) >= json.GetProperty("alerts").GetInt64(), line);
         var p50 = json.GetProperty("p50_ms").GetDouble();
         var p99 = json.GetProperty("p99_ms").GetDouble();
         var p999 = json.GetProperty("p999_ms").GetDouble();
