@@ -85,22 +85,18 @@ internal sealed class LoadProcess : ILoadSource
     /// </summary>
     public static async Task<LoadProcess> StartAsync(string bootstrap, CityOptions city, int seed, BenchClock clock, IReadOnlyList<LoadStep> steps, int scenarioEvery, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo
+        // This program again: its apphost, or `dotnet fraudshield.dll`.
+        var self = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(self)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var self = Environment.ProcessPath ?? "dotnet";
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            start.FileName = self;
             start.ArgumentList.Add(typeof(LoadProcess).Assembly.Location);
-        }
-        else
-        {
-            start.FileName = self;
         }
 
         string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

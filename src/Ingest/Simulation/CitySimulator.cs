@@ -150,7 +150,7 @@ public sealed class CitySimulator
     {
         var roll = _random.Next(100);
         var a = _random.Next(_options.Residents);
-        var b = (a + 1 + _random.Next(_options.Residents - 1)) % _options.Residents;
+        var b = AnotherResident(a);
         if (roll < 80)
         {
             var international = _random.NextDouble() < _options.InternationalCallShare;
@@ -166,6 +166,9 @@ public sealed class CitySimulator
         return Transfer(a, ResidentAccount(BenignPayee(a)), nowMs, 100 * (long)_random.Next(10, 200_000));
     }
 
+    /// <summary>A resident other than <paramref name="resident"/>, at random (the resident itself in a city of one).</summary>
+    private int AnotherResident(int resident) => (resident + 1 + _random.Next(_options.Residents - 1)) % _options.Residents;
+
     /// <summary>
     /// Whom resident <paramref name="payer"/> pays in a benign transfer: one of its
     /// <see cref="CityOptions.RegularPayees"/> (family, landlord, shops: the same few accounts, as people pay), now and
@@ -178,7 +181,7 @@ public sealed class CitySimulator
         var residents = _options.Residents;
         if (residents < 2 || _options.RegularPayees < 1 || _random.NextDouble() < _options.NewPayeeShare)
         {
-            return (payer + 1 + _random.Next(residents - 1)) % residents;
+            return AnotherResident(payer);
         }
 
         // The k-th regular payee: a fixed other resident, spread over the city by a multiplicative hash.
