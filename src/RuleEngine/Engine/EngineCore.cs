@@ -164,6 +164,28 @@ public sealed partial class EngineCore : IDisposable
     /// <summary>The state of a party, for tests and inspection.</summary>
     public bool TryGetParty(ulong party, out PartyState state) => _parties.TryRead((long)party, out state);
 
+    /// <summary>
+    /// Starts a batch of events on this core's store sessions (<see cref="FasterSession{TValue}.BeginBatch"/>): the
+    /// stores' epochs are held until <see cref="EndBatch"/> instead of taken per operation. Judge a poll's events in one
+    /// batch, and end it before waiting for more or taking a checkpoint.
+    /// </summary>
+    public void BeginBatch()
+    {
+        _watch.BeginBatch();
+        _register.BeginBatch();
+        _parties.BeginBatch();
+        _pairs.BeginBatch();
+    }
+
+    /// <summary>Ends the batch begun by <see cref="BeginBatch"/> (each session that has one open).</summary>
+    public void EndBatch()
+    {
+        _pairs.EndBatch();
+        _parties.EndBatch();
+        _register.EndBatch();
+        _watch.EndBatch();
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

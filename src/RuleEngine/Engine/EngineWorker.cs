@@ -50,7 +50,8 @@ public sealed partial class EngineWorker : IDisposable
     private long _mergeHeldTicks;
     private long _mergeTaken;
 
-    // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop).
+    // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop),
+    // and records judged in one batch of the stores' sessions.
     private const int MaxBatch = 512;
 
     // How often the judged positions are handed to the client for its background commit (and always before a
@@ -285,17 +286,38 @@ public sealed partial class EngineWorker : IDisposable
 
                 // Judge every record the merge lets go (timestamp order across the co-partitioned inputs); the
                 // offsets are stored once per partition per pass, after the verdicts.
+                // The records are judged in batches of the stores' sessions (EngineCore.BeginBatch), opened at the
+                // first record and renewed every MaxBatch, so a checkpoint or another thread's write never waits
+                // longer than that many verdicts.
                 var now = Stopwatch.GetTimestamp();
                 var judgedBefore = _processed + _rebatesReceived;
-                while (merge.TryTake(now, out var record))
+                var inBatch = 0;
+                try
                 {
-                    var (topic, partition) = merge.Describe(record.Source);
-                    _mergeHeldTicks += now - record.ArrivedTicks;
-                    _mergeTaken++;
-                    Judge(rules, topic, partition, in record);
-                    Advance(topic, partition, record.Offset + 1);
-                    offsets.MarkDone(topic, partition, record.Offset + 1);
-                    TimestampMerge.Release(ref record);
+                    while (merge.TryTake(now, out var record))
+                    {
+                        if (inBatch == 0)
+                        {
+                            rules.BeginBatch();
+                        }
+
+                        var (topic, partition) = merge.Describe(record.Source);
+                        _mergeHeldTicks += now - record.ArrivedTicks;
+                        _mergeTaken++;
+                        Judge(rules, topic, partition, in record);
+                        Advance(topic, partition, record.Offset + 1);
+                        offsets.MarkDone(topic, partition, record.Offset + 1);
+                        TimestampMerge.Release(ref record);
+                        if (++inBatch == MaxBatch)
+                        {
+                            rules.EndBatch();
+                            inBatch = 0;
+                        }
+                    }
+                }
+                finally
+                {
+                    rules.EndBatch();
                 }
 
                 if (_processed + _rebatesReceived != judgedBefore)

@@ -20,6 +20,7 @@ public sealed class RuleSetSwitch : IDisposable
     private readonly Action<RuleDeployment, long>? _switched;
     private readonly IRebateRouter? _rebates;
     private EngineCore _core;
+    private bool _inBatch;
     private EventDispatcher _dispatcher;
     private string _version;
     private long _switches;
@@ -71,6 +72,20 @@ public sealed class RuleSetSwitch : IDisposable
         return _dispatcher.TryProcess(topic, value, timestampMs, out error);
     }
 
+    /// <summary>Starts a batch of events on the core in force (<see cref="EngineCore.BeginBatch"/>); a switch inside it moves the batch to the new core.</summary>
+    public void BeginBatch()
+    {
+        _core.BeginBatch();
+        _inBatch = true;
+    }
+
+    /// <summary>Ends the batch begun by <see cref="BeginBatch"/>.</summary>
+    public void EndBatch()
+    {
+        _inBatch = false;
+        _core.EndBatch();
+    }
+
     private void Switch(RuleDeployment due, long timestampMs)
     {
         if (due.Version == _version)
@@ -79,10 +94,18 @@ public sealed class RuleSetSwitch : IDisposable
         }
 
         // Every FASTER operation of the old core has completed (each is synchronous or completed in place), so its
-        // sessions close here and the new core's sessions see the same records.
+        // sessions close here and the new core's sessions see the same records. A batch in progress ends on the old
+        // core's sessions before the new ones open and goes on with them.
+        var inBatch = _inBatch;
+        _core.EndBatch();
         var core = new EngineCore(_stores, due.RuleSet.Options, _sink, _parserOptions, rebates: _rebates);
         _core.Dispose();
         _core = core;
+        if (inBatch)
+        {
+            core.BeginBatch();
+        }
+
         _dispatcher = new EventDispatcher(core, _parser);
         Volatile.Write(ref _version, due.Version);
         Interlocked.Increment(ref _switches);

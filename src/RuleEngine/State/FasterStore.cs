@@ -320,7 +320,9 @@ public sealed class FasterSession<TValue> : IDisposable
     where TValue : unmanaged
 {
     private readonly ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> _session;
+    private readonly UnsafeContext<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> _batch;
     private readonly FasterStore<TValue> _store;
+    private bool _inBatch;
 
     // Scratch input and output of FASTER operations: SimpleFunctions never reads the input, and the output of an upsert is unused.
     private TValue _input;
@@ -329,11 +331,57 @@ public sealed class FasterSession<TValue> : IDisposable
     internal FasterSession(ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>> session, FasterStore<TValue> store)
     {
         _session = session;
+        _batch = session.UnsafeContext;
         _store = store;
     }
 
-    /// <summary>Acknowledges pending checkpoint phases (operations do it too).</summary>
-    public void Refresh() => _session.Refresh();
+    /// <summary>True between <see cref="BeginBatch"/> and <see cref="EndBatch"/>.</summary>
+    public bool InBatch => _inBatch;
+
+    /// <summary>
+    /// Starts a batch of operations under one hold of the store's epoch. Outside a batch every operation takes and
+    /// releases the epoch itself and first acknowledges any checkpoint phase in progress; inside one, operations do
+    /// neither (FASTER's unsafe context), so the checkpoint state machine is stepped once per batch instead of once per
+    /// operation. That step allocates while a snapshot is being written (a closure object in FASTER's
+    /// <c>SnapshotCheckpointTask.OnThreadState</c>), which made most of the engine thread's garbage.
+    /// Keep batches short (a poll's worth of events): a checkpoint's phase change, and other threads' writes that need
+    /// a new log page, wait for every session holding the epoch to end its batch. Nothing else may use this store on
+    /// this thread inside a batch (no other session, iterator or checkpoint call).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A batch is already open.</exception>
+    public void BeginBatch()
+    {
+        if (_inBatch)
+        {
+            throw new InvalidOperationException("A batch of this FASTER session is already open.");
+        }
+
+        _batch.BeginUnsafe();
+        _inBatch = true;
+    }
+
+    /// <summary>Ends the batch begun by <see cref="BeginBatch"/>; nothing happens when none is open.</summary>
+    public void EndBatch()
+    {
+        if (_inBatch)
+        {
+            _inBatch = false;
+            _batch.EndUnsafe();
+        }
+    }
+
+    /// <summary>Acknowledges pending checkpoint phases (operations outside a batch do it too).</summary>
+    public void Refresh()
+    {
+        if (_inBatch)
+        {
+            _batch.Refresh();
+        }
+        else
+        {
+            _session.Refresh();
+        }
+    }
 
     /// <summary>Reads the value of <paramref name="key"/>; false when absent.</summary>
     /// <remarks>
@@ -346,7 +394,7 @@ public sealed class FasterSession<TValue> : IDisposable
     public bool TryRead(long key, out TValue value)
     {
         Unsafe.SkipInit(out value);
-        var status = _session.Read(ref key, ref _input, ref value);
+        var status = _inBatch ? _batch.Read(ref key, ref _input, ref value) : _session.Read(ref key, ref _input, ref value);
         if (status.IsPending)
         {
             return CompletePendingRead(out value);
@@ -366,18 +414,33 @@ public sealed class FasterSession<TValue> : IDisposable
     [SkipLocalsInit]
     public void Upsert(long key, in TValue value)
     {
-        var status = _session.Upsert(ref key, ref _input, ref Unsafe.AsRef(in value), ref _output);
+        var status = _inBatch
+            ? _batch.Upsert(ref key, ref _input, ref Unsafe.AsRef(in value), ref _output)
+            : _session.Upsert(ref key, ref _input, ref Unsafe.AsRef(in value), ref _output);
         if (status.IsPending)
         {
-            _session.CompletePending(wait: true);
+            CompletePending();
         }
     }
 
     /// <summary>Removes <paramref name="key"/> if present.</summary>
     public void Delete(long key)
     {
-        var status = _session.Delete(ref key);
+        var status = _inBatch ? _batch.Delete(ref key) : _session.Delete(ref key);
         if (status.IsPending)
+        {
+            CompletePending();
+        }
+    }
+
+    // Cold: only when the record lives on the disk part of the log.
+    private void CompletePending()
+    {
+        if (_inBatch)
+        {
+            _batch.CompletePending(wait: true);
+        }
+        else
         {
             _session.CompletePending(wait: true);
         }
@@ -386,7 +449,16 @@ public sealed class FasterSession<TValue> : IDisposable
     // Cold: only when the record lives on the disk part of the log.
     private bool CompletePendingRead(out TValue value)
     {
-        _session.CompletePendingWithOutputs(out var outputs, wait: true);
+        CompletedOutputIterator<long, TValue, TValue, TValue, Empty> outputs;
+        if (_inBatch)
+        {
+            _batch.CompletePendingWithOutputs(out outputs, wait: true);
+        }
+        else
+        {
+            _session.CompletePendingWithOutputs(out outputs, wait: true);
+        }
+
         using (outputs)
         {
             while (outputs.Next())
@@ -407,6 +479,7 @@ public sealed class FasterSession<TValue> : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        EndBatch();
         _store.Closed(this);
         _session.Dispose();
     }

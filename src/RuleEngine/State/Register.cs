@@ -94,6 +94,12 @@ public sealed class RegisterSession : IDisposable
         _session = session;
     }
 
+    /// <summary>See <see cref="FasterSession{TValue}.BeginBatch"/>.</summary>
+    public void BeginBatch() => _session.BeginBatch();
+
+    /// <summary>See <see cref="FasterSession{TValue}.EndBatch"/>.</summary>
+    public void EndBatch() => _session.EndBatch();
+
     /// <summary>Adds or replaces a resident under each of their numbers and accounts.</summary>
     public void Upsert(in SubjectRecord record, ParserOptions parserOptions)
     {

@@ -128,6 +128,12 @@ public sealed class WatchlistSession : IDisposable
         _session = session;
     }
 
+    /// <summary>See <see cref="FasterSession{TValue}.BeginBatch"/>.</summary>
+    public void BeginBatch() => _session.BeginBatch();
+
+    /// <summary>See <see cref="FasterSession{TValue}.EndBatch"/>.</summary>
+    public void EndBatch() => _session.EndBatch();
+
     /// <summary>Adds or replaces an entry.</summary>
     public void Upsert(in WatchlistEntry entry)
     {

@@ -54,6 +54,37 @@ public sealed class RuleSetSwitchTests : IDisposable
     }
 
     [Fact]
+    public void TryProcess_SwitchInsideABatch_TheBatchGoesOnWithTheNewCore()
+    {
+        // The engine judges a poll's events in one batch of the stores' sessions (EngineWorker); a set that becomes
+        // effective in the middle ends the batch on the old core's sessions and opens it on the new core's.
+        var schedule = new RuleSchedule();
+        using var rules = new RuleSetSwitch(_stores, EngineHarness.DefaultPack, "startup", _sink, schedule: schedule);
+        var old = rules.Core;
+        var effective = T0 + 10 * EngineHarness.Minute;
+        schedule.Add(Deployment(LowerR08Yaml, effective));
+
+        rules.BeginBatch();
+        Transfer(rules, "t1", "8613800000001", 500_000, effective - 1);
+        Transfer(rules, "t2", "8613800000002", 500_000, effective);
+        Transfer(rules, "t3", "8613800000001", 500_000, effective + 1);
+        rules.EndBatch();
+
+        Assert.NotSame(old, rules.Core);
+        Assert.Equal([Severity.L2, Severity.L1, Severity.L1], _sink.Alerts.Select(a => a.Severity));
+        Assert.Equal(_sink.Alerts[0].AlertId, _sink.Alerts[2].AlertId);
+
+        // Outside the batch the new core's sessions work on their own, and a batch can open again.
+        var payer = ulong.Parse("8613800000002", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(rules.Core.TryGetParty(payer, out var state));
+        rules.BeginBatch();
+        Assert.True(rules.Core.TryGetParty(payer, out var inBatch));
+        rules.EndBatch();
+        Assert.Equal((state.DrainOutMinor, state.IncidentId, state.IncidentVersion), (inBatch.DrainOutMinor, inBatch.IncidentId, inBatch.IncidentVersion));
+        Assert.Equal(500_000, inBatch.DrainOutMinor);
+    }
+
+    [Fact]
     public void TryProcess_NothingDue_KeepsSetAndCore()
     {
         var schedule = new RuleSchedule();
