@@ -19,7 +19,8 @@ namespace FraudShield.Benchmarks;
 /// (the last characters of its id, rewritten in place): the engine applies an event id once per party, so the same
 /// bytes replayed would measure the duplicate check instead of the rules. The lateness is the largest a rule file
 /// allows, so the passes (all within 82 s of event time) and the scenario events (stamped up to 26 min earlier) are
-/// all judged.
+/// all judged. As in the engine worker, the passes judge events in batches of the stores' sessions
+/// (<see cref="EngineCore.BeginBatch"/>, a new one every <see cref="EngineWorker.MaxBatch"/> events).
 /// </summary>
 [BenchmarkCategory("engine")]
 public class EngineBenchmarks : IDisposable
@@ -139,15 +140,18 @@ public class EngineBenchmarks : IDisposable
     {
         var dispatcher = _dispatcher!;
         NewIds(_benign);
-        foreach (var message in _benign)
+        for (var i = 0; i < _benign.Length; i++)
         {
+            InBatches(i);
+            var message = _benign[i];
             if (!dispatcher.TryProcess(message.Topic, message.Value, message.TimestampMs, out var error))
             {
                 Fail(error);
             }
         }
 
-        return _core!.EventsProcessed;
+        _core!.EndBatch();
+        return _core.EventsProcessed;
     }
 
     /// <summary>Benign traffic with one seed-scenario pair (call, transfer) in every 64 events, each raising an alert: alerts (and their allocations) included.</summary>
@@ -157,14 +161,17 @@ public class EngineBenchmarks : IDisposable
         var dispatcher = _dispatcher!;
         var alerts = _sink.Count;
         NewIds(_mixed);
-        foreach (var message in _mixed)
+        for (var i = 0; i < _mixed.Length; i++)
         {
+            InBatches(i);
+            var message = _mixed[i];
             if (!dispatcher.TryProcess(message.Topic, message.Value, message.TimestampMs, out var error))
             {
                 Fail(error);
             }
         }
 
+        _core!.EndBatch();
         WatchlistFixture.Check(_sink.Count > alerts, "mixed pass raised no alert");
         return _core!.EventsProcessed;
     }
@@ -181,6 +188,7 @@ public class EngineBenchmarks : IDisposable
         var benignStart = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var i = 0; i < _mixed.Length; i++)
         {
+            InBatches(i);
             var message = _mixed[i];
             var scenario = i % 64 < 2;
             var start = scenario ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -202,7 +210,19 @@ public class EngineBenchmarks : IDisposable
         }
 
         ticks[2] += System.Diagnostics.Stopwatch.GetTimestamp() - benignStart;
-        return _core!.EventsProcessed;
+        _core!.EndBatch();
+        return _core.EventsProcessed;
+    }
+
+    // As the engine worker does, events are judged in batches of the stores' sessions, a new one every
+    // EngineWorker.MaxBatch events (the worker's batches are a poll's records, up to that many).
+    private void InBatches(int i)
+    {
+        if (i % EngineWorker.MaxBatch == 0)
+        {
+            _core!.EndBatch();
+            _core.BeginBatch();
+        }
     }
 
     // Rewrites the last (up to) 4 characters of every event's id with the pass number in hex.

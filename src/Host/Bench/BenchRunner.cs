@@ -97,6 +97,12 @@ internal sealed record StepResult
 
     public double? EngineCpuSeconds { get; init; }
 
+    /// <summary>
+    /// CPU seconds of the embedded cluster's one thread (librdkafka's <c>rdk:mock</c>, which serves every produce and
+    /// fetch of every client); null with <c>--bootstrap</c> or where /proc is not there.
+    /// </summary>
+    public double? BrokerCpuSeconds { get; init; }
+
     /// <summary>CPU seconds of the load generator's own process (null when it ran inside the bench process).</summary>
     public double? GeneratorCpuSeconds { get; init; }
 
@@ -280,7 +286,8 @@ internal sealed class BenchRunner
             Volatile.Write(ref startMs, clock.ElapsedMs);
             generator.Start(startMs);
             long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed);
-            var engineThread = EngineThreadCpu.Find();
+            var engineThread = ThreadCpu.Find(ThreadCpu.EngineThread);
+            var brokerThread = s.Bootstrap is null ? ThreadCpu.Find(ThreadCpu.EmbeddedClusterThread) : null;
             for (var i = 0; i < steps.Count; i++)
             {
                 if (i == (!s.FindMax && s.Warmup > 0 ? 1 : 0))
@@ -288,7 +295,7 @@ internal sealed class BenchRunner
                     _sampler?.Reset();
                 }
 
-                var before = Snapshot.Take(engine, generator, engineThread);
+                var before = Snapshot.Take(engine, generator, engineThread, brokerThread);
                 var lagAtStart = Lag();
                 long lagMax = lagAtStart;
                 var stepEndMs = startMs + boundariesMs[i + 1];
@@ -298,7 +305,7 @@ internal sealed class BenchRunner
                     lagMax = Math.Max(lagMax, Lag());
                 }
 
-                var after = Snapshot.Take(engine, generator, engineThread);
+                var after = Snapshot.Take(engine, generator, engineThread, brokerThread);
                 var lagAtEnd = Lag();
 
                 // Alerts of this step whose events were scheduled near its end arrive shortly after; give them a moment.
@@ -330,6 +337,7 @@ internal sealed class BenchRunner
                     EngineSegmentMs = (engineSegments[i].ValueAtPercentile(50) / 1000, engineSegments[i].ValueAtPercentile(99) / 1000),
                     DispatchSegmentMs = (dispatchSegments[i].ValueAtPercentile(50) / 1000, dispatchSegments[i].ValueAtPercentile(99) / 1000),
                     EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
+                    BrokerCpuSeconds = after.BrokerCpu is { } ba && before.BrokerCpu is { } bb ? ba - bb : null,
                     GeneratorCpuSeconds = after.GeneratorCpu is { } ga && before.GeneratorCpu is { } gb ? ga - gb : null,
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
@@ -349,7 +357,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCpuSeconds is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100 / Math.Max(step.Seconds, 1e-9):F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -476,6 +484,7 @@ internal sealed class BenchRunner
             EngineSegmentMs = (e.ValueAtPercentile(50) / 1000, e.ValueAtPercentile(99) / 1000),
             DispatchSegmentMs = (d.ValueAtPercentile(50) / 1000, d.ValueAtPercentile(99) / 1000),
             EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
+            BrokerCpuSeconds = steps.All(x => x.BrokerCpuSeconds is not null) ? steps.Sum(x => x.BrokerCpuSeconds!.Value) : null,
             GeneratorCpuSeconds = steps.All(x => x.GeneratorCpuSeconds is not null) ? steps.Sum(x => x.GeneratorCpuSeconds!.Value) : null,
             Gen0 = steps.Sum(x => x.Gen0),
             Gen1 = steps.Sum(x => x.Gen1),
@@ -692,9 +701,9 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, double? BrokerCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
     {
-        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, EngineThreadCpu? engineThread)
+        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, ThreadCpu? engineThread, ThreadCpu? brokerThread)
         {
             using var process = Process.GetCurrentProcess();
             var memory = GC.GetGCMemoryInfo();
@@ -703,6 +712,7 @@ internal sealed class BenchRunner
                 engine.EventsProcessed,
                 process.TotalProcessorTime,
                 engineThread?.Seconds(),
+                brokerThread?.Seconds(),
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
                 GC.CollectionCount(2),
@@ -722,19 +732,26 @@ internal sealed class BenchRunner
 }
 
 /// <summary>
-/// CPU time of the engine's consume thread, read from /proc/self/task/*/stat on Linux (the thread is named
-/// "fraudshield-engine", which Linux shows truncated to 15 characters as its comm).
+/// CPU time of one thread of this process, found by its name and read from /proc/self/task/*/stat on Linux (which
+/// shows a name truncated to 15 characters as the thread's comm).
 /// </summary>
-internal sealed class EngineThreadCpu
+internal sealed class ThreadCpu
 {
+    /// <summary>The engine's consume thread, "fraudshield-engine" truncated.</summary>
+    public const string EngineThread = "fraudshield-eng";
+
+    /// <summary>The one thread of librdkafka's mock cluster, which serves every broker of the embedded cluster.</summary>
+    public const string EmbeddedClusterThread = "rdk:mock";
+
     private readonly string _stat;
 
-    private EngineThreadCpu(string stat)
+    private ThreadCpu(string stat)
     {
         _stat = stat;
     }
 
-    public static EngineThreadCpu? Find()
+    /// <summary>The first thread named <paramref name="comm"/>; null when none (or not on Linux).</summary>
+    public static ThreadCpu? Find(string comm)
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/task"))
         {
@@ -745,9 +762,9 @@ internal sealed class EngineThreadCpu
         {
             try
             {
-                if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == "fraudshield-eng")
+                if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == comm)
                 {
-                    return new EngineThreadCpu(Path.Combine(task, "stat"));
+                    return new ThreadCpu(Path.Combine(task, "stat"));
                 }
             }
             catch (IOException)

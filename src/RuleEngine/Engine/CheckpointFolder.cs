@@ -17,6 +17,12 @@ internal sealed class CheckpointFolder
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter() } };
     private readonly string _directory;
 
+    // Manifests by file, as read or written by this process's commits: a manifest file does not change once renamed
+    // into place, so each commit's look at the folder parses none of the ones it already knows (it parsed all of them,
+    // a few hundred KB of garbage a minute on the engine and counterparty threads). Recovery and Manifests() always
+    // read the files, so a manifest damaged since is skipped.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CheckpointManifest> _known = new(StringComparer.Ordinal);
+
     public CheckpointFolder(string directory)
     {
         _directory = directory;
@@ -24,26 +30,47 @@ internal sealed class CheckpointFolder
     }
 
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
-    public IEnumerable<CheckpointManifest> Manifests()
+    public IEnumerable<CheckpointManifest> Manifests() => Manifests(known: false);
+
+    private IEnumerable<CheckpointManifest> Manifests(bool known)
     {
         var files = Directory.GetFiles(_directory, Prefix + "*.json");
         Array.Sort(files, StringComparer.Ordinal);
         for (var i = files.Length - 1; i >= 0; i--)
         {
-            CheckpointManifest? manifest = null;
-            try
-            {
-                manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(files[i]), Json);
-            }
-            catch (JsonException)
-            {
-                // A manifest is renamed into place whole; an unreadable one was damaged after the fact: skip it.
-            }
-
-            if (manifest is not null)
+            if (Read(files[i], known) is { } manifest)
             {
                 yield return manifest;
             }
+        }
+    }
+
+    private CheckpointManifest? Read(string file, bool known)
+    {
+        if (known && _known.TryGetValue(file, out var read))
+        {
+            return read;
+        }
+
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(file), Json);
+            if (manifest is not null)
+            {
+                _known[file] = manifest;
+            }
+
+            return manifest;
+        }
+        catch (JsonException)
+        {
+            // A manifest is renamed into place whole; an unreadable one was damaged after the fact: skip it.
+            return null;
+        }
+        catch (FileNotFoundException)
+        {
+            // Deleted since the folder was listed (an older one, purged by a commit).
+            return null;
         }
     }
 
@@ -92,15 +119,18 @@ internal sealed class CheckpointFolder
         }
 
         File.Move(temp, name, overwrite: true);
+        _known[name] = manifest;
 
-        var manifests = Manifests().ToList();
+        var manifests = Manifests(known: true).ToList();
         var kept = manifests.Take(2).ToList();
         var old = manifests.Skip(2).ToList();
         PurgeUnreferenced(first, old.Select(m => m.Parties), kept.Select(m => m.Parties));
         PurgeUnreferenced(second, old.Select(m => m.Pairs), kept.Select(m => m.Pairs));
         foreach (var dropped in old)
         {
-            File.Delete(FileOf(dropped.Sequence));
+            var file = FileOf(dropped.Sequence);
+            File.Delete(file);
+            _known.TryRemove(file, out _);
         }
     }
 

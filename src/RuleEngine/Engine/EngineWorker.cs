@@ -50,9 +50,11 @@ public sealed partial class EngineWorker : IDisposable
     private long _mergeHeldTicks;
     private long _mergeTaken;
 
-    // Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or stop),
-    // and records judged in one batch of the stores' sessions.
-    private const int MaxBatch = 512;
+    /// <summary>
+    /// Records drained from the client per pass without waiting (bounds the time between checks for a checkpoint or
+    /// stop), and the most records judged in one batch of the stores' sessions (<see cref="EngineCore.BeginBatch"/>).
+    /// </summary>
+    public const int MaxBatch = 512;
 
     // How often the judged positions are handed to the client for its background commit (and always before a
     // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.

@@ -40,6 +40,9 @@ public sealed class BenchCommandTests
 
         // The load ran in a process of its own, which used CPU of its own.
         Assert.InRange(json.GetProperty("load_process_cpu_s").GetDouble(), 0.01, 5 * Environment.ProcessorCount);
+
+        // The embedded cluster's one thread served every request of the run (within the process's CPU).
+        Assert.InRange(json.GetProperty("broker_thread_cpu_s").GetDouble(), 0.01, json.GetProperty("cpu_s").GetDouble());
         Assert.True(json.GetProperty("gc_gen0").GetInt32() >= 0 && json.GetProperty("gc_gen2").GetInt32() >= 0, line);
         Assert.True(json.GetProperty("alloc_bytes_per_event").GetDouble() >= 0, line);
         Assert.InRange(json.GetProperty("bare_consume_ratio").GetDouble(), 0.01, 10);
@@ -48,6 +51,7 @@ public sealed class BenchCommandTests
         var report = Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.md"));
         var text = await File.ReadAllTextAsync(report);
         Assert.Contains("p99 <= 20 ms", text, StringComparison.Ordinal);
+        Assert.Contains("embedded cluster thread CPU", text, StringComparison.Ordinal);
         Assert.Matches("MET|MISSED", text);
         Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.svg"));
     }
