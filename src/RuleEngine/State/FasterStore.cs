@@ -335,9 +335,6 @@ public sealed class FasterSession<TValue> : IDisposable
         _store = store;
     }
 
-    /// <summary>True between <see cref="BeginBatch"/> and <see cref="EndBatch"/>.</summary>
-    public bool InBatch => _inBatch;
-
     /// <summary>
     /// Starts a batch of operations under one hold of the store's epoch. Outside a batch every operation takes and
     /// releases the epoch itself and first acknowledges any checkpoint phase in progress; inside one, operations do

@@ -133,6 +133,39 @@ public sealed class FasterCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Batch_RecordsOnTheDiskPartOfTheLog_ReadWrittenAndDeleted()
+    {
+        // A log of 64 KiB in memory: most of 20,000 records live on its disk part, so a read goes pending and is
+        // completed inside the batch (FASTER's unsafe context waits for the I/O with the epoch released).
+        var options = new FasterStoreOptions { Directory = _directory, IndexBuckets = 1 << 12, MemorySizeBits = 16, PageSizeBits = 12 };
+        using var store = new FasterStore<long>("spill", options);
+        using var session = store.NewSession();
+        for (var key = 1L; key <= 20_000; key++)
+        {
+            session.Upsert(key, key * 3);
+        }
+
+        Assert.True(store.LogBytes > 4 * (1L << options.MemorySizeBits), $"log {store.LogBytes} bytes");
+        session.BeginBatch();
+        for (var key = 1L; key <= 20_000; key += 997)
+        {
+            Assert.True(session.TryRead(key, out var value), $"key {key} missing");
+            Assert.Equal(key * 3, value);
+        }
+
+        session.Upsert(1, -1);
+        session.Delete(2);
+        Assert.False(session.TryRead(20_001, out _));
+        session.EndBatch();
+
+        Assert.True(session.TryRead(1, out var updated));
+        Assert.Equal(-1, updated);
+        Assert.False(session.TryRead(2, out _));
+        Assert.True(session.TryRead(3, out var old));
+        Assert.Equal(9, old);
+    }
+
+    [Fact]
     public async Task BeginCheckpoint_WhileOneRuns_RefusedAndTheNextOneStartsAfter()
     {
         using var store = new FasterStore<long>("cpr2", Options);
