@@ -103,6 +103,9 @@ internal sealed record StepResult
     /// </summary>
     public double? BrokerCpuSeconds { get; init; }
 
+    /// <summary><see cref="BrokerCpuSeconds"/> as a share of one core over the step (1 = a whole core).</summary>
+    public double? BrokerCoreShare => BrokerCpuSeconds / Math.Max(Seconds, 1e-9);
+
     /// <summary>CPU seconds of the load generator's own process (null when it ran inside the bench process).</summary>
     public double? GeneratorCpuSeconds { get; init; }
 
@@ -357,7 +360,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCpuSeconds is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100 / Math.Max(step.Seconds, 1e-9):F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCoreShare is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100:F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))

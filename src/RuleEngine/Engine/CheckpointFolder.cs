@@ -17,7 +17,7 @@ internal sealed class CheckpointFolder
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter() } };
     private readonly string _directory;
 
-    // Manifests by file, as read or written by this process's commits: a manifest file does not change once renamed
+    // Manifests by file, as this process read or wrote them: a manifest file does not change once renamed
     // into place, so each commit's look at the folder parses none of the ones it already knows (it parsed all of them,
     // a few hundred KB of garbage a minute on the engine and counterparty threads). Recovery and Manifests() always
     // read the files, so a manifest damaged since is skipped.
