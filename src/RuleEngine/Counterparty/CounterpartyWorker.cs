@@ -19,6 +19,9 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// </summary>
 public sealed partial class CounterpartyWorker : IDisposable
 {
+    // How long Stop waits for the thread: longer than its stop path's bounded waits (the flush before the last
+    // checkpoint, 30 s; the checkpoint; the consumer's close), so the stores are not disposed under it.
+    private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(2);
     private readonly KafkaOptions _kafka;
     private readonly CounterpartyStores _stores;
     private readonly RulePackOptions _rules;
@@ -240,7 +243,10 @@ public sealed partial class CounterpartyWorker : IDisposable
     public void Stop()
     {
         _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(30));
+        if (_thread is { } thread && thread != Thread.CurrentThread && !thread.Join(StopPatience))
+        {
+            Log.StopTimedOut(_logger, StopPatience.TotalSeconds);
+        }
     }
 
     /// <inheritdoc />
@@ -297,5 +303,8 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         [LoggerMessage(EventId = 1118, Level = LogLevel.Information, Message = "Counterparty rules {Version} active from event time {EffectiveFromMs} (switched before the record at {TimestampMs})")]
         public static partial void RulesSwitched(ILogger logger, string version, long effectiveFromMs, long timestampMs);
+
+        [LoggerMessage(EventId = 1119, Level = LogLevel.Error, Message = "The counterparty stage's thread did not stop within {Seconds} s")]
+        public static partial void StopTimedOut(ILogger logger, double seconds);
     }
 }

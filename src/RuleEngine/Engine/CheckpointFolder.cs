@@ -18,9 +18,9 @@ internal sealed class CheckpointFolder
     private readonly string _directory;
 
     // Manifests by file, as this process read or wrote them: a manifest file does not change once renamed
-    // into place, so each commit's look at the folder parses none of the ones it already knows (it parsed all of them,
-    // a few hundred KB of garbage a minute on the engine and counterparty threads). Recovery and Manifests() always
-    // read the files, so a manifest damaged since is skipped.
+    // into place, so each commit's look at the folder parses none of the older ones it already knows (it parsed all of
+    // them, a few hundred KB of garbage a minute on the engine and counterparty threads). Recovery and Manifests()
+    // always read the files, and a commit reads the fallback it keeps, so a manifest damaged since is skipped.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CheckpointManifest> _known = new(StringComparer.Ordinal);
 
     public CheckpointFolder(string directory)
@@ -30,16 +30,21 @@ internal sealed class CheckpointFolder
     }
 
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
-    public IEnumerable<CheckpointManifest> Manifests() => Manifests(known: false);
+    public IEnumerable<CheckpointManifest> Manifests() => Manifests(written: null);
 
-    private IEnumerable<CheckpointManifest> Manifests(bool known)
+    // With written (the manifest a commit just renamed into place): that one and those after the first two readable
+    // ones may come from the cache; the others are read from their files.
+    private IEnumerable<CheckpointManifest> Manifests(string? written)
     {
         var files = Directory.GetFiles(_directory, Prefix + "*.json");
         Array.Sort(files, StringComparer.Ordinal);
+        var readable = 0;
         for (var i = files.Length - 1; i >= 0; i--)
         {
+            var known = written is not null && (files[i] == written || readable >= 2);
             if (Read(files[i], known) is { } manifest)
             {
+                readable++;
                 yield return manifest;
             }
         }
@@ -121,7 +126,7 @@ internal sealed class CheckpointFolder
         File.Move(temp, name, overwrite: true);
         _known[name] = manifest;
 
-        var manifests = Manifests(known: true).ToList();
+        var manifests = Manifests(written: name).ToList();
         var kept = manifests.Take(2).ToList();
         var old = manifests.Skip(2).ToList();
         PurgeUnreferenced(first, old.Select(m => m.Parties), kept.Select(m => m.Parties));

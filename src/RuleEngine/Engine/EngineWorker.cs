@@ -59,6 +59,11 @@ public sealed partial class EngineWorker : IDisposable
     // How often the judged positions are handed to the client for its background commit (and always before a
     // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
     private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
+
+    // How long Stop waits for the engine thread: longer than the stop path's own bounded waits (a checkpoint being
+    // written, 60 s; the flush before the last one, 30 s; its writing, 60 s; the consumer's close), so whoever stops
+    // the worker does not dispose the stores and the producer under a thread still using them.
+    private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(4);
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
@@ -272,6 +277,7 @@ public sealed partial class EngineWorker : IDisposable
         var token = _stop.Token;
         var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
         var nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
+        var stoppedCleanly = false;
         try
         {
             while (!token.IsCancellationRequested)
@@ -366,20 +372,30 @@ public sealed partial class EngineWorker : IDisposable
                     }
                 }
             }
+
+            stoppedCleanly = true;
         }
         catch (OperationCanceledException)
         {
             // Stopping.
+            stoppedCleanly = true;
         }
         finally
         {
             offsets.StoreAcknowledged(consumer, _outputs);
 
+            // A checkpoint begun in the loop was cut between two verdicts and is whole. A new one only on a clean
+            // stop: after an exception inside a verdict the stores may hold part of an event whose position is before
+            // it, and a restart from such a checkpoint would take the replayed event for a duplicate and lose the rest
+            // of it (an alert, say). Without it the restart replays from the previous checkpoint.
             if (_checkpoints is not null)
             {
                 FinishCheckpoint(wait: true);
-                BeginCheckpoint();
-                FinishCheckpoint(wait: true);
+                if (stoppedCleanly)
+                {
+                    BeginCheckpoint();
+                    FinishCheckpoint(wait: true);
+                }
             }
 
             consumer.Close();
@@ -594,7 +610,10 @@ public sealed partial class EngineWorker : IDisposable
     public void Stop()
     {
         _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(30));
+        if (_thread is { } thread && thread != Thread.CurrentThread && !thread.Join(StopPatience))
+        {
+            Log.StopTimedOut(_logger, StopPatience.TotalSeconds);
+        }
     }
 
     /// <inheritdoc />
@@ -620,6 +639,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Alert {AlertId} was not acknowledged by Kafka: {Reason}")]
         public static partial void AlertDeliveryFailed(ILogger logger, string alertId, string reason);
+
+        [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The engine thread did not stop within {Seconds} s")]
+        public static partial void StopTimedOut(ILogger logger, double seconds);
 
         [LoggerMessage(EventId = 1013, Level = LogLevel.Error, Message = "The engine cannot use the topic {Topic}: {Problem}")]
         public static partial void RebateTopicUnusable(ILogger logger, string topic, string problem);

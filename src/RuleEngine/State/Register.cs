@@ -37,6 +37,7 @@ public sealed class Register : IDisposable
     private readonly FasterStore<SubjectInfo> _store;
     private readonly string? _checkpoints;
     private long _subjects;
+    private long _version;
 
     /// <summary>Creates an empty register.</summary>
     public Register(FasterStoreOptions options, StringTable strings)
@@ -55,7 +56,14 @@ public sealed class Register : IDisposable
     /// <summary>A session for the calling thread.</summary>
     public RegisterSession NewSession() => new(this, _store.NewSession());
 
-    internal void CountApplied() => Interlocked.Increment(ref _subjects);
+    /// <summary>Changes with every write to the store (after it); sessions compare it to keep a read.</summary>
+    internal long Version => Volatile.Read(ref _version);
+
+    internal void CountApplied()
+    {
+        Interlocked.Increment(ref _subjects);
+        Interlocked.Increment(ref _version);
+    }
 
     /// <summary>A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes.</summary>
     internal Guid Checkpoint() => _store.CheckpointFull();
@@ -65,6 +73,7 @@ public sealed class Register : IDisposable
     {
         _store.Recover(token);
         Interlocked.Exchange(ref _subjects, subjects);
+        Interlocked.Increment(ref _version);
     }
 
     /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
@@ -82,11 +91,19 @@ public sealed class Register : IDisposable
     public void Dispose() => _store.Dispose();
 }
 
-/// <summary>One thread's access to the <see cref="Register"/>.</summary>
+/// <summary>
+/// One thread's access to the <see cref="Register"/>. It keeps the last number it read (found or not) until the register
+/// changes: judging one event asks for its party's entry up to three times (R01's elder check, R17, the alert's
+/// subject), each a FASTER read of a store too large for the cache.
+/// </summary>
 public sealed class RegisterSession : IDisposable
 {
     private readonly Register _owner;
     private readonly FasterSession<SubjectInfo> _session;
+    private ulong _lastNumber;
+    private long _lastVersion;
+    private bool _lastFound;
+    private SubjectInfo _last;
 
     internal RegisterSession(Register owner, FasterSession<SubjectInfo> session)
     {
@@ -146,8 +163,23 @@ public sealed class RegisterSession : IDisposable
     /// <summary>The resident holding number <paramref name="msisdn"/>.</summary>
     public bool TryGetByNumber(ulong msisdn, out SubjectInfo info)
     {
-        info = default;
-        return msisdn != 0 && _session.TryRead((long)msisdn, out info);
+        if (msisdn == 0)
+        {
+            info = default;
+            return false;
+        }
+
+        // The version is read before the store: a write after it changes the version, and the next call reads again.
+        var version = _owner.Version;
+        if (msisdn != _lastNumber || version != _lastVersion)
+        {
+            _lastFound = _session.TryRead((long)msisdn, out _last);
+            _lastNumber = msisdn;
+            _lastVersion = version;
+        }
+
+        info = _last;
+        return _lastFound;
     }
 
     /// <summary>The resident holding account <paramref name="account"/>.</summary>

@@ -125,6 +125,30 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void Commit_PreviousManifestDamagedSinceItWasWritten_KeepsTheOneBeforeAsFallback()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            engine.Call("c1", "+12025550100", Victim, T0, 1500);
+            Take(engine, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
+            Take(engine, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+
+            // The same process wrote (and knows) manifest 2; it is damaged on disk before the next commit. That commit
+            // must not count it as the fallback and drop checkpoint 1, the only other one that recovers.
+            File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json"), "{ \"sequence\": 2, \"parties\": ");
+            Take(engine, checkpoints, 3, new PartitionPosition("fs.calls", 0, 3));
+        }
+
+        Assert.Equal([3L, 1L], checkpoints.Manifests().Select(m => m.Sequence));
+        File.Delete(Path.Combine(folder, "checkpoint-000000000003.json"));
+        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        Assert.Equal(1, recovered.Recovered!.Sequence);
+    }
+
+    [Fact]
     public void Recover_NoCheckpoint_Null()
     {
         using var dir = new TempDirectory();
