@@ -45,8 +45,10 @@ internal static partial class EngineLoop
                 "scan" => ("ReaderScan", () => engine.ReaderScan()),
                 "benign" => ("Benign", engine.Benign),
                 "mixed" => ("Mixed", engine.Mixed),
+                "cold" => ("BenignCold", engine.BenignCold),
+                "cold-noprefetch" => ("BenignColdWithoutPrefetch", engine.BenignColdWithoutPrefetch),
                 "split" => ("MixedSplit", () => engine.MixedSplit(split)),
-                _ => throw new ArgumentException($"unknown engine-loop kind '{kind}' (scan, benign, mixed, mixed-only)"),
+                _ => throw new ArgumentException($"unknown engine-loop kind '{kind}' (scan, benign, mixed, cold, cold-noprefetch, mixed-only, split, settle)"),
             });
         }
 

@@ -366,6 +366,10 @@ public sealed partial class EngineWorker : IDisposable
                         }
                         else
                         {
+                            // The party's index bucket starts loading now, for the verdict after this poll (the event
+                            // topics are keyed by the party's number): one DRAM miss of the verdict fewer.
+                            PrefetchParty(message.Key);
+
                             // Read in place in the client's buffer; the merge keeps its own copy.
                             merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, polledAt);
                         }
@@ -400,6 +404,29 @@ public sealed partial class EngineWorker : IDisposable
 
             consumer.Close();
         }
+    }
+
+    // The record key as a party number (E.164 digits, at most 15) and a hint to load its state's index bucket; a key
+    // that is not one (another producer's keying, a rebate's) is only a wasted hint at worst, and is skipped.
+    private void PrefetchParty(ReadOnlySpan<byte> key)
+    {
+        if (key.Length is 0 or > 15)
+        {
+            return;
+        }
+
+        var party = 0L;
+        foreach (var b in key)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return;
+            }
+
+            party = (party * 10) + (b - '0');
+        }
+
+        _stores.Parties.PrefetchIndex(party);
     }
 
     private void Advance(string topic, int partition, long next)

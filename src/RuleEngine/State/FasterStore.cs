@@ -79,6 +79,7 @@ public sealed class FasterStore<TValue> : IDisposable
     private readonly List<FasterSession<TValue>> _sessions = [];
     private readonly string _checkpointDirectory;
     private readonly int _fullEvery;
+    private readonly HashBucketPrefetch _prefetch;
     private Guid _index;
     private int _sinceFull;
 
@@ -104,7 +105,20 @@ public sealed class FasterStore<TValue> : IDisposable
                 PreallocateLog = options.PreallocateLog,
             },
             new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false });
+        _prefetch = new HashBucketPrefetch(_kv);
     }
+
+    /// <summary>Whether <see cref="PrefetchIndex"/> knows where the index buckets are (see <see cref="HashBucketPrefetch"/>).</summary>
+    public bool CanPrefetch => _prefetch.Enabled;
+
+    internal HashBucketPrefetch Prefetcher => _prefetch;
+
+    /// <summary>
+    /// A hint to load the hash index bucket of <paramref name="key"/> into the cache ahead of an operation on it; any
+    /// thread, no session, no effect on results.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchIndex(long key) => _prefetch.Prefetch(key);
 
     /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
     public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;
@@ -234,6 +248,7 @@ public sealed class FasterStore<TValue> : IDisposable
         }
 
         // The next checkpoint is full: it must not extend a delta file another process may have written past this point.
+        _prefetch.Refresh();
         _index = checkpoint.Index;
         Volatile.Write(ref _sinceFull, int.MaxValue - 1);
     }

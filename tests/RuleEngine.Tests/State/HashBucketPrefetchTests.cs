@@ -1,0 +1,86 @@
+using FASTER.core;
+using FraudShield.RuleEngine.State;
+using FraudShield.Tests.Shared;
+
+namespace FraudShield.RuleEngine.Tests.State;
+
+// HashBucketPrefetch finds FASTER's index table by reflection: these tests fail when a FASTER upgrade moves it (the
+// prefetch would silently stay off) or when the bucket it computes is not the one FASTER files the key under.
+public sealed class HashBucketPrefetchTests
+{
+    // FASTER 2.x hash-table entries: 48-bit address, 14-bit tag above it (Constants.kTagShift 48, kTagSize 14); the
+    // tag is the top 14 bits of the key's hash (kHashTagShift 50); a bucket's last word is its overflow link.
+    private const int TagShift = 48;
+    private const ulong TagMask = (1UL << 14) - 1;
+    private const ulong AddressMask = (1UL << 48) - 1;
+
+    private static FasterStore<long> NewStore(string directory) =>
+        new("prefetch", new FasterStoreOptions { Directory = directory, IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 18 });
+
+    private static unsafe bool BucketHolds(FasterStore<long> store, long key)
+    {
+        var bucket = store.Prefetcher.BucketOf(key);
+        Assert.True(bucket != null);
+        var tag = (ulong)Utility.GetHashCode(key) >> 50;
+        for (var i = 0; i < 7; i++)
+        {
+            var word = bucket[i];
+            if ((word & AddressMask) != 0 && ((word >> TagShift) & TagMask) == tag)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [Fact]
+    public void BucketOf_EveryStoredKey_IsTheBucketFasterFiledItUnder()
+    {
+        using var dir = new TempDirectory();
+        using var store = NewStore(dir.Path);
+        Assert.True(store.CanPrefetch);
+        using var session = store.NewSession();
+
+        // 2,000 keys in 4,096 buckets: no bucket overflows its 7 entries, so each key's entry is in its own bucket.
+        var keys = Enumerable.Range(0, 2_000).Select(i => 8613800000000L + (i * 7919L)).ToArray();
+        foreach (var key in keys)
+        {
+            session.Upsert(key, key);
+            store.PrefetchIndex(key);
+        }
+
+        Assert.All(keys, key => Assert.True(BucketHolds(store, key), $"key {key} is not in the bucket computed for it"));
+
+        // Reads are unchanged by the hints.
+        foreach (var key in keys)
+        {
+            store.PrefetchIndex(key + 1);
+            Assert.True(session.TryRead(key, out var value));
+            Assert.Equal(key, value);
+        }
+    }
+
+    [Fact]
+    public void BucketOf_AfterRecovery_FollowsTheRecoveredIndex()
+    {
+        using var dir = new TempDirectory();
+        var keys = Enumerable.Range(0, 500).Select(i => 4_000_000_000L + (i * 104_729L)).ToArray();
+        Guid token;
+        using (var store = NewStore(dir.Path))
+        {
+            using var session = store.NewSession();
+            foreach (var key in keys)
+            {
+                session.Upsert(key, -key);
+            }
+
+            token = store.CheckpointFull();
+        }
+
+        using var recovered = NewStore(dir.Path);
+        recovered.Recover(token);
+        Assert.True(recovered.CanPrefetch);
+        Assert.All(keys, key => Assert.True(BucketHolds(recovered, key), $"key {key} is not in the bucket computed for it"));
+    }
+}
