@@ -19,8 +19,9 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// </summary>
 public sealed partial class CounterpartyWorker : IDisposable
 {
-    // How long Stop waits for the thread: longer than its stop path's bounded waits (the flush before the last
-    // checkpoint, 30 s; the checkpoint; the consumer's close), so the stores are not disposed under it.
+    // How long Stop waits for the thread: longer than its stop path takes (the flush before the last checkpoint,
+    // bounded at 30 s; the checkpoint's writing of the two stores; the consumer's close), so the stores are not
+    // disposed under it. Past it the thread is reported, and the stores are disposed regardless.
     private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(2);
     private readonly KafkaOptions _kafka;
     private readonly CounterpartyStores _stores;

@@ -61,9 +61,10 @@ public sealed partial class EngineWorker : IDisposable
     private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
 
     // How long Stop waits for the engine thread: longer than the stop path's own bounded waits (a checkpoint being
-    // written, 60 s; the flush before the last one, 30 s; its writing, 60 s; the consumer's close), so whoever stops
-    // the worker does not dispose the stores and the producer under a thread still using them.
-    private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(4);
+    // written, 60 s; the flush before the last one, 30 s; its writing, 60 s, and 60 more when its second store fails;
+    // the consumer's close), so whoever stops the worker does not dispose the stores and the producer under a thread
+    // still using them. Past it the thread is reported, and the stores are disposed regardless.
+    private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(5);
     private CheckpointManifest? _lastCheckpoint;
     private PendingCheckpoint? _pendingCheckpoint;
 
@@ -381,8 +382,7 @@ public sealed partial class EngineWorker : IDisposable
         }
         catch (OperationCanceledException)
         {
-            // Stopping.
-            stoppedCleanly = true;
+            // Not the stop (the loop ends by itself when the token is cancelled): thrown from inside a step, so not clean.
         }
         finally
         {
@@ -406,8 +406,8 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    // The record key as a party number (E.164 digits, at most 15) and a hint to load its state's index bucket; a key
-    // that is not one (another producer's keying, a rebate's) is only a wasted hint at worst, and is skipped.
+    // The record key as a party number (E.164 digits, at most 15: the event topics' keys, and fs.rebates' receiver) and
+    // a hint to load its state's index bucket; a key that is not one (another producer's keying) is skipped.
     private void PrefetchParty(ReadOnlySpan<byte> key)
     {
         if (key.Length is 0 or > 15)

