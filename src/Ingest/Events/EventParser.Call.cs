@@ -117,6 +117,34 @@ public sealed partial class EventParser
     }
 
     /// <summary>The fields of a call event, in declaration order (the order missing fields are reported in).</summary>
+    /// <summary>
+    /// The calling and called numbers of a call record, found without parsing it: a scan for the two fields as
+    /// producers write them (<c>"calling":"..."</c>, no spaces, no escapes), each normalized as the parse does. For
+    /// hints that load state before the record is judged; not a validation (a record this reads may still be refused
+    /// by <see cref="TryParseCall(ReadOnlySpan{byte}, out CallEvent, out ParseError)"/>), and a number it cannot find this way is 0.
+    /// </summary>
+    /// <param name="json">The record's value.</param>
+    /// <param name="calling">The calling number, or 0.</param>
+    /// <param name="called">The called number, or 0.</param>
+    public void PeekCallNumbers(ReadOnlySpan<byte> json, out ulong calling, out ulong called)
+    {
+        calling = PeekNumber(json, "\"calling\":\""u8);
+        called = PeekNumber(json, "\"called\":\""u8);
+    }
+
+    private ulong PeekNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> field)
+    {
+        var at = json.IndexOf(field);
+        if (at < 0)
+        {
+            return 0;
+        }
+
+        var value = json[(at + field.Length)..];
+        var end = value.IndexOf((byte)'"');
+        return end > 0 && PhoneNumber.TryNormalize(value[..end], _options, out var number) ? number : 0;
+    }
+
     private readonly struct CallFields : IFieldSet
     {
         public const int EventId = 0, CallId = 1, Calling = 2, Presented = 3, Called = 4, Direction = 5, StartMs = 6,

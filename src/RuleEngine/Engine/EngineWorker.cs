@@ -217,10 +217,13 @@ public sealed partial class EngineWorker : IDisposable
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
+        Log.PartyPrefetch(_logger, _stores.Parties.CanPrefetch ? "on" : "off (FASTER's index table not found)");
+
         using var rules = new RuleSetSwitch(_stores, _rules, _rulesVersion, AlertSink, _parserOptions, _schedule, (set, at) => Log.RulesSwitched(_logger, set.Version, set.EffectiveFromMs, at), Rebates);
         Volatile.Write(ref _ruleSet, rules);
         Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
+        var hints = new VerdictHints(_stores, _parserOptions);
         var offsets = new PartitionOffsets(OffsetStoreInterval);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
@@ -367,9 +370,11 @@ public sealed partial class EngineWorker : IDisposable
                         }
                         else
                         {
-                            // The party's index bucket starts loading now, for the verdict after this poll (the event
-                            // topics are keyed by the party's number): one DRAM miss of the verdict fewer.
-                            PrefetchParty(message.Key);
+                            // What the verdict after this poll waits for first starts loading now.
+                            if (EventDispatcher.TryGetTopic(message.Topic, out var inputTopic))
+                            {
+                                hints.Give(inputTopic, message.Key, message.Value);
+                            }
 
                             // Read in place in the client's buffer; the merge keeps its own copy.
                             merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, polledAt);
@@ -404,29 +409,6 @@ public sealed partial class EngineWorker : IDisposable
 
             consumer.Close();
         }
-    }
-
-    // The record key as a party number (E.164 digits, at most 15: the event topics' keys, and fs.rebates' receiver) and
-    // a hint to load its state's index bucket; a key that is not one (another producer's keying) is skipped.
-    private void PrefetchParty(ReadOnlySpan<byte> key)
-    {
-        if (key.Length is 0 or > 15)
-        {
-            return;
-        }
-
-        var party = 0L;
-        foreach (var b in key)
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                return;
-            }
-
-            party = (party * 10) + (b - '0');
-        }
-
-        _stores.Parties.PrefetchIndex(party);
     }
 
     private void Advance(string topic, int partition, long next)
@@ -666,6 +648,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Alert {AlertId} was not acknowledged by Kafka: {Reason}")]
         public static partial void AlertDeliveryFailed(ILogger logger, string alertId, string reason);
+
+        [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Party index prefetch: {State}")]
+        public static partial void PartyPrefetch(ILogger logger, string state);
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The engine thread did not stop within {Seconds} s")]
         public static partial void StopTimedOut(ILogger logger, double seconds);

@@ -89,6 +89,18 @@ public sealed class Watchlist : IDisposable
     internal void AdjustCount(long delta) => Interlocked.Add(ref _count, delta);
 
     /// <summary>
+    /// Starts loading the filter block of a number into the cache, so a lookup of it some work later does not wait
+    /// for memory (the filter of 1 M entries is 1.5 MB, past the L2 cache). Any thread; no effect on results.
+    /// </summary>
+    public void Prefetch(WatchKeyType type, ulong number)
+    {
+        if (number != 0)
+        {
+            Filter.Prefetch((ulong)WatchlistSession.KeyOfNumber(type, number).Key);
+        }
+    }
+
+    /// <summary>
     /// A FASTER snapshot checkpoint of the store; call it on the writing thread between two writes, and save the
     /// <see cref="Filter"/> bits and <see cref="Count"/> with it.
     /// </summary>
@@ -167,17 +179,8 @@ public sealed class WatchlistSession : IDisposable
         }
     }
 
-    /// <summary>
-    /// Starts loading the filter block of a number into the cache, so a <see cref="TryLookup(WatchKeyType, ulong, long, out WatchHit)"/>
-    /// of it some work later does not wait for memory (the filter of 1 M entries is 1.5 MB, past the L2 cache).
-    /// </summary>
-    public void Prefetch(WatchKeyType type, ulong number)
-    {
-        if (number != 0)
-        {
-            _filter.Prefetch((ulong)KeyOfNumber(type, number).Key);
-        }
-    }
+    /// <summary>See <see cref="Watchlist.Prefetch"/>.</summary>
+    public void Prefetch(WatchKeyType type, ulong number) => _owner.Prefetch(type, number);
 
     /// <summary>Looks up a number (MSISDN or IMEI) valid at <paramref name="nowMs"/>.</summary>
     public bool TryLookup(WatchKeyType type, ulong number, long nowMs, out WatchHit hit)
@@ -292,7 +295,7 @@ public sealed class WatchlistSession : IDisposable
             ? KeyOfNumber(type, keyNumber)
             : (KeyHash.Of((byte)type, key), KeyHash.Check(key));
 
-    private static (long Key, uint Check) KeyOfNumber(WatchKeyType type, ulong number) =>
+    internal static (long Key, uint Check) KeyOfNumber(WatchKeyType type, ulong number) =>
         (KeyHash.Of((byte)type, number), CheckOfNumber(number));
 
     private static uint CheckOfNumber(ulong number) => (uint)(number ^ (number >> 32));
