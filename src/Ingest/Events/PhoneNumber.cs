@@ -1,3 +1,5 @@
+using FraudShield.Ingest.Events.Internal;
+
 namespace FraudShield.Ingest.Events;
 
 /// <summary>Normalizes phone numbers to E.164 digits held in a <see cref="ulong"/> and masks them for logs.</summary>
@@ -101,6 +103,19 @@ public static class PhoneNumber
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Reads E.164 digits as the event topics' record keys carry them (1 to 15 digits, nothing else: no <c>+</c>, no
+    /// separators); anything else fails with 0.
+    /// </summary>
+    /// <param name="digits">The key.</param>
+    /// <param name="e164">The number, or 0.</param>
+    /// <returns>Whether the key is such digits.</returns>
+    public static bool TryParseE164Digits(ReadOnlySpan<byte> digits, out ulong e164)
+    {
+        e164 = 0;
+        return digits.Length is > 0 and <= MaxDigits && JsonRead.TryParseDigits(digits, out e164);
     }
 
     /// <summary>

@@ -32,39 +32,17 @@ public sealed class VerdictHints
     /// <param name="value">The record's value.</param>
     public void Give(EventTopic topic, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        var party = PartyOf(key);
-        if (party != 0)
+        // A key that is not a party's number (another producer's keying) gets no party hint, and reads as 0 below.
+        if (PhoneNumber.TryParseE164Digits(key, out var party))
         {
-            _parties.PrefetchIndex(party);
+            _parties.PrefetchIndex((long)party);
         }
 
         if (topic == EventTopic.Calls)
         {
             // The party is the callee of an inbound call and the caller of a call-back; R02 looks up the other side.
             _parser.PeekCallNumbers(value, out var calling, out var called);
-            _watchlist.Prefetch(WatchKeyType.Msisdn, party != 0 && (ulong)party == calling ? called : calling);
+            _watchlist.Prefetch(WatchKeyType.Msisdn, party != 0 && party == calling ? called : calling);
         }
-    }
-
-    // The key as a party number: E.164 digits, at most 15; 0 for a key that is not one (another producer's keying).
-    private static long PartyOf(ReadOnlySpan<byte> key)
-    {
-        if (key.Length is 0 or > 15)
-        {
-            return 0;
-        }
-
-        var party = 0L;
-        foreach (var b in key)
-        {
-            if (b is < (byte)'0' or > (byte)'9')
-            {
-                return 0;
-            }
-
-            party = (party * 10) + (b - '0');
-        }
-
-        return party;
     }
 }

@@ -76,6 +76,7 @@ internal sealed unsafe class HashBucketPrefetch
     }
 
     /// <summary>The address of <paramref name="key"/>'s index bucket (tests check it against the bucket's entries); null when off.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong* BucketOf(long key) =>
         _table == null ? null : (ulong*)(_table + ((Utility.GetHashCode(key) & _mask) << BucketBytesLog2));
 
@@ -83,10 +84,10 @@ internal sealed unsafe class HashBucketPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(long key)
     {
-        var table = _table;
-        if (table != null)
+        var bucket = BucketOf(key);
+        if (bucket != null)
         {
-            Sse.Prefetch0(table + ((Utility.GetHashCode(key) & _mask) << BucketBytesLog2));
+            Sse.Prefetch0(bucket);
         }
     }
 }

@@ -79,6 +79,20 @@ public sealed class PhoneNumberTests
         Assert.Equal(12025550100UL, d);
     }
 
+    [Theory]
+    [InlineData("8613800138000", 8613800138000UL)]
+    [InlineData("1", 1UL)]
+    [InlineData("123456789012345", 123456789012345UL)]
+    [InlineData("1234567890123456", 0UL)] // 16 digits
+    [InlineData("+8613800138000", 0UL)]
+    [InlineData("86 138", 0UL)]
+    [InlineData("", 0UL)]
+    public void TryParseE164Digits_OnlyPlainDigits(string key, ulong expected)
+    {
+        Assert.Equal(expected != 0, PhoneNumber.TryParseE164Digits(Encoding.UTF8.GetBytes(key), out var e164));
+        Assert.Equal(expected, e164);
+    }
+
     [Fact]
     public void TryNormalize_NullOptions_Throws()
     {

@@ -24,6 +24,18 @@ public sealed class CheckpointTests
         return manifest;
     }
 
+    // A call that opens the victim's incident, then checkpoints 1 and 2 after it.
+    private static void TakeTwo(EngineHarness engine, EngineCheckpoints checkpoints)
+    {
+        engine.Call("c1", "+12025550100", Victim, T0, 1500);
+        Take(engine, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
+        Take(engine, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+    }
+
+    // Overwrites manifest <sequence> with a torn one (cut mid-object).
+    private static void DamageManifest(string folder, long sequence) =>
+        File.WriteAllText(Path.Combine(folder, $"checkpoint-{sequence:D12}.json"), $"{{ \"sequence\": {sequence}, \"parties\": ");
+
     // Rewrites the folder's only manifest as manifests were written before the strings file: without its count, bytes
     // and hash, and with the string table inline when given.
     private static void RewriteAsPreStringsFile(string folder, string[]? inlineStrings)
@@ -95,13 +107,11 @@ public sealed class CheckpointTests
         var checkpoints = new EngineCheckpoints(folder);
         using (var engine = new EngineHarness(directory: dir.Path))
         {
-            engine.Call("c1", "+12025550100", Victim, T0, 1500);
-            Take(engine, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
-            Take(engine, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+            TakeTwo(engine, checkpoints);
         }
 
         // A manifest damaged after the fact, and the temp file of a checkpoint that never committed.
-        File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json"), "{ \"sequence\": 2, \"parties\": ");
+        DamageManifest(folder, 2);
         File.WriteAllText(Path.Combine(folder, "checkpoint-000000000003.json.tmp"), "{}");
         using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
 
@@ -132,13 +142,11 @@ public sealed class CheckpointTests
         var checkpoints = new EngineCheckpoints(folder);
         using (var engine = new EngineHarness(directory: dir.Path))
         {
-            engine.Call("c1", "+12025550100", Victim, T0, 1500);
-            Take(engine, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
-            Take(engine, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+            TakeTwo(engine, checkpoints);
 
             // The same process wrote (and knows) manifest 2; it is damaged on disk before the next commit. That commit
             // must not count it as the fallback and drop checkpoint 1, the only other one that recovers.
-            File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json"), "{ \"sequence\": 2, \"parties\": ");
+            DamageManifest(folder, 2);
             Take(engine, checkpoints, 3, new PartitionPosition("fs.calls", 0, 3));
         }
 
