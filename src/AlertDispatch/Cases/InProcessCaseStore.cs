@@ -8,7 +8,9 @@ namespace FraudShield.AlertDispatch.Cases;
 /// The case store of a single dispatch process: cases in memory, every change appended to a journal file
 /// (<c>cases.journal</c>, one JSON case state per line) in a folder and replayed at start, so state survives a
 /// restart. At start the journal is compacted to one line per case (written aside, then renamed over it).
-/// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap.
+/// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap;
+/// pending escalations are indexed by their deadline, so the escalation poll reads only the due ones however many
+/// cases the journal holds.
 /// </summary>
 /// <remarks>
 /// One lock serializes transitions, the journal write and the <see cref="Changed"/> event, so a transition runs
@@ -28,6 +30,9 @@ public sealed class InProcessCaseStore : ICaseStore
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CaseState> _cases;
+
+    // (NextEscalationMs, alert id) of every case with an escalation pending, earliest first.
+    private readonly SortedSet<(long At, string Id)> _due = new(DueOrder.Instance);
     private readonly FileStream _journal;
     private readonly FileStream _folderLock;
     private readonly bool _flushToDisk;
@@ -39,6 +44,10 @@ public sealed class InProcessCaseStore : ICaseStore
         _journal = journal;
         _folderLock = folderLock;
         _flushToDisk = flushToDisk;
+        foreach (var state in cases.Values)
+        {
+            IndexDue(null, state);
+        }
     }
 
     /// <inheritdoc />
@@ -134,6 +143,7 @@ public sealed class InProcessCaseStore : ICaseStore
             next.Revision = (current?.Revision ?? 0) + 1;
             Append(_journal, next, _flushToDisk);
             _cases[alertId] = next;
+            IndexDue(current, next);
             Changed?.Invoke(this, new CaseChangedEventArgs(next.Clone()));
             return ValueTask.FromResult(new CaseUpdate(current?.Clone(), next.Clone(), true));
         }
@@ -146,20 +156,15 @@ public sealed class InProcessCaseStore : ICaseStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var due = new List<(long At, string Id)>();
-            foreach (var state in _cases.Values)
+            var result = new List<string>();
+            foreach (var (at, id) in _due)
             {
-                if (state.NextEscalationMs != 0 && state.NextEscalationMs <= nowMs)
+                if (at > nowMs || result.Count == max)
                 {
-                    due.Add((state.NextEscalationMs, state.AlertId));
+                    break;
                 }
-            }
 
-            due.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.Id, b.Id));
-            var result = new List<string>(Math.Min(max, due.Count));
-            for (var i = 0; i < due.Count && i < max; i++)
-            {
-                result.Add(due[i].Id);
+                result.Add(id);
             }
 
             return ValueTask.FromResult<IReadOnlyList<string>>(result);
@@ -213,6 +218,20 @@ public sealed class InProcessCaseStore : ICaseStore
         return ValueTask.CompletedTask;
     }
 
+    // Moves a case's entry in the escalation index from its previous state's deadline to its new one.
+    private void IndexDue(CaseState? previous, CaseState next)
+    {
+        if (previous is { NextEscalationMs: not 0 })
+        {
+            _due.Remove((previous.NextEscalationMs, previous.AlertId));
+        }
+
+        if (next.NextEscalationMs != 0)
+        {
+            _due.Add((next.NextEscalationMs, next.AlertId));
+        }
+    }
+
     private static void Replay(string path, Dictionary<string, CaseState> cases)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: false,
@@ -249,6 +268,13 @@ public sealed class InProcessCaseStore : ICaseStore
                 pendingError = $"{path} line {lineNumber} is not a case state: {ex.Message}";
             }
         }
+    }
+
+    private sealed class DueOrder : IComparer<(long At, string Id)>
+    {
+        public static readonly DueOrder Instance = new();
+
+        public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.Id, y.Id);
     }
 
     private static void Append(FileStream stream, CaseState state, bool flushToDisk)

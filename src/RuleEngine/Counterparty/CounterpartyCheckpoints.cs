@@ -6,7 +6,7 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// The aggregator's checkpoints in a folder of their own, in the engine's manifest format (<see cref="CheckpointManifest"/>:
 /// <c>parties</c> is the token of the caller/handset store, <c>pairs</c> the token of the account store, and the
 /// positions are fs.counterparty's). A manifest is written last and atomically (temp file, fsync, rename), so a
-/// checkpoint torn by a crash has none and is never used; the newest two are kept.
+/// checkpoint torn by a crash has none and is never used; two are kept (<see cref="CheckpointFolder"/>).
 /// </summary>
 public sealed class CounterpartyCheckpoints
 {
@@ -25,10 +25,14 @@ public sealed class CounterpartyCheckpoints
         return _folder.Recover(stores.Callers, stores.Accounts);
     }
 
-    /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>
-    public void Commit(CheckpointManifest manifest, CounterpartyStores stores)
+    /// <summary>
+    /// Writes <paramref name="manifest"/> atomically, numbered above any manifest already in the folder, and drops
+    /// every checkpoint but it and its fallback.
+    /// </summary>
+    /// <returns>The manifest as committed.</returns>
+    public CheckpointManifest Commit(CheckpointManifest manifest, CounterpartyStores stores)
     {
         ArgumentNullException.ThrowIfNull(stores);
-        _folder.Commit(manifest, stores.Callers, stores.Accounts);
+        return _folder.Commit(manifest, stores.Callers, stores.Accounts);
     }
 }

@@ -220,8 +220,7 @@ public sealed partial class CounterpartyWorker : IDisposable
                 Pairs = _stores.Accounts.Checkpoint(),
                 Positions = positions,
             };
-            _checkpoints!.Commit(manifest, _stores);
-            Volatile.Write(ref _lastCheckpoint, manifest);
+            Volatile.Write(ref _lastCheckpoint, _checkpoints!.Commit(manifest, _stores));
             Interlocked.Increment(ref _checkpointsTaken);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)

@@ -7,8 +7,10 @@ namespace FraudShield.RuleEngine.Engine;
 
 /// <summary>
 /// A folder of checkpoint manifests over two FASTER stores: manifests are written atomically (temp file, fsync,
-/// rename), so a checkpoint torn by a crash has none and is never used; recovery takes the newest one that recovers;
-/// the newest two are kept (the older as a fallback) and the store checkpoints only older ones refer to are purged.
+/// rename), so a checkpoint torn by a crash has none and is never used; recovery takes the newest one that recovers.
+/// A commit keeps two checkpoints, the new one and a fallback from the chain the stores' state follows, and deletes
+/// everything else: other manifests, readable or not, temp files of commits that never finished, and every store
+/// checkpoint neither kept manifest names. Sequence numbers only grow, so no manifest file is ever overwritten.
 /// The one implementation behind <see cref="EngineCheckpoints"/> and the counterparty stage's checkpoints.
 /// </summary>
 internal sealed class CheckpointFolder
@@ -17,11 +19,10 @@ internal sealed class CheckpointFolder
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter() } };
     private readonly string _directory;
 
-    // Manifests by file, as this process read or wrote them: a manifest file does not change once renamed
-    // into place, so each commit's look at the folder parses none of the older ones it already knows (it parsed all of
-    // them, a few hundred KB of garbage a minute on the engine and counterparty threads). Recovery and Manifests()
-    // always read the files, and a commit reads the fallback it keeps, so a manifest damaged since is skipped.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CheckpointManifest> _known = new(StringComparer.Ordinal);
+    // The checkpoint the stores' state follows from: the one recovered or last committed through this folder; 0 when
+    // none. A commit's fallback is the newest manifest at or before it that still reads from its file: never a newer
+    // one recovery passed over (its store files torn, or its strings disagreeing).
+    private long _base;
 
     public CheckpointFolder(string directory)
     {
@@ -30,42 +31,31 @@ internal sealed class CheckpointFolder
     }
 
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
-    public IEnumerable<CheckpointManifest> Manifests() => Manifests(written: null);
-
-    // With written (the manifest a commit just renamed into place): that one and those after the first two readable
-    // ones may come from the cache; the others are read from their files.
-    private IEnumerable<CheckpointManifest> Manifests(string? written)
+    public IEnumerable<CheckpointManifest> Manifests()
     {
-        var files = Directory.GetFiles(_directory, Prefix + "*.json");
-        Array.Sort(files, StringComparer.Ordinal);
-        var readable = 0;
+        var files = ManifestFiles();
         for (var i = files.Length - 1; i >= 0; i--)
         {
-            var known = written is not null && (files[i] == written || readable >= 2);
-            if (Read(files[i], known) is { } manifest)
+            if (Read(files[i]) is { } manifest)
             {
-                readable++;
                 yield return manifest;
             }
         }
     }
 
-    private CheckpointManifest? Read(string file, bool known)
+    // Manifest files, oldest first (their names order as their sequence numbers).
+    private string[] ManifestFiles()
     {
-        if (known && _known.TryGetValue(file, out var read))
-        {
-            return read;
-        }
+        var files = Directory.GetFiles(_directory, Prefix + "*.json");
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
 
+    private static CheckpointManifest? Read(string file)
+    {
         try
         {
-            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(file), Json);
-            if (manifest is not null)
-            {
-                _known[file] = manifest;
-            }
-
-            return manifest;
+            return JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(file), Json);
         }
         catch (JsonException)
         {
@@ -77,6 +67,14 @@ internal sealed class CheckpointFolder
             // Deleted since the folder was listed (an older one, purged by a commit).
             return null;
         }
+    }
+
+    // The sequence number a manifest file's name carries; 0 for a name not in the folder's format.
+    private static long SequenceOf(string file)
+    {
+        var name = Path.GetFileName(file.AsSpan());
+        return name.StartsWith(Prefix) && name.EndsWith(".json")
+            && long.TryParse(name[Prefix.Length..^".json".Length], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) ? sequence : 0;
     }
 
     /// <summary>
@@ -98,54 +96,78 @@ internal sealed class CheckpointFolder
 
                 first.Recover(manifest.Parties);
                 second.Recover(manifest.Pairs);
+                _base = manifest.Sequence;
                 return manifest;
             }
-            catch (Exception e) when (e is FASTER.core.FasterException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is FASTER.core.FasterException or IOException or InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
             {
-                // Torn or missing store files: try the previous checkpoint.
+                // Torn or missing store files: try the previous checkpoint. FASTER reads a checkpoint's metadata line
+                // by line and parses each, so one whose files are gone or cut short fails with a parse error.
             }
         }
 
         return null;
     }
 
-    /// <summary>Writes <paramref name="manifest"/> atomically and drops checkpoints older than the previous one.</summary>
-    public void Commit<TFirst, TSecond>(CheckpointManifest manifest, FasterStore<TFirst> first, FasterStore<TSecond> second)
+    /// <summary>
+    /// Writes <paramref name="manifest"/> atomically, numbered above every manifest in the folder (readable or not),
+    /// then keeps it and its fallback and deletes every other manifest and store checkpoint. Call it once the stores'
+    /// checkpoints are written and before either store begins another.
+    /// </summary>
+    /// <returns>The manifest as committed: <paramref name="manifest"/>, renumbered when its number is taken.</returns>
+    public CheckpointManifest Commit<TFirst, TSecond>(CheckpointManifest manifest, FasterStore<TFirst> first, FasterStore<TSecond> second)
         where TFirst : unmanaged
         where TSecond : unmanaged
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        var name = FileOf(manifest.Sequence);
+        var files = ManifestFiles();
+        var highest = files.Length == 0 ? 0 : files.Max(SequenceOf);
+        var committed = manifest.Sequence > highest ? manifest : manifest with { Sequence = highest + 1 };
+        var name = FileOf(committed.Sequence);
         var temp = name + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(file, manifest, Json);
+            JsonSerializer.Serialize(file, committed, Json);
             file.Flush(flushToDisk: true);
         }
 
         File.Move(temp, name, overwrite: true);
-        _known[name] = manifest;
+        var limit = _base > 0 ? _base : committed.Sequence - 1;
+        _base = committed.Sequence;
 
-        var manifests = Manifests(written: name).ToList();
-        var kept = manifests.Take(2).ToList();
-        var old = manifests.Skip(2).ToList();
-        PurgeUnreferenced(first, old.Select(m => m.Parties), kept.Select(m => m.Parties));
-        PurgeUnreferenced(second, old.Select(m => m.Pairs), kept.Select(m => m.Pairs));
-        foreach (var dropped in old)
+        // The fallback is read from its file: one cached but damaged since would leave no checkpoint that recovers.
+        var keptFiles = new HashSet<string>(StringComparer.Ordinal) { name };
+        var kept = new List<CheckpointManifest> { committed };
+        for (var i = files.Length - 1; i >= 0 && kept.Count < 2; i--)
         {
-            var file = FileOf(dropped.Sequence);
-            File.Delete(file);
-            _known.TryRemove(file, out _);
+            if (SequenceOf(files[i]) <= limit && Read(files[i]) is { } fallback)
+            {
+                keptFiles.Add(files[i]);
+                kept.Add(fallback);
+            }
         }
+
+        foreach (var file in Directory.GetFiles(_directory, Prefix + "*"))
+        {
+            if (!keptFiles.Contains(file))
+            {
+                File.Delete(file);
+            }
+        }
+
+        PurgeUnreferenced(first, kept.Select(m => m.Parties));
+        PurgeUnreferenced(second, kept.Select(m => m.Pairs));
+        return committed;
     }
 
     // A FASTER token serves as index, log or both, and incremental checkpoints share them: a token goes once no kept
-    // checkpoint names it in either role.
-    private static void PurgeUnreferenced<T>(FasterStore<T> store, IEnumerable<StoreCheckpoint> dropped, IEnumerable<StoreCheckpoint> kept)
+    // checkpoint names it in either role. That covers the tokens of dropped manifests and those of checkpoints that
+    // never got one (a crash, or a failure, between the stores' checkpoint and the manifest's rename).
+    private static void PurgeUnreferenced<T>(FasterStore<T> store, IEnumerable<StoreCheckpoint> kept)
         where T : unmanaged
     {
         var referenced = kept.SelectMany(k => new[] { k.Index, k.Log }).ToHashSet();
-        foreach (var token in dropped.SelectMany(d => new[] { d.Index, d.Log }).Distinct())
+        foreach (var token in store.CheckpointTokens())
         {
             if (!referenced.Contains(token))
             {

@@ -88,7 +88,7 @@ public sealed record CheckpointManifest
 
 /// <summary>
 /// The engine's checkpoints in a folder: writes manifests atomically, finds the newest one that recovers, and keeps
-/// the newest two (the older as a fallback should the newest turn out unreadable).
+/// two (the newest, and a fallback should it turn out unreadable).
 /// </summary>
 public sealed class EngineCheckpoints
 {
@@ -147,8 +147,8 @@ public sealed class EngineCheckpoints
 
     /// <summary>
     /// Saves the strings interned since the previous checkpoint, then writes <paramref name="manifest"/> (with the
-    /// strings it covers) atomically and drops checkpoints older than the previous one. Call it once the stores'
-    /// checkpoint files are written.
+    /// strings it covers) atomically, numbered above any manifest already in the folder, and drops every checkpoint
+    /// but it and its fallback (<see cref="CheckpointFolder"/>). Call it once the stores' checkpoint files are written.
     /// </summary>
     /// <returns>The manifest as committed.</returns>
     public CheckpointManifest Commit(CheckpointManifest manifest, EngineStores stores)
@@ -157,7 +157,6 @@ public sealed class EngineCheckpoints
         ArgumentNullException.ThrowIfNull(stores);
         var (count, bytes, hash) = _strings.Save(stores.Strings);
         var committed = manifest with { StringCount = count, StringsBytes = bytes, StringsHash = hash };
-        _folder.Commit(committed, stores.Parties, stores.Pairs);
-        return committed;
+        return _folder.Commit(committed, stores.Parties, stores.Pairs);
     }
 }

@@ -256,6 +256,19 @@ public sealed class FasterStore<TValue> : IDisposable
     /// <summary>Deletes the files of checkpoint <paramref name="token"/> (its index and its log checkpoint).</summary>
     public void Purge(Guid token) => _kv.CheckpointManager.Purge(token);
 
+    /// <summary>The tokens of every index and log checkpoint in this store's folder, whole or torn.</summary>
+    public IReadOnlyCollection<Guid> CheckpointTokens()
+    {
+        var tokens = new HashSet<Guid>();
+        if (System.IO.Directory.Exists(_checkpointDirectory))
+        {
+            tokens.UnionWith(_kv.CheckpointManager.GetIndexCheckpointTokens());
+            tokens.UnionWith(_kv.CheckpointManager.GetLogCheckpointTokens());
+        }
+
+        return tokens;
+    }
+
     // FASTER's name for a snapshot's delta file (DefaultCheckpointNamingScheme; one segment, the checkpoint devices' default).
     private FileInfo DeltaFile(Guid log) => new(Path.Combine(_checkpointDirectory, "cpr-checkpoints", log.ToString(), "delta.dat.0"));
 

@@ -20,8 +20,7 @@ public sealed class CheckpointTests
             Pairs = engine.Stores.Pairs.Checkpoint(),
             Positions = positions,
         };
-        checkpoints.Commit(manifest, engine.Stores);
-        return manifest;
+        return checkpoints.Commit(manifest, engine.Stores);
     }
 
     // A call that opens the victim's incident, then checkpoints 1 and 2 after it.
@@ -155,6 +154,78 @@ public sealed class CheckpointTests
         using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
         Assert.Equal(1, recovered.Recovered!.Sequence);
     }
+
+    [Fact]
+    public void Commit_AfterRecoveryPassedOverANewerCheckpoint_NumbersAboveItAndDeletesItsFiles()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        CheckpointManifest second;
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            TakeTwo(engine, checkpoints);
+            second = checkpoints.Manifests().First();
+        }
+
+        // Checkpoint 2's party snapshot is lost: its manifest reads, but recovery falls back to 1.
+        Directory.Delete(Path.Combine(StoreCheckpoints(dir.Path, "parties"), "cpr-checkpoints", second.Parties.Log.ToString()), recursive: true);
+        File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json.tmp"), "{}");
+        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        Assert.Equal(1, recovered.Recovered!.Sequence);
+
+        // The next checkpoint follows 1 (its caller numbers it 2); it must not overwrite 2 and leak 2's pair snapshot.
+        Assert.Equal(3, Take(recovered, checkpoints, recovered.Recovered.Sequence + 1).Sequence);
+        Assert.Equal([3L, 1L], checkpoints.Manifests().Select(m => m.Sequence));
+        Assert.Equal(["checkpoint-000000000001.json", "checkpoint-000000000003.json"], Directory.GetFiles(folder, "checkpoint-*").Select(Path.GetFileName).Order());
+        Assert.DoesNotContain(second.Pairs.Log, StoreTokens(dir.Path, "pairs"));
+        Assert.Equal(Named(checkpoints, m => m.Parties), StoreTokens(dir.Path, "parties"));
+        Assert.Equal(Named(checkpoints, m => m.Pairs), StoreTokens(dir.Path, "pairs"));
+    }
+
+    [Fact]
+    public void Commit_NewestManifestUnreadable_DeletedWithTheStoreCheckpointsNoManifestNames()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            TakeTwo(engine, checkpoints);
+
+            // A crash between the stores' checkpoint and its manifest: snapshots no manifest names.
+            engine.Stores.Parties.Checkpoint();
+            engine.Stores.Pairs.Checkpoint();
+        }
+
+        DamageManifest(folder, 2);
+        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        Assert.Equal(1, recovered.Recovered!.Sequence);
+        Assert.Equal(3, StoreTokens(dir.Path, "parties").Count);
+
+        Take(recovered, checkpoints, 2);
+
+        Assert.Equal([3L, 1L], checkpoints.Manifests().Select(m => m.Sequence));
+        Assert.Equal(2, Directory.GetFiles(folder, "checkpoint-*").Length);
+        Assert.Equal(Named(checkpoints, m => m.Parties), StoreTokens(dir.Path, "parties"));
+        Assert.Equal(Named(checkpoints, m => m.Pairs), StoreTokens(dir.Path, "pairs"));
+    }
+
+    private static string StoreCheckpoints(string directory, string store) => Path.Combine(directory, store, "checkpoints");
+
+    // Tokens of the store checkpoints on disk (index and log folders), sorted.
+    private static List<Guid> StoreTokens(string directory, string store) =>
+        [.. new[] { "cpr-checkpoints", "index-checkpoints" }
+            .Select(kind => Path.Combine(StoreCheckpoints(directory, store), kind))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.GetDirectories)
+            .Select(d => Guid.Parse(Path.GetFileName(d)))
+            .Distinct()
+            .Order()];
+
+    // Tokens the manifests on disk name for one store, sorted.
+    private static List<Guid> Named(EngineCheckpoints checkpoints, Func<CheckpointManifest, StoreCheckpoint> store) =>
+        [.. checkpoints.Manifests().Select(store).SelectMany(c => new[] { c.Index, c.Log }).Distinct().Order()];
 
     [Fact]
     public void Recover_NoCheckpoint_Null()
