@@ -18,11 +18,14 @@ public sealed class CounterpartyCheckpoints
     /// <summary>Manifests on disk, newest first; unreadable ones are skipped.</summary>
     public IEnumerable<CheckpointManifest> Manifests() => _folder.Manifests();
 
-    /// <summary>Recovers <paramref name="stores"/> from the newest checkpoint that recovers; null when there is none.</summary>
-    public CheckpointManifest? Recover(CounterpartyStores stores)
+    /// <summary>
+    /// Recovers <paramref name="stores"/> from the newest checkpoint that recovers; null when there is none. Each newer
+    /// checkpoint passed over is reported to <paramref name="passedOver"/> with its number and why.
+    /// </summary>
+    public CheckpointManifest? Recover(CounterpartyStores stores, Action<long, string>? passedOver = null)
     {
         ArgumentNullException.ThrowIfNull(stores);
-        return _folder.Recover(stores.Callers, stores.Accounts);
+        return _folder.Recover(stores.Callers, stores.Accounts, passedOver: passedOver);
     }
 
     /// <summary>

@@ -111,7 +111,7 @@ public sealed partial class CounterpartyWorker : IDisposable
 
     private void Run()
     {
-        if (_checkpoints is not null && _checkpoints.Recover(_stores) is { } recovered)
+        if (_checkpoints is not null && _checkpoints.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)) is { } recovered)
         {
             Volatile.Write(ref _lastCheckpoint, recovered);
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
@@ -306,5 +306,8 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         [LoggerMessage(EventId = 1119, Level = LogLevel.Error, Message = "The counterparty stage's thread did not stop within {Seconds} s")]
         public static partial void StopTimedOut(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 1120, Level = LogLevel.Warning, Message = "Counterparty checkpoint {Sequence} not recovered: {Reason}; trying the one before")]
+        public static partial void CheckpointPassedOver(ILogger logger, long sequence, string reason);
     }
 }

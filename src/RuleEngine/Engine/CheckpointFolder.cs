@@ -80,17 +80,26 @@ internal sealed class CheckpointFolder
     /// <summary>
     /// Recovers <paramref name="first"/> and <paramref name="second"/> (the manifest's <c>parties</c> and <c>pairs</c>
     /// tokens) from the newest checkpoint that recovers and that <paramref name="accept"/> takes; null when none.
+    /// Each newer checkpoint passed over is reported to <paramref name="passedOver"/> with its number and why.
     /// </summary>
-    public CheckpointManifest? Recover<TFirst, TSecond>(FasterStore<TFirst> first, FasterStore<TSecond> second, Func<CheckpointManifest, bool>? accept = null)
+    public CheckpointManifest? Recover<TFirst, TSecond>(FasterStore<TFirst> first, FasterStore<TSecond> second, Func<CheckpointManifest, bool>? accept = null, Action<long, string>? passedOver = null)
         where TFirst : unmanaged
         where TSecond : unmanaged
     {
-        foreach (var manifest in Manifests())
+        var files = ManifestFiles();
+        for (var i = files.Length - 1; i >= 0; i--)
         {
+            if (Read(files[i]) is not { } manifest)
+            {
+                passedOver?.Invoke(SequenceOf(files[i]), "its manifest cannot be read");
+                continue;
+            }
+
             try
             {
                 if (accept is not null && !accept(manifest))
                 {
+                    passedOver?.Invoke(manifest.Sequence, "its string table cannot be read or disagrees with the process's");
                     continue;
                 }
 
@@ -103,6 +112,7 @@ internal sealed class CheckpointFolder
             {
                 // Torn or missing store files: try the previous checkpoint. FASTER reads a checkpoint's metadata line
                 // by line and parses each, so one whose files are gone or cut short fails with a parse error.
+                passedOver?.Invoke(manifest.Sequence, $"its store snapshots cannot be recovered ({e.GetType().Name}: {e.Message})");
             }
         }
 

@@ -109,12 +109,18 @@ public sealed class EngineCheckpoints
     /// Recovers <paramref name="stores"/> from the newest checkpoint that recovers (and whose strings agree with the
     /// process's table, see <see cref="TryAlignStrings"/>); null when there is none.
     /// </summary>
-    public CheckpointManifest? Recover(EngineStores stores)
+    public CheckpointManifest? Recover(EngineStores stores) => Recover(stores, passedOver: null);
+
+    /// <summary>
+    /// As <see cref="Recover(EngineStores)"/>, reporting each newer checkpoint passed over to
+    /// <paramref name="passedOver"/> with its number and why.
+    /// </summary>
+    public CheckpointManifest? Recover(EngineStores stores, Action<long, string>? passedOver)
     {
         ArgumentNullException.ThrowIfNull(stores);
 
         // Ids in a checkpoint whose strings disagree would name other strings than they did: try an older one.
-        return _folder.Recover(stores.Parties, stores.Pairs, manifest => (manifest.Strings ?? _strings.TryRead(manifest)) is { } saved && TryAlignStrings(stores.Strings, saved));
+        return _folder.Recover(stores.Parties, stores.Pairs, manifest => (manifest.Strings ?? _strings.TryRead(manifest)) is { } saved && TryAlignStrings(stores.Strings, saved), passedOver);
     }
 
     /// <summary>

@@ -211,7 +211,7 @@ public sealed partial class EngineWorker : IDisposable
         }
 
         // Recovery happens before any session is opened on the stores.
-        if (_checkpoints is not null && _checkpoints.Recover(_stores) is { } recovered)
+        if (_checkpoints is not null && _checkpoints.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)) is { } recovered)
         {
             Volatile.Write(ref _lastCheckpoint, recovered);
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
@@ -651,6 +651,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Party index prefetch: {State}")]
         public static partial void PartyPrefetch(ILogger logger, string state);
+
+        [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "Checkpoint {Sequence} not recovered: {Reason}; trying the one before")]
+        public static partial void CheckpointPassedOver(ILogger logger, long sequence, string reason);
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The engine thread did not stop within {Seconds} s")]
         public static partial void StopTimedOut(ILogger logger, double seconds);

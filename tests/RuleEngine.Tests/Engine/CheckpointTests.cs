@@ -171,8 +171,11 @@ public sealed class CheckpointTests
         // Checkpoint 2's party snapshot is lost: its manifest reads, but recovery falls back to 1.
         Directory.Delete(Path.Combine(StoreCheckpoints(dir.Path, "parties"), "cpr-checkpoints", second.Parties.Log.ToString()), recursive: true);
         File.WriteAllText(Path.Combine(folder, "checkpoint-000000000002.json.tmp"), "{}");
-        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        var passedOver = new List<(long Sequence, string Reason)>();
+        using var recovered = new EngineHarness(directory: dir.Path, recover: stores => checkpoints.Recover(stores, (sequence, reason) => passedOver.Add((sequence, reason))));
         Assert.Equal(1, recovered.Recovered!.Sequence);
+        Assert.Equal(2, Assert.Single(passedOver).Sequence);
+        Assert.StartsWith("its store snapshots cannot be recovered", passedOver[0].Reason, StringComparison.Ordinal);
 
         // The next checkpoint follows 1 (its caller numbers it 2); it must not overwrite 2 and leak 2's pair snapshot.
         Assert.Equal(3, Take(recovered, checkpoints, recovered.Recovered.Sequence + 1).Sequence);
@@ -199,8 +202,10 @@ public sealed class CheckpointTests
         }
 
         DamageManifest(folder, 2);
-        using var recovered = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        var passedOver = new List<(long Sequence, string Reason)>();
+        using var recovered = new EngineHarness(directory: dir.Path, recover: stores => checkpoints.Recover(stores, (sequence, reason) => passedOver.Add((sequence, reason))));
         Assert.Equal(1, recovered.Recovered!.Sequence);
+        Assert.Equal([(2L, "its manifest cannot be read")], passedOver);
         Assert.Equal(3, StoreTokens(dir.Path, "parties").Count);
 
         Take(recovered, checkpoints, 2);
