@@ -300,7 +300,7 @@ public sealed partial class EngineWorker : IDisposable
                 // offsets are stored once per partition per pass, after the verdicts.
                 // The records are judged in batches of the stores' sessions (EngineCore.BeginBatch), opened at the
                 // first record and renewed every MaxBatch, so a checkpoint or another thread's write never waits
-                // longer than that many verdicts.
+                // longer than that many verdicts, and after a verdict that read from the disk (below).
                 var now = Stopwatch.GetTimestamp();
                 var judgedBefore = _processed + _rebatesReceived;
                 var inBatch = 0;
@@ -313,14 +313,18 @@ public sealed partial class EngineWorker : IDisposable
                             rules.BeginBatch();
                         }
 
-                        var (topic, partition) = merge.Describe(record.Source);
+                        var (topic, partition, kind) = merge.Describe(record.Source);
                         _mergeHeldTicks += now - record.ArrivedTicks;
                         _mergeTaken++;
-                        Judge(rules, topic, partition, in record);
-                        Advance(topic, partition, record.Offset + 1);
+                        var diskWaits = StoreDiskWaits.OnThisThread;
+                        Judge(rules, topic, kind, partition, in record);
+                        Advance(kind, partition, record.Offset + 1);
                         offsets.MarkDone(topic, partition, record.Offset + 1);
                         TimestampMerge.Release(ref record);
-                        if (++inBatch == MaxBatch)
+
+                        // A verdict that waited for the disk held every other store's epoch through the wait: the next
+                        // one starts a new batch, so the disk bounds the other stores' waits by one read, not 512.
+                        if (++inBatch == MaxBatch || StoreDiskWaits.OnThisThread != diskWaits)
                         {
                             rules.EndBatch();
                             inBatch = 0;
@@ -371,13 +375,14 @@ public sealed partial class EngineWorker : IDisposable
                         else
                         {
                             // What the verdict after this poll waits for first starts loading now.
-                            if (EventDispatcher.TryGetTopic(message.Topic, out var inputTopic))
+                            var source = merge.SourceOf(message.Topic, message.Partition);
+                            if (merge.KindOf(source) is { } input)
                             {
-                                hints.Give(inputTopic, message.Key, message.Value);
+                                hints.Give(input, message.Key, message.Value);
                             }
 
                             // Read in place in the client's buffer; the merge keeps its own copy.
-                            merge.Add(merge.SourceOf(message.Topic, message.Partition), message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, polledAt);
+                            merge.Add(source, message.Offset, message.TimestampMs, message.Key, message.KeyIsNull, message.Value, message.ValueIsNull, polledAt);
                         }
                     }
                 }
@@ -411,14 +416,12 @@ public sealed partial class EngineWorker : IDisposable
         }
     }
 
-    private void Advance(string topic, int partition, long next)
+    private void Advance(EventTopic? kind, int partition, long next)
     {
-        if (!EventDispatcher.TryGetTopic(topic, out var t))
+        if (kind is { } input)
         {
-            return;
+            PartitionSlots.Set(ref _next[(int)input], partition, next);
         }
-
-        PartitionSlots.Set(ref _next[(int)t], partition, next);
     }
 
     private long Next(string topic, int partition) =>
@@ -555,9 +558,10 @@ public sealed partial class EngineWorker : IDisposable
         public Task Completion { get; } = Task.WhenAll(Parties, Pairs);
     }
 
-    private void Judge(RuleSetSwitch rules, string topicName, int partition, in BufferedRecord record)
+    // The input kind comes mapped from the merge's source (null for a topic that is no engine input).
+    private void Judge(RuleSetSwitch rules, string topicName, EventTopic? kind, int partition, in BufferedRecord record)
     {
-        var rebate = topicName == Topics.Rebates;
+        var rebate = kind == EventTopic.Rebates;
         if (rebate && RebateRecord.IsFromAnotherGroup(record.Value, Rebates.Origin))
         {
             Interlocked.Increment(ref _rebatesOfOtherGroups);
@@ -577,7 +581,7 @@ public sealed partial class EngineWorker : IDisposable
             Rebates.Muted = true;
             try
             {
-                if (record.ValueLength >= 0 && EventDispatcher.TryGetTopic(topicName, out var replayed))
+                if (record.ValueLength >= 0 && kind is { } replayed)
                 {
                     rules.TryProcess(replayed, record.Value, record.TimestampMs, out _);
                 }
@@ -596,7 +600,7 @@ public sealed partial class EngineWorker : IDisposable
         {
             error = new ParseError(RejectReason.InvalidJson, string.Empty);
         }
-        else if (!EventDispatcher.TryGetTopic(topicName, out var topic))
+        else if (kind is not { } topic)
         {
             error = new ParseError(RejectReason.UnknownEventKind, string.Empty);
         }

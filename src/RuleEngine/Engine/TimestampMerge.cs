@@ -50,6 +50,9 @@ internal sealed class TimestampMerge
     private readonly TimeSpan _startWait;
     private readonly List<Source> _sources = [];
 
+    // The source SourceOf found last: consecutive records mostly come from one partition (a fetched batch).
+    private int _lastSource;
+
     // Per partition number, reset by each TryTake: the longest hold of a silent source (TimeSpan ticks) and the
     // source index of the oldest head (-1 when none).
     private long[] _groupHold = [];
@@ -75,11 +78,18 @@ internal sealed class TimestampMerge
     /// <summary>The index of partition (topic, partition), registering it when new.</summary>
     public int SourceOf(string topic, int partition)
     {
+        if (_lastSource < _sources.Count && _sources[_lastSource] is var last && last.Partition == partition && last.Topic == topic)
+        {
+            last.Assigned = true;
+            return _lastSource;
+        }
+
         for (var i = 0; i < _sources.Count; i++)
         {
             if (_sources[i].Partition == partition && _sources[i].Topic == topic)
             {
                 _sources[i].Assigned = true;
+                _lastSource = i;
                 return i;
             }
         }
@@ -94,8 +104,11 @@ internal sealed class TimestampMerge
         return _sources.Count - 1;
     }
 
-    /// <summary>The topic and partition of a source index.</summary>
-    public (string Topic, int Partition) Describe(int source) => (_sources[source].Topic, _sources[source].Partition);
+    /// <summary>The topic, partition and input kind (null for a topic that is not an engine input) of a source index.</summary>
+    public (string Topic, int Partition, EventTopic? Kind) Describe(int source) => (_sources[source].Topic, _sources[source].Partition, _sources[source].Kind);
+
+    /// <summary>The input kind of a source index's topic, mapped once when the source was registered; null when none.</summary>
+    public EventTopic? KindOf(int source) => _sources[source].Kind;
 
     /// <summary>Buffers a record (copies its bytes).</summary>
     public void Add(int source, long offset, long timestampMs, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, long nowTicks)
@@ -231,6 +244,8 @@ internal sealed class TimestampMerge
         public string Topic { get; } = topic;
 
         public int Partition { get; } = partition;
+
+        public EventTopic? Kind { get; } = EventDispatcher.TryGetTopic(topic, out var kind) ? kind : null;
 
         public Queue<BufferedRecord> Queue { get; } = new();
 

@@ -342,6 +342,22 @@ public sealed class FasterStore<TValue> : IDisposable
 /// </param>
 public readonly record struct FasterCheckpoint(Task<StoreCheckpoint> Completion);
 
+/// <summary>
+/// How many times the calling thread's FASTER sessions have waited for the disk (a record below the log's in-memory
+/// part): a thread that holds several stores' epochs in batches renews them after a wait, so the other stores'
+/// checkpoints and writers are held up by one wait at most, not by a batch of them.
+/// </summary>
+public static class StoreDiskWaits
+{
+    [ThreadStatic]
+    private static long t_count;
+
+    /// <summary>Waits by this thread's sessions so far.</summary>
+    public static long OnThisThread => t_count;
+
+    internal static void Count() => t_count++;
+}
+
 /// <summary>One thread's handle on a <see cref="FasterStore{TValue}"/>. Not thread-safe, by FASTER's design.</summary>
 /// <typeparam name="TValue">The store's value type.</typeparam>
 public sealed class FasterSession<TValue> : IDisposable
@@ -369,7 +385,8 @@ public sealed class FasterSession<TValue> : IDisposable
     /// neither (FASTER's unsafe context), so the checkpoint state machine is stepped once per batch instead of once per
     /// operation. That step allocates while a snapshot is being written (a closure object in FASTER's
     /// <c>SnapshotCheckpointTask.OnThreadState</c>), which made most of the engine thread's garbage.
-    /// Keep batches short (a poll's worth of events): a checkpoint's phase change, and other threads' writes that need
+    /// Keep batches short (a poll's worth of events, and renewed after a wait for the disk, see
+    /// <see cref="StoreDiskWaits"/>): a checkpoint's phase change, and other threads' writes that need
     /// a new log page, wait for every session holding the epoch to end its batch. Nothing else may use this store on
     /// this thread inside a batch (no other session, iterator or checkpoint call).
     /// </summary>
@@ -461,6 +478,7 @@ public sealed class FasterSession<TValue> : IDisposable
     // Cold: only when the record lives on the disk part of the log.
     private void CompletePending()
     {
+        StoreDiskWaits.Count();
         if (_inBatch)
         {
             _batch.CompletePending(wait: true);
@@ -474,6 +492,7 @@ public sealed class FasterSession<TValue> : IDisposable
     // Cold: only when the record lives on the disk part of the log.
     private bool CompletePendingRead(out TValue value)
     {
+        StoreDiskWaits.Count();
         CompletedOutputIterator<long, TValue, TValue, TValue, Empty> outputs;
         if (_inBatch)
         {

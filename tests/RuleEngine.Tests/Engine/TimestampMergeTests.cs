@@ -115,8 +115,29 @@ public sealed class TimestampMergeTests
         Assert.True(merge.TryTake(Now, out var record));
         Assert.Equal("key-1", Encoding.UTF8.GetString(record.Key));
         Assert.Equal("{\"a\":1}", Encoding.UTF8.GetString(record.Value));
-        Assert.Equal(("fs.calls", 3), merge.Describe(record.Source));
+        Assert.Equal(("fs.calls", 3, (EventTopic?)EventTopic.Calls), merge.Describe(record.Source));
         TimestampMerge.Release(ref record);
+    }
+
+    [Fact]
+    public void SourceOf_InterleavedPartitions_SameIndexEachTime_KindMappedOnce()
+    {
+        var merge = new TimestampMerge(TimeSpan.Zero);
+        var calls3 = merge.SourceOf("fs.calls", 3);
+        var txns3 = merge.SourceOf("fs.txns", 3);
+        var calls4 = merge.SourceOf("fs.calls", 4);
+        var other = merge.SourceOf("fs.other", 3);
+
+        Assert.Equal(4, merge.Sources);
+        foreach (var (topic, partition, index) in new[] { ("fs.calls", 3, calls3), ("fs.calls", 3, calls3), ("fs.txns", 3, txns3), ("fs.calls", 4, calls4), ("fs.calls", 3, calls3), ("fs.other", 3, other), ("fs.txns", 3, txns3) })
+        {
+            Assert.Equal(index, merge.SourceOf(topic, partition));
+        }
+
+        Assert.Equal(4, merge.Sources);
+        Assert.Equal(EventTopic.Txns, merge.KindOf(txns3));
+        Assert.Equal(EventTopic.Calls, merge.KindOf(calls4));
+        Assert.Null(merge.KindOf(other));
     }
 }
 
