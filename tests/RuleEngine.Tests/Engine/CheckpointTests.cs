@@ -187,6 +187,35 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void Recover_SecondStoreOfNewestCheckpointLost_FirstStoreRecoveredAgainFromThePreviousOne()
+    {
+        const string other = "8613800000032";
+        using var dir = new TempDirectory();
+        var checkpoints = new EngineCheckpoints(Path.Combine(dir.Path, "checkpoints"));
+        CheckpointManifest second;
+        using (var before = new EngineHarness(directory: dir.Path))
+        {
+            before.Call("c1", "+12025550100", Victim, T0, 1500);
+            Take(before, checkpoints, 1, new PartitionPosition("fs.calls", 0, 1));
+            before.Call("c2", "+12025550100", other, T0 + Minute, 1500);
+            second = Take(before, checkpoints, 2, new PartitionPosition("fs.calls", 0, 2));
+            Assert.Equal(2, before.Alerts.Count);
+        }
+
+        // The party store recovers checkpoint 2, the pair store cannot: the party store must go back to checkpoint 1.
+        Directory.Delete(Path.Combine(StoreCheckpoints(dir.Path, "pairs"), "cpr-checkpoints", second.Pairs.Log.ToString()), recursive: true);
+        using var after = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        Assert.Equal(1, after.Recovered?.Sequence);
+
+        // The victim's incident (before checkpoint 1) continues; the other party's call (after it) is not in the state.
+        after.Transfer("t1", Victim, "6222000000000001", T0 + (30 * Minute), 8_000_000);
+        after.Transfer("t2", other, "6222000000000002", T0 + (31 * Minute), 8_000_000);
+        var alert = Assert.Single(after.Alerts);
+        Assert.Contains("R07", alert.RuleIds);
+        Assert.Equal(2, alert.Version);
+    }
+
+    [Fact]
     public void Commit_NewestManifestUnreadable_DeletedWithTheStoreCheckpointsNoManifestNames()
     {
         using var dir = new TempDirectory();
