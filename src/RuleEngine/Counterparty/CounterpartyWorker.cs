@@ -111,7 +111,20 @@ public sealed partial class CounterpartyWorker : IDisposable
 
     private void Run()
     {
-        if (_checkpoints is not null && _checkpoints.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)) is { } recovered)
+        CheckpointManifest? recovered;
+        try
+        {
+            recovered = _checkpoints?.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason));
+        }
+        catch (InvalidOperationException e)
+        {
+            // State that cannot be trusted: refuse to start rather than aggregate on it.
+            Log.RecoveryFailed(_logger, e.Message);
+            _assigned.TrySetException(e);
+            return;
+        }
+
+        if (recovered is not null)
         {
             Volatile.Write(ref _lastCheckpoint, recovered);
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
@@ -309,5 +322,8 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         [LoggerMessage(EventId = 1120, Level = LogLevel.Warning, Message = "Counterparty checkpoint {Sequence} not recovered: {Reason}; trying the one before")]
         public static partial void CheckpointPassedOver(ILogger logger, long sequence, string reason);
+
+        [LoggerMessage(EventId = 1121, Level = LogLevel.Critical, Message = "The counterparty stage's state cannot be recovered: {Reason}")]
+        public static partial void RecoveryFailed(ILogger logger, string reason);
     }
 }

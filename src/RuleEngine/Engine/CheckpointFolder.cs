@@ -21,7 +21,8 @@ internal sealed class CheckpointFolder
 
     // The checkpoint the stores' state follows from: the one recovered or last committed through this folder; 0 when
     // none. A commit's fallback is the newest manifest at or before it that still reads from its file: never a newer
-    // one recovery passed over (its store files torn, or its strings disagreeing).
+    // one recovery passed over (its store files torn, or its strings disagreeing). With none (a start that recovered
+    // nothing writes its stores' logs afresh, over the files older checkpoints read), a commit keeps no fallback.
     private long _base;
 
     public CheckpointFolder(string directory)
@@ -86,6 +87,11 @@ internal sealed class CheckpointFolder
         where TFirst : unmanaged
         where TSecond : unmanaged
     {
+        _base = 0;
+
+        // A checkpoint the first store recovered and the second could not: the first holds its state until an older
+        // checkpoint recovers both.
+        long? halfRecovered = null;
         var files = ManifestFiles();
         for (var i = files.Length - 1; i >= 0; i--)
         {
@@ -95,15 +101,17 @@ internal sealed class CheckpointFolder
                 continue;
             }
 
+            if (accept is not null && !accept(manifest))
+            {
+                passedOver?.Invoke(manifest.Sequence, "its string table cannot be read or disagrees with the process's");
+                continue;
+            }
+
+            var firstRecovered = false;
             try
             {
-                if (accept is not null && !accept(manifest))
-                {
-                    passedOver?.Invoke(manifest.Sequence, "its string table cannot be read or disagrees with the process's");
-                    continue;
-                }
-
                 first.Recover(manifest.Parties);
+                firstRecovered = true;
                 second.Recover(manifest.Pairs);
                 _base = manifest.Sequence;
                 return manifest;
@@ -113,10 +121,17 @@ internal sealed class CheckpointFolder
                 // Torn or missing store files: try the previous checkpoint. FASTER reads a checkpoint's metadata line
                 // by line and parses each, so one whose files are gone or cut short fails with a parse error.
                 passedOver?.Invoke(manifest.Sequence, $"its store snapshots cannot be recovered ({e.GetType().Name}: {e.Message})");
+                if (firstRecovered)
+                {
+                    halfRecovered ??= manifest.Sequence;
+                }
             }
         }
 
-        return null;
+        // Starting without a checkpoint replays the input from the beginning, which must not land on the state of one.
+        return halfRecovered is { } sequence
+            ? throw new InvalidOperationException($"Checkpoint {sequence} in {_directory} recovered only one of its two stores and no older checkpoint recovers; the state cannot be trusted. Move the data folder's checkpoints away to rebuild the state from the input.")
+            : null;
     }
 
     /// <summary>
@@ -142,7 +157,7 @@ internal sealed class CheckpointFolder
         }
 
         File.Move(temp, name, overwrite: true);
-        var limit = _base > 0 ? _base : committed.Sequence - 1;
+        var limit = _base;
         _base = committed.Sequence;
 
         // The fallback is read from its file: one cached but damaged since would leave no checkpoint that recovers.

@@ -211,7 +211,20 @@ public sealed partial class EngineWorker : IDisposable
         }
 
         // Recovery happens before any session is opened on the stores.
-        if (_checkpoints is not null && _checkpoints.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)) is { } recovered)
+        CheckpointManifest? recovered;
+        try
+        {
+            recovered = _checkpoints?.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason));
+        }
+        catch (InvalidOperationException e)
+        {
+            // State that cannot be trusted: refuse to start rather than judge on it.
+            Log.RecoveryFailed(_logger, e.Message);
+            _assigned.TrySetException(e);
+            return;
+        }
+
+        if (recovered is not null)
         {
             Volatile.Write(ref _lastCheckpoint, recovered);
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
@@ -658,6 +671,9 @@ public sealed partial class EngineWorker : IDisposable
 
         [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "Checkpoint {Sequence} not recovered: {Reason}; trying the one before")]
         public static partial void CheckpointPassedOver(ILogger logger, long sequence, string reason);
+
+        [LoggerMessage(EventId = 1017, Level = LogLevel.Critical, Message = "The engine's state cannot be recovered: {Reason}")]
+        public static partial void RecoveryFailed(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The engine thread did not stop within {Seconds} s")]
         public static partial void StopTimedOut(ILogger logger, double seconds);

@@ -256,14 +256,27 @@ public sealed class FasterStore<TValue> : IDisposable
     /// <summary>Deletes the files of checkpoint <paramref name="token"/> (its index and its log checkpoint).</summary>
     public void Purge(Guid token) => _kv.CheckpointManager.Purge(token);
 
-    /// <summary>The tokens of every index and log checkpoint in this store's folder, whole or torn.</summary>
+    /// <summary>
+    /// The tokens of every index and log checkpoint in this store's folder, whole or torn: the folders named by a GUID
+    /// under FASTER's <c>index-checkpoints</c> and <c>cpr-checkpoints</c> (anything else there is not FASTER's, and is
+    /// left alone; FASTER's own listing fails on it).
+    /// </summary>
     public IReadOnlyCollection<Guid> CheckpointTokens()
     {
         var tokens = new HashSet<Guid>();
-        if (System.IO.Directory.Exists(_checkpointDirectory))
+        foreach (var kind in (ReadOnlySpan<string>)["index-checkpoints", "cpr-checkpoints"])
         {
-            tokens.UnionWith(_kv.CheckpointManager.GetIndexCheckpointTokens());
-            tokens.UnionWith(_kv.CheckpointManager.GetLogCheckpointTokens());
+            var folder = Path.Combine(_checkpointDirectory, kind);
+            if (System.IO.Directory.Exists(folder))
+            {
+                foreach (var entry in System.IO.Directory.EnumerateDirectories(folder))
+                {
+                    if (Guid.TryParse(Path.GetFileName(entry), out var token))
+                    {
+                        tokens.Add(token);
+                    }
+                }
+            }
         }
 
         return tokens;
@@ -343,9 +356,9 @@ public sealed class FasterStore<TValue> : IDisposable
 public readonly record struct FasterCheckpoint(Task<StoreCheckpoint> Completion);
 
 /// <summary>
-/// How many times the calling thread's FASTER sessions have waited for the disk (a record below the log's in-memory
-/// part): a thread that holds several stores' epochs in batches renews them after a wait, so the other stores'
-/// checkpoints and writers are held up by one wait at most, not by a batch of them.
+/// How many times the calling thread's FASTER sessions have waited for the disk (an operation on a record below the
+/// log's in-memory part): a thread that holds several stores' epochs in batches renews them after an operation that
+/// waited, so the other stores' checkpoints and writers are held up by one operation's waits, not by a batch's.
 /// </summary>
 public static class StoreDiskWaits
 {

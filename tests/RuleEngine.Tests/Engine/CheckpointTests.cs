@@ -245,6 +245,78 @@ public sealed class CheckpointTests
         Assert.Equal(Named(checkpoints, m => m.Pairs), StoreTokens(dir.Path, "pairs"));
     }
 
+    [Fact]
+    public void Recover_OnlyOneStoreOfTheOnlyCheckpointRecovers_RefusedNamingTheFolder()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        CheckpointManifest only;
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            engine.Call("c1", "+12025550100", Victim, T0, 1500);
+            only = Take(engine, checkpoints, 1);
+        }
+
+        // The party store would hold checkpoint 1's state, the pair store none: a replay from the beginning on top of
+        // that would apply events twice.
+        Directory.Delete(Path.Combine(StoreCheckpoints(dir.Path, "pairs"), "cpr-checkpoints", only.Pairs.Log.ToString()), recursive: true);
+        using var stores = new EngineStores(new FasterStoreOptions { Directory = dir.Path, IndexBuckets = 1 << 14, MemorySizeBits = 24, PageSizeBits = 20 });
+        var refused = Assert.Throws<InvalidOperationException>(() => checkpoints.Recover(stores));
+        Assert.Contains("Checkpoint 1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(folder, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Commit_AfterRecoveryFoundNothing_KeepsNoFallback()
+    {
+        using var dir = new TempDirectory();
+        var folder = Path.Combine(dir.Path, "checkpoints");
+        var checkpoints = new EngineCheckpoints(folder);
+        List<CheckpointManifest> taken = [];
+        using (var engine = new EngineHarness(directory: dir.Path))
+        {
+            engine.Call("c1", "+12025550100", Victim, T0, 1500);
+            taken.Add(Take(engine, checkpoints, 1));
+            taken.Add(Take(engine, checkpoints, 2));
+        }
+
+        // Neither party snapshot recovers: the process starts empty, and its log overwrites what theirs relied on.
+        foreach (var manifest in taken)
+        {
+            Directory.Delete(Path.Combine(StoreCheckpoints(dir.Path, "parties"), "cpr-checkpoints", manifest.Parties.Log.ToString()), recursive: true);
+        }
+
+        using var fresh = new EngineHarness(directory: dir.Path, recover: checkpoints.Recover);
+        Assert.Null(fresh.Recovered);
+        Take(fresh, checkpoints, 1);
+
+        Assert.Equal([3L], checkpoints.Manifests().Select(m => m.Sequence));
+        Assert.Equal(Named(checkpoints, m => m.Parties), StoreTokens(dir.Path, "parties"));
+        Assert.Equal(Named(checkpoints, m => m.Pairs), StoreTokens(dir.Path, "pairs"));
+    }
+
+    [Fact]
+    public void Commit_ForeignEntriesInAStoreCheckpointFolder_LeftAlone()
+    {
+        using var dir = new TempDirectory();
+        var checkpoints = new EngineCheckpoints(Path.Combine(dir.Path, "checkpoints"));
+        using var engine = new EngineHarness(directory: dir.Path);
+        Take(engine, checkpoints, 1);
+
+        // An editor's backup file and a folder that is no FASTER token (FASTER's own listing throws on both).
+        var cpr = Path.Combine(StoreCheckpoints(dir.Path, "parties"), "cpr-checkpoints");
+        File.WriteAllText(Path.Combine(cpr, "notes.txt~"), "x");
+        Directory.CreateDirectory(Path.Combine(cpr, "old"));
+        Take(engine, checkpoints, 2);
+        Take(engine, checkpoints, 3);
+
+        Assert.Equal([3L, 2L], checkpoints.Manifests().Select(m => m.Sequence));
+        Assert.True(File.Exists(Path.Combine(cpr, "notes.txt~")));
+        Assert.True(Directory.Exists(Path.Combine(cpr, "old")));
+        Assert.Equal(Named(checkpoints, m => m.Parties), StoreTokens(dir.Path, "parties"));
+    }
+
     private static string StoreCheckpoints(string directory, string store) => Path.Combine(directory, store, "checkpoints");
 
     // Tokens of the store checkpoints on disk (index and log folders), sorted.
@@ -253,6 +325,7 @@ public sealed class CheckpointTests
             .Select(kind => Path.Combine(StoreCheckpoints(directory, store), kind))
             .Where(Directory.Exists)
             .SelectMany(Directory.GetDirectories)
+            .Where(d => Guid.TryParse(Path.GetFileName(d), out _))
             .Select(d => Guid.Parse(Path.GetFileName(d)))
             .Distinct()
             .Order()];
