@@ -43,12 +43,13 @@ internal static partial class EngineLoop
             passes.Add(kind switch
             {
                 "scan" => ("ReaderScan", () => engine.ReaderScan()),
+                "scan-cold" => ("ReaderScanCold", () => engine.ReaderScanCold()),
                 "benign" => ("Benign", engine.Benign),
                 "mixed" => ("Mixed", engine.Mixed),
                 "cold" => ("BenignCold", engine.BenignCold),
                 "cold-noprefetch" => ("BenignColdWithoutPrefetch", engine.BenignColdWithoutPrefetch),
                 "split" => ("MixedSplit", () => engine.MixedSplit(split)),
-                _ => throw new ArgumentException($"unknown engine-loop kind '{kind}' (scan, benign, mixed, cold, cold-noprefetch, mixed-only, split, settle)"),
+                _ => throw new ArgumentException($"unknown engine-loop kind '{kind}' (scan, scan-cold, benign, mixed, cold, cold-noprefetch, mixed-only, split, settle)"),
             });
         }
 
