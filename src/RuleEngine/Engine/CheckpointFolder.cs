@@ -130,7 +130,7 @@ internal sealed class CheckpointFolder
 
         // Starting without a checkpoint replays the input from the beginning, which must not land on the state of one.
         return halfRecovered is { } sequence
-            ? throw new InvalidOperationException($"Checkpoint {sequence} in {_directory} recovered only one of its two stores and no older checkpoint recovers; the state cannot be trusted. Move the data folder's checkpoints away to rebuild the state from the input.")
+            ? throw new InvalidOperationException($"Checkpoint {sequence} in {_directory} recovered only one of its two stores and no older checkpoint recovers; the state cannot be trusted. Move {_directory} away to start with empty stores that the input rebuilds.")
             : null;
     }
 
