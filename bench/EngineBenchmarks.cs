@@ -254,6 +254,11 @@ public class EngineBenchmarks : IDisposable
                 ends[i - start] = at;
             }
 
+            if (prefetch)
+            {
+                hints.FollowUp();
+            }
+
             core.BeginBatch();
             at = 0;
             for (var i = start; i < end; i++)

@@ -399,6 +399,9 @@ public sealed partial class EngineWorker : IDisposable
                         }
                     }
                 }
+
+                // The parties' index buckets asked for above have arrived: their records start loading.
+                hints.FollowUp();
             }
 
             stoppedCleanly = true;

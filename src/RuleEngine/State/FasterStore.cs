@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using FASTER.core;
 
 namespace FraudShield.RuleEngine.State;
@@ -119,6 +120,26 @@ public sealed class FasterStore<TValue> : IDisposable
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrefetchIndex(long key) => _prefetch.Prefetch(key);
+
+    /// <summary>
+    /// A hint to load the start of <paramref name="key"/>'s record (its first two cache lines; the rest of a larger
+    /// record streams in behind them) into the cache, found through its index bucket: give it once
+    /// <see cref="PrefetchIndex"/> has had time to bring the bucket in (else it waits for the bucket itself). Does
+    /// nothing for a record on disk, and has no effect on results. Any thread, no session.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchRecord(long key)
+    {
+        var record = RecordOf(key);
+        if (record != null)
+        {
+            Sse.Prefetch0(record);
+            Sse.Prefetch0(record + 64);
+        }
+    }
+
+    /// <summary>Where <see cref="PrefetchRecord"/> finds <paramref name="key"/>'s record (tests read the key there); null when it finds none.</summary>
+    internal unsafe byte* RecordOf(long key) => _prefetch.RecordOf(key, _kv.Log.HeadAddress);
 
     /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
     public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;

@@ -74,4 +74,79 @@ public sealed class HashBucketPrefetchTests
         Assert.True(recovered.CanPrefetch);
         Assert.All(keys, key => Assert.True(BucketHolds(recovered, key), $"key {key} is not in the bucket computed for it"));
     }
+
+    [Fact]
+    public unsafe void RecordOf_EveryStoredKey_PointsAtItsNewestRecord()
+    {
+        using var dir = new TempDirectory();
+        using var store = NewStore(dir.Path);
+        Assert.True(store.Prefetcher.RecordsEnabled);
+        using var session = store.NewSession();
+        var keys = Enumerable.Range(0, 2_000).Select(i => 8613800000000L + (i * 7919L)).ToArray();
+        foreach (var key in keys)
+        {
+            session.Upsert(key, key);
+        }
+
+        foreach (var key in keys.Where((_, i) => i % 2 == 0))
+        {
+            session.Upsert(key, -key);
+        }
+
+        // A record is RecordInfo (8 bytes), then the key, then the value.
+        Assert.All(keys.Select((key, i) => (key, i)), k =>
+        {
+            var record = store.RecordOf(k.key);
+            Assert.True(record != null, $"no record found for key {k.key}");
+            Assert.Equal(k.key, *(long*)(record + 8));
+            Assert.Equal(k.i % 2 == 0 ? -k.key : k.key, *(long*)(record + 16));
+        });
+        Assert.True(store.RecordOf(8613800000000L + 1) == null);
+    }
+
+    [Fact]
+    public unsafe void RecordOf_RecordEvictedToDisk_None()
+    {
+        using var dir = new TempDirectory();
+        using var store = new FasterStore<long>("evict", new FasterStoreOptions { Directory = dir.Path, IndexBuckets = 1 << 16, MemorySizeBits = 20, PageSizeBits = 16 });
+        using var session = store.NewSession();
+
+        // 24-byte records, 4 MB of them through a 1 MB log buffer: the first ones are on disk only.
+        for (var key = 1L; key <= 170_000; key++)
+        {
+            session.Upsert(key, key);
+        }
+
+        Assert.True(store.RecordOf(1) == null);
+        var last = store.RecordOf(170_000);
+        Assert.True(last != null);
+        Assert.Equal(170_000L, *(long*)(last + 8));
+    }
+
+    [Fact]
+    public unsafe void RecordOf_AfterRecovery_PointsIntoTheRecoveredLog()
+    {
+        using var dir = new TempDirectory();
+        var keys = Enumerable.Range(0, 500).Select(i => 4_000_000_000L + (i * 104_729L)).ToArray();
+        Guid token;
+        using (var store = NewStore(dir.Path))
+        {
+            using var session = store.NewSession();
+            foreach (var key in keys)
+            {
+                session.Upsert(key, -key);
+            }
+
+            token = store.CheckpointFull();
+        }
+
+        using var recovered = NewStore(dir.Path);
+        recovered.Recover(token);
+        Assert.All(keys, key =>
+        {
+            var record = recovered.RecordOf(key);
+            Assert.True(record != null, $"no record found for key {key}");
+            Assert.Equal(-key, *(long*)(record + 16));
+        });
+    }
 }
