@@ -107,7 +107,16 @@ public sealed class FasterStore<TValue> : IDisposable
             },
             new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false });
         _prefetch = new HashBucketPrefetch(_kv);
+
+        // A store sized for its keys holds all its log pages from the start: back them and the index with huge pages.
+        if (options.PreallocateLog)
+        {
+            HugePageBytes = _prefetch.AdviseHugePages();
+        }
     }
+
+    /// <summary>Bytes of the index and the preallocated log advised for 2 MiB pages at construction (0 when not preallocated, or elsewhere than Linux).</summary>
+    public long HugePageBytes { get; }
 
     /// <summary>Whether <see cref="PrefetchIndex"/> knows where the index buckets are (see <see cref="HashBucketPrefetch"/>).</summary>
     public bool CanPrefetch => _prefetch.Enabled;

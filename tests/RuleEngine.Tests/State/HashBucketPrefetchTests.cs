@@ -149,4 +149,33 @@ public sealed class HashBucketPrefetchTests
             Assert.Equal(-key, *(long*)(record + 16));
         });
     }
+
+    [Fact]
+    public unsafe void HugePageBytes_PreallocatedStore_IndexAndLogAdvisedOnLinux_RecordsUnchanged()
+    {
+        using var dir = new TempDirectory();
+
+        // 4 MiB log pages, 8 of them, and a 4 MiB index: each holds at least one whole 2 MiB page.
+        using var store = new FasterStore<long>("huge", new FasterStoreOptions { Directory = dir.Path, IndexBuckets = 1 << 16, MemorySizeBits = 25, PageSizeBits = 22, PreallocateLog = true });
+        var thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (OperatingSystem.IsLinux() && File.Exists(thp))
+        {
+            Assert.InRange(store.HugePageBytes, 9L * (2 << 20), (32L << 20) + (4L << 20));
+            Assert.Equal(0, store.HugePageBytes % (2 << 20));
+        }
+        else
+        {
+            Assert.Equal(0, store.HugePageBytes);
+        }
+
+        using var session = store.NewSession();
+        for (var key = 1L; key <= 10_000; key++)
+        {
+            session.Upsert(key, -key);
+        }
+
+        Assert.All(Enumerable.Range(1, 10_000), k => Assert.True(session.TryRead(k, out var value) && value == -k));
+        using var lazy = new FasterStore<long>("lazy", new FasterStoreOptions { Directory = dir.Path, IndexBuckets = 1 << 16, MemorySizeBits = 25, PageSizeBits = 22 });
+        Assert.Equal(0, lazy.HugePageBytes);
+    }
 }
