@@ -160,7 +160,8 @@ internal sealed class CheckpointFolder
         var limit = _base;
         _base = committed.Sequence;
 
-        // The fallback is read from its file: one cached but damaged since would leave no checkpoint that recovers.
+        // The fallback is read from its file: when the base's manifest was damaged since it was written, the newest
+        // readable one before it is kept instead.
         var keptFiles = new HashSet<string>(StringComparer.Ordinal) { name };
         var kept = new List<CheckpointManifest> { committed };
         for (var i = files.Length - 1; i >= 0 && kept.Count < 2; i--)

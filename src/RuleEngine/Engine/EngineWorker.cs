@@ -336,7 +336,7 @@ public sealed partial class EngineWorker : IDisposable
                         TimestampMerge.Release(ref record);
 
                         // A verdict that waited for the disk held every other store's epoch through the wait: the next
-                        // one starts a new batch, so the disk bounds the other stores' waits by one read, not 512.
+                        // one starts a new batch, so the other stores wait through one verdict's disk reads, not 512 verdicts'.
                         if (++inBatch == MaxBatch || StoreDiskWaits.OnThisThread != diskWaits)
                         {
                             rules.EndBatch();
