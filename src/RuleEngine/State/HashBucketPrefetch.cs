@@ -155,8 +155,11 @@ internal sealed unsafe class HashBucketPrefetch
 
     /// <summary>The address of <paramref name="key"/>'s index bucket (tests check it against the bucket's entries); null when off.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong* BucketOf(long key) =>
-        _table == null ? null : (ulong*)(_table + ((Utility.GetHashCode(key) & _mask) << BucketBytesLog2));
+    internal ulong* BucketOf(long key) => _table == null ? null : BucketOfHash(Utility.GetHashCode(key));
+
+    // The bucket a key hash falls in (the table must be known).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong* BucketOfHash(long hash) => (ulong*)(_table + ((hash & _mask) << BucketBytesLog2));
 
     /// <summary>
     /// Where the newest record filed under <paramref name="key"/>'s tag is in memory, read from its bucket (so call it
@@ -174,7 +177,7 @@ internal sealed unsafe class HashBucketPrefetch
         }
 
         var hash = Utility.GetHashCode(key);
-        var bucket = (ulong*)(_table + ((hash & _mask) << BucketBytesLog2));
+        var bucket = BucketOfHash(hash);
         var tag = (ulong)hash >> HashTagShift;
         for (var i = 0; i < EntriesPerBucket; i++)
         {
