@@ -20,6 +20,8 @@ internal static class BenchReport
             w.WriteStartObject();
             w.WriteString("name", r.Settings.Name);
             w.WriteString("mode", r.Settings.FindMax ? "find-max" : r.Settings.RampTo is null ? "fixed" : "ramp");
+            w.WriteBoolean("trim_consumed", r.Settings.TrimConsumed);
+            w.WriteNumber("log_trims", r.LogTrims);
             w.WriteNumber("rate", Math.Round(m?.OfferedRate ?? 0, 1));
             w.WriteNumber("throughput", Math.Round(m?.Throughput ?? 0, 1));
             w.WriteNumber("events", m?.Events ?? 0);
@@ -151,7 +153,14 @@ internal static class BenchReport
         b.Append("Measured events are the injected seed scenarios (call, then the transfer 20 ms later), one per ~N benign events (N = max rate / 5, at most 1,000); every alert received is recorded. Each benign event is generated at its scheduled time (a fresh id and event time)");
         b.Append(s.LoadInProcess ? "; what the generator's thread allocates is kept apart in the allocation figures.\n" : ".\n");
         b.Append(Inv, $"- Histogram: log-linear (`src/Host/Bench/LatencyHistogram.cs`), relative precision {LatencyHistogram.RelativePrecision:P2} (exact below 256 us); max is exact.\n");
-        b.Append("- Mock cluster retention: it keeps only a bounded tail per partition (~48 k messages of 200 B); runs spread load over 12 partitions and the bare-consume baseline counts the messages actually retained (low..high watermark) and both consumers read exactly those.\n\n");
+        if (s.TrimConsumed)
+        {
+            b.Append(Inv, $"- Mock cluster retention: `--trim-consumed`: every 200 ms the bench deletes what every consumer group reading a partition has committed (`rd_kafka_mock_partition_delete_records`; {r.LogTrims:N0} partition trims in this run), so a fetch's walk over the partition's retained batches (the mock has no offset index) covers about the last half second, as a real broker's indexed lookup costs little; no baseline.\n\n");
+        }
+        else
+        {
+            b.Append("- Mock cluster retention: it keeps only a bounded tail per partition (~48 k messages of 200 B, 5 MiB), and each fetch walks it from the oldest batch (no offset index); runs spread load over 12 partitions and the bare-consume baseline counts the messages actually retained (low..high watermark) and both consumers read exactly those.\n\n");
+        }
 
         b.Append("## Machine\n");
         b.Append(Machine()).Append('\n');

@@ -55,6 +55,12 @@ internal sealed record BenchSettings
     /// <summary>Run the counterparty stage (R03/R04/R15/R16) as the product does; off measures the per-party engine alone.</summary>
     public bool Counterparty { get; init; } = true;
 
+    /// <summary>
+    /// On the embedded cluster, delete what every consumer group has committed (<see cref="ConsumedLogTrimmer"/>), so
+    /// its fetches cost what a real broker's do; the bare-consume baseline then has nothing to read.
+    /// </summary>
+    public bool TrimConsumed { get; init; }
+
     /// <summary>Run the load generator on a thread of this process instead of a process of its own.</summary>
     public bool LoadInProcess { get; init; }
 
@@ -187,6 +193,9 @@ internal sealed record BenchResult
 
     public long DeadLettered { get; init; }
 
+    /// <summary>Partition trims made by <see cref="ConsumedLogTrimmer"/> (<see cref="BenchSettings.TrimConsumed"/>).</summary>
+    public long LogTrims { get; init; }
+
     /// <summary>
     /// Alert versions received in the run (warm-up included; counted once per subscriber) by the rules they carry, most
     /// first: the seed scenario's versions, and anything the benign traffic raised.
@@ -271,8 +280,13 @@ internal sealed class BenchRunner
 
         var results = new List<StepResult>();
         long deadLettered;
+        long logTrims;
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
+            await using var trimmer = s.TrimConsumed && cluster is not null
+                ? new ConsumedLogTrimmer(cluster, kafka, options.ConsumerGroups(), s.Partitions, ConsumedLogTrimmer.Period, _loggers.CreateLogger<ConsumedLogTrimmer>())
+                : null;
+            trimmer?.Start();
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
             double startMs = 0;
@@ -388,6 +402,8 @@ internal sealed class BenchRunner
             {
                 client.Dispose();
             }
+
+            logTrims = trimmer?.Deletions ?? 0;
         }
 
         var warmupSteps = !s.FindMax && s.Warmup > 0 ? 1 : 0;
@@ -434,6 +450,7 @@ internal sealed class BenchRunner
             BaselineNote = note,
             EventsProduced = generator.Sent,
             DeadLettered = deadLettered,
+            LogTrims = logTrims,
             AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,

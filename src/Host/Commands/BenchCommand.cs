@@ -34,6 +34,7 @@ internal static class BenchCommand
         var reportDir = new Option<string?>("--report-dir") { Description = "Where reports go (default: bench/results of the enclosing repository, else ./bench-results)." };
         var noReport = new Option<bool>("--no-report") { Description = "Write no report files." };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
+        var trimConsumed = new Option<bool>("--trim-consumed") { Description = "Embedded cluster only, with --no-baseline: delete every 200 ms what all consumer groups have committed, so the mock's fetches (a walk over each partition's retained batches) cost what a real broker's indexed lookup does." };
         var noCounterparty = new Option<bool>("--no-counterparty") { Description = "Run without the counterparty stage (R03/R04/R15/R16): the per-party engine alone." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var loadInProcess = new Option<bool>("--load-in-process") { Description = "Run the load generator on a thread of the bench process (its ~1 KB/event of garbage then counts in this process's GC figures) instead of a process of its own." };
@@ -43,7 +44,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, noCounterparty, allocSample, loadInProcess, checkpointInterval, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, allocSample, loadInProcess, checkpointInterval, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +62,12 @@ internal static class BenchCommand
             if (parse.GetValue(rate) <= 0 || parse.GetValue(duration) <= 0 || parse.GetValue(subscribers) < 1 || parse.GetValue(partitions) < 1)
             {
                 Console.Error.WriteLine("--rate, --duration, --subscribers and --partitions must be positive");
+                return 1;
+            }
+
+            if (parse.GetValue(trimConsumed) && (parse.GetValue(bootstrap) is not null || !parse.GetValue(noBaseline)))
+            {
+                Console.Error.WriteLine("--trim-consumed works on the embedded cluster only (a real cluster keeps its own retention) and needs --no-baseline (the bare-consume baseline reads the records it deletes)");
                 return 1;
             }
 
@@ -84,6 +91,7 @@ internal static class BenchCommand
                 Residents = parse.GetValue(residents),
                 Seed = parse.GetValue(seed),
                 Baseline = !parse.GetValue(noBaseline),
+                TrimConsumed = parse.GetValue(trimConsumed),
                 Counterparty = !parse.GetValue(noCounterparty),
                 LoadInProcess = parse.GetValue(loadInProcess),
                 CheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(checkpointInterval))),

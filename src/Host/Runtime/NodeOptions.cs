@@ -1,6 +1,8 @@
 using FraudShield.AlertDispatch;
+using FraudShield.Contracts;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Kafka;
+using FraudShield.RuleEngine.Counterparty;
 using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.Rules;
 using FraudShield.RuleEngine.State;
@@ -63,4 +65,22 @@ internal sealed record NodeOptions
 
     /// <summary>Consumer group of the counterparty aggregators (fs.counterparty).</summary>
     public string CounterpartyGroup { get; init; } = "fraudshield-counterparty";
+
+    /// <summary>The consumer groups this node's workers join, each with the topics it reads.</summary>
+    /// <returns>The engine's group (when it runs), then the counterparty stage's two (when it runs).</returns>
+    public IReadOnlyList<(string Group, string[] Topics)> ConsumerGroups()
+    {
+        var groups = new List<(string, string[])>();
+        if (RunEngine)
+        {
+            groups.Add((EngineGroup, Topics.EngineInputs));
+            if (RunCounterparty)
+            {
+                groups.Add((RepartitionGroup, CounterpartyRepartitioner.Inputs));
+                groups.Add((CounterpartyGroup, [Topics.Counterparty]));
+            }
+        }
+
+        return groups;
+    }
 }

@@ -184,6 +184,25 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes a partition's records before <paramref name="offset"/> (as Kafka's DeleteRecords does): its log start
+    /// moves there, and a consumer reading from the beginning starts there.
+    /// </summary>
+    /// <param name="topic">The topic name.</param>
+    /// <param name="partition">The partition number.</param>
+    /// <param name="offset">The new log start offset, at most the partition's end offset.</param>
+    /// <exception cref="InvalidOperationException">The mock refused it (an unknown partition, an offset past the end).</exception>
+    public void DeleteRecordsBefore(string topic, int partition, long offset)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_gate)
+        {
+            Check(LibRdKafkaMock.MockPartitionDeleteRecords(Cluster, topic, partition, offset),
+                $"rd_kafka_mock_partition_delete_records(\"{topic}\", {partition}, {offset})");
+        }
+    }
+
     /// <summary>Stops the brokers (rd_kafka_mock_cluster_destroy) and destroys the owning handle. Idempotent.</summary>
     public void Dispose()
     {

@@ -20,6 +20,9 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// </summary>
 public sealed partial class CounterpartyRepartitioner : IDisposable
 {
+    /// <summary>The topics the stage reads: the events that have a counterparty.</summary>
+    public static readonly string[] Inputs = [Topics.Calls, Topics.Txns];
+
     private readonly KafkaOptions _kafka;
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly ILogger _logger;
@@ -121,7 +124,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         try
         {
-            NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Calls, Topics.Txns], new LoopHandler(this), _stop.Token, outputs: _outputs);
+            NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), Inputs, new LoopHandler(this), _stop.Token, outputs: _outputs);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {

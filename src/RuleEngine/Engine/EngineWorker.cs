@@ -58,7 +58,6 @@ public sealed partial class EngineWorker : IDisposable
 
     // How often the judged positions are handed to the client for its background commit (and always before a
     // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
-    private static readonly TimeSpan OffsetStoreInterval = TimeSpan.FromMilliseconds(200);
 
     // How long Stop waits for the engine thread: longer than the stop path's own bounded waits (a checkpoint being
     // written, 60 s; the flush before the last one, 30 s; its writing, 60 s, and 60 more when its second store fails;
@@ -237,7 +236,7 @@ public sealed partial class EngineWorker : IDisposable
         Log.RulesActive(_logger, _rulesVersion);
         var merge = new TimestampMerge(_orderWait);
         var hints = new VerdictHints(_stores, _parserOptions);
-        var offsets = new PartitionOffsets(OffsetStoreInterval);
+        var offsets = new PartitionOffsets(PartitionOffsets.DefaultInterval);
         var config = _kafka.CreateConsumerConfig(_groupId);
         config.EnablePartitionEof = true; // the merge needs to know when a partition is caught up
 

@@ -67,4 +67,32 @@ public sealed class BenchCommandTests
         Assert.Contains("budget missed: p99", bench.StandardError, StringComparison.Ordinal);
         Assert.Contains("budget 0.001 ms", bench.StandardError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Bench_TrimConsumed_RunsWithTheEmbeddedClusterTrimmedAndEveryAlertReceived()
+    {
+        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "2000", "--duration", "5", "--warmup", "1", "--trim-consumed", "--no-baseline", "--no-report", "--json"]);
+
+        var line = await bench.ReadLineAsync(TimeSpan.FromSeconds(180));
+        Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var json = JsonDocument.Parse(line).RootElement;
+
+        Assert.True(json.GetProperty("trim_consumed").GetBoolean(), line);
+        Assert.True(json.GetProperty("log_trims").GetInt64() > 0, line);
+        Assert.InRange(json.GetProperty("throughput").GetDouble(), 1500, 2500);
+        Assert.True(json.GetProperty("alerts").GetInt64() >= 10, line);
+        Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--trim-consumed")]
+    [InlineData("--trim-consumed", "--no-baseline", "--bootstrap", "127.0.0.1:1")]
+    public async Task Bench_TrimConsumedWithTheBaselineOrARealCluster_RefusedSayingWhy(params string[] flags)
+    {
+        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "1000", "--duration", "3", "--no-report", .. flags]);
+
+        Assert.Equal(1, await bench.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("--trim-consumed works on the embedded cluster only", bench.StandardError, StringComparison.Ordinal);
+        Assert.Contains("needs --no-baseline", bench.StandardError, StringComparison.Ordinal);
+    }
 }

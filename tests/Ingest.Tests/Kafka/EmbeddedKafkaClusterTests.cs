@@ -1,3 +1,4 @@
+using System.Globalization;
 using Confluent.Kafka;
 using FraudShield.Ingest.Kafka;
 
@@ -52,6 +53,37 @@ public sealed class EmbeddedKafkaClusterTests(EmbeddedKafkaFixture fixture) : IC
         Assert.Equal(ErrorCode.NoError, topicMetadata.Error.Code);
         Assert.Equal(4, topicMetadata.Partitions.Count);
         Assert.Equal(3, metadata.Brokers.Count);
+    }
+
+    [Fact]
+    public void DeleteRecordsBefore_MovesTheLogStart_AReaderFromTheBeginningStartsThere()
+    {
+        string topic = EmbeddedKafkaFixture.NewTopic("trim");
+        fixture.Cluster.CreateTopic(topic, 1);
+        KafkaTestClients.ProduceAndFlush(fixture.Options, topic, Enumerable.Range(0, 10).Select(i => new KeyValuePair<string, string?>("k", i.ToString(CultureInfo.InvariantCulture))), Timeout);
+
+        fixture.Cluster.DeleteRecordsBefore(topic, 0, 6);
+
+        using var consumer = new ConsumerBuilder<string, string>(fixture.Options.CreateConsumerConfig(EmbeddedKafkaFixture.NewTopic("trim-reader"))).Build();
+        var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), Timeout);
+        Assert.Equal(6, watermarks.Low.Value);
+        Assert.Equal(10, watermarks.High.Value);
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var first = consumer.Consume(Timeout);
+        Assert.NotNull(first);
+        Assert.Equal(6, first.Offset.Value);
+        Assert.Equal("6", first.Message.Value);
+    }
+
+    [Fact]
+    public void DeleteRecordsBefore_PastTheEnd_ThrowsNamingCallAndError()
+    {
+        string topic = EmbeddedKafkaFixture.NewTopic("trim-past");
+        fixture.Cluster.CreateTopic(topic, 1);
+        KafkaTestClients.ProduceAndFlush(fixture.Options, topic, [new KeyValuePair<string, string?>("k", "v")], Timeout);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => fixture.Cluster.DeleteRecordsBefore(topic, 0, 5));
+        Assert.Contains($"rd_kafka_mock_partition_delete_records(\"{topic}\", 0, 5)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

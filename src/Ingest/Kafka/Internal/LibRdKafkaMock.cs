@@ -77,6 +77,12 @@ internal static unsafe partial class LibRdKafkaMock
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_partition_set_leader", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MockPartitionSetLeader(nint mcluster, string topic, int partition, int brokerId);
 
+    // rd_kafka_resp_err_t rd_kafka_mock_partition_delete_records(rd_kafka_mock_cluster_t *mcluster, const char *topic,
+    //                                                            int32_t partition, int64_t offset);
+    // Runs on the mock cluster's thread (an op it serves), like the calls above; offsets before offset are deleted.
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_partition_delete_records", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MockPartitionDeleteRecords(nint mcluster, string topic, int partition, long offset);
+
     // rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
     public static partial int MockBrokerSetDown(nint mcluster, int brokerId);
