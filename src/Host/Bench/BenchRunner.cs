@@ -125,6 +125,7 @@ internal sealed record StepResult
 
     public double AllocatedBytesPerEvent { get; init; }
 
+    /// <summary>The process's allocation per event less the test harness's own threads in it: the load generator's (when in process) and the log trimmer's (<c>--trim-consumed</c>).</summary>
     public double AllocatedBytesPerEventExcludingGenerator { get; init; }
 
     /// <summary>Process working set at the end of the step (MiB).</summary>
@@ -283,7 +284,7 @@ internal sealed class BenchRunner
         long logTrims;
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
-            await using var trimmer = s.TrimConsumed && cluster is not null
+            using var trimmer = s.TrimConsumed && cluster is not null
                 ? new ConsumedLogTrimmer(cluster, kafka, options.ConsumerGroups(), s.Partitions, ConsumedLogTrimmer.Period, _loggers.CreateLogger<ConsumedLogTrimmer>())
                 : null;
             trimmer?.Start();
@@ -312,7 +313,7 @@ internal sealed class BenchRunner
                     _sampler?.Reset();
                 }
 
-                var before = Snapshot.Take(engine, generator, engineThread, brokerThread);
+                var before = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
                 var lagAtStart = Lag();
                 long lagMax = lagAtStart;
                 var stepEndMs = startMs + boundariesMs[i + 1];
@@ -322,7 +323,7 @@ internal sealed class BenchRunner
                     lagMax = Math.Max(lagMax, Lag());
                 }
 
-                var after = Snapshot.Take(engine, generator, engineThread, brokerThread);
+                var after = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
                 var lagAtEnd = Lag();
 
                 // Alerts of this step whose events were scheduled near its end arrive shortly after; give them a moment.
@@ -364,7 +365,7 @@ internal sealed class BenchRunner
                     PinnedHeapMiB = after.PinnedHeap / 1048576.0,
                     GcPauseMs = (after.GcPause - before.GcPause).TotalMilliseconds,
                     AllocatedBytesPerEvent = (after.Allocated - before.Allocated) / (double)Math.Max(events, 1),
-                    AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.GeneratorAllocatedHere - before.GeneratorAllocatedHere)) / (double)Math.Max(events, 1),
+                    AllocatedBytesPerEventExcludingGenerator = (after.Allocated - before.Allocated - (after.HarnessAllocatedHere - before.HarnessAllocatedHere)) / (double)Math.Max(events, 1),
                     EngineThreadBytesPerEvent = (after.EngineThreadAllocated - before.EngineThreadAllocated) / (double)Math.Max(events, 1),
                     MergeHoldMs = (after.MergeHeldTicks - before.MergeHeldTicks) * 1000.0 / Stopwatch.Frequency / Math.Max(1, after.MergeTaken - before.MergeTaken),
                     LagAtStart = lagAtStart,
@@ -721,9 +722,9 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, double? BrokerCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long GeneratorAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, double? BrokerCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long HarnessAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
     {
-        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, ThreadCpu? engineThread, ThreadCpu? brokerThread)
+        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, ConsumedLogTrimmer? trimmer, ThreadCpu? engineThread, ThreadCpu? brokerThread)
         {
             using var process = Process.GetCurrentProcess();
             var memory = GC.GetGCMemoryInfo();
@@ -738,7 +739,7 @@ internal sealed class BenchRunner
                 GC.CollectionCount(2),
                 GC.GetTotalPauseDuration(),
                 GC.GetTotalAllocatedBytes(precise: true),
-                generator.AllocatesInThisProcess ? generator.AllocatedBytes : 0,
+                (generator.AllocatesInThisProcess ? generator.AllocatedBytes : 0) + (trimmer?.AllocatedBytes ?? 0),
                 generator.OwnProcessCpuSeconds,
                 generator.QueueFullWaits,
                 engine.EngineThreadAllocatedBytes,

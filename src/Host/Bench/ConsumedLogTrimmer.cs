@@ -8,26 +8,30 @@ namespace FraudShield.Host.Bench;
 /// Deletes, on the embedded cluster, the records every consumer group reading a partition has committed, as Kafka
 /// Streams purges its repartition topics. A real broker finds a fetch offset through an index; the embedded cluster
 /// walks the partition's whole list of message sets from the oldest on every fetch (librdkafka's
-/// <c>rd_kafka_mock_msgset_find</c>), so with the default retention (5 MiB per partition) its one thread spends most of
-/// its time walking lists. Trimming what is consumed keeps those lists to the last second or so and the walk to what
-/// a real broker's lookup costs. For benchmark runs only: a checkpoint recovery replays from the checkpoint's
-/// offsets, which may be older than the committed ones, and a trimmed partition no longer holds them.
+/// <c>rd_kafka_mock_msgset_find</c>), so with its default retention (5 MiB per partition) its one thread spends most of
+/// its time walking lists. Trimming what is consumed keeps those lists to the last half second or so.
+/// For benchmark runs only: a checkpoint recovery replays from the checkpoint's offsets, which may be older than the
+/// committed ones, and a trimmed partition no longer holds them. Rounds run on a thread of their own, which counts
+/// what it allocates (<see cref="AllocatedBytes"/>) so the bench keeps it out of the node's figures.
 /// </summary>
-internal sealed partial class ConsumedLogTrimmer : IAsyncDisposable
+internal sealed partial class ConsumedLogTrimmer : IDisposable
 {
-    private readonly EmbeddedKafkaCluster _cluster;
-    private readonly IAdminClient _admin;
-    private readonly IReadOnlyList<(string Group, string[] Topics)> _readers;
-    private readonly int _partitions;
-    private readonly TimeSpan _period;
-    private readonly ILogger _logger;
     /// <summary>How often the bench trims: as often as the consumers commit (<see cref="PartitionOffsets.DefaultInterval"/>).</summary>
     public static readonly TimeSpan Period = PartitionOffsets.DefaultInterval;
 
-    private readonly CancellationTokenSource _stop = new();
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly EmbeddedKafkaCluster _cluster;
+    private readonly (IConsumer<Ignore, Ignore> Consumer, List<TopicPartition> Partitions)[] _readers;
+    private readonly Dictionary<TopicPartition, long> _lowest = [];
     private readonly Dictionary<TopicPartition, long> _trimmed = [];
-    private Task? _loop;
+    private readonly HashSet<TopicPartition> _blocked = [];
+    private readonly TimeSpan _period;
+    private readonly ILogger _logger;
+    private readonly ManualResetEventSlim _stop = new();
+    private Thread? _thread;
     private long _deletions;
+    private long _allocated;
 
     /// <summary>Creates the trimmer; <see cref="Start"/> starts its rounds.</summary>
     /// <param name="cluster">The embedded cluster whose logs are trimmed.</param>
@@ -40,43 +44,60 @@ internal sealed partial class ConsumedLogTrimmer : IAsyncDisposable
     public ConsumedLogTrimmer(EmbeddedKafkaCluster cluster, KafkaOptions kafka, IReadOnlyList<(string Group, string[] Topics)> readers, int partitions, TimeSpan period, ILogger logger)
     {
         _cluster = cluster;
-        _readers = readers;
-        _partitions = partitions;
         _period = period;
         _logger = logger;
-        _admin = new AdminClientBuilder(kafka.CreateAdminConfig()).Build();
+        _readers = readers.Select(r =>
+        {
+            // A consumer that never subscribes: it only asks its group's coordinator for the committed offsets.
+            var config = kafka.CreateConsumerConfig(r.Group);
+            config.EnableAutoCommit = false;
+            var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
+            return (consumer, r.Topics.SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartition(t, p))).ToList());
+        }).ToArray();
     }
-
-    /// <summary>Starts a round every period, until disposed.</summary>
-    public void Start() => _loop ??= Task.Run(LoopAsync);
 
     /// <summary>How many partition trims were made.</summary>
     public long Deletions => Interlocked.Read(ref _deletions);
 
-    /// <summary>One round: the lowest committed offset per partition over its readers, and the records before it deleted.</summary>
-    internal async Task TrimOnceAsync(CancellationToken cancellationToken)
-    {
-        var lowest = new Dictionary<TopicPartition, long>();
-        var blocked = new HashSet<TopicPartition>();
-        foreach (var (group, topics) in _readers)
-        {
-            var wanted = topics.SelectMany(t => Enumerable.Range(0, _partitions).Select(p => new TopicPartition(t, p))).ToList();
-            var results = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, wanted)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var tpoe in results.SelectMany(r => r.Partitions))
-            {
-                if (tpoe.Error.IsError || tpoe.Offset.IsSpecial)
-                {
-                    blocked.Add(tpoe.TopicPartition);
-                    continue;
-                }
+    /// <summary>Bytes allocated by the trimming thread so far.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocated);
 
-                lowest[tpoe.TopicPartition] = lowest.TryGetValue(tpoe.TopicPartition, out var seen) ? Math.Min(seen, tpoe.Offset.Value) : tpoe.Offset.Value;
+    /// <summary>Starts a round every period on a thread of its own, until disposed.</summary>
+    public void Start()
+    {
+        if (_thread is not null)
+        {
+            return;
+        }
+
+        _thread = new Thread(Loop) { IsBackground = true, Name = "fs-bench-trim" };
+        _thread.Start();
+    }
+
+    /// <summary>One round: the lowest committed offset per partition over its readers, and the records before it deleted.</summary>
+    internal void TrimOnce()
+    {
+        _lowest.Clear();
+        _blocked.Clear();
+        foreach (var (consumer, partitions) in _readers)
+        {
+            foreach (var committed in consumer.Committed(partitions, QueryTimeout))
+            {
+                var tp = committed.TopicPartition;
+                if (committed.Offset.IsSpecial)
+                {
+                    _blocked.Add(tp);
+                }
+                else
+                {
+                    _lowest[tp] = _lowest.TryGetValue(tp, out var seen) ? Math.Min(seen, committed.Offset.Value) : committed.Offset.Value;
+                }
             }
         }
 
-        foreach (var (tp, offset) in lowest)
+        foreach (var (tp, offset) in _lowest)
         {
-            if (blocked.Contains(tp) || (_trimmed.TryGetValue(tp, out var done) && done >= offset))
+            if (_blocked.Contains(tp) || (_trimmed.TryGetValue(tp, out var done) && done >= offset))
             {
                 continue;
             }
@@ -87,36 +108,34 @@ internal sealed partial class ConsumedLogTrimmer : IAsyncDisposable
         }
     }
 
-    private async Task LoopAsync()
+    private void Loop()
     {
-        while (!_stop.IsCancellationRequested)
+        var start = GC.GetAllocatedBytesForCurrentThread();
+        while (!_stop.Wait(_period))
         {
             try
             {
-                await TrimOnceAsync(_stop.Token).ConfigureAwait(false);
-                await Task.Delay(_period, _stop.Token).ConfigureAwait(false);
+                TrimOnce();
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is KafkaException or InvalidOperationException or TimeoutException)
+            catch (Exception ex) when (ex is KafkaException or InvalidOperationException)
             {
                 TrimFailed(_logger, ex);
-                await Task.Delay(_period).ConfigureAwait(false);
             }
+
+            Interlocked.Exchange(ref _allocated, GC.GetAllocatedBytesForCurrentThread() - start);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the rounds and closes the consumers.</summary>
+    public void Dispose()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
+        _stop.Set();
+        _thread?.Join();
+        foreach (var (consumer, _) in _readers)
         {
-            await _loop.ConfigureAwait(false);
+            consumer.Dispose();
         }
 
-        _admin.Dispose();
         _stop.Dispose();
     }
 

@@ -34,7 +34,7 @@ internal static class BenchCommand
         var reportDir = new Option<string?>("--report-dir") { Description = "Where reports go (default: bench/results of the enclosing repository, else ./bench-results)." };
         var noReport = new Option<bool>("--no-report") { Description = "Write no report files." };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
-        var trimConsumed = new Option<bool>("--trim-consumed") { Description = "Embedded cluster only, with --no-baseline: delete every 200 ms what all consumer groups have committed, so the mock's fetches (a walk over each partition's retained batches) cost what a real broker's indexed lookup does." };
+        var trimConsumed = new Option<bool>("--trim-consumed") { Description = "Embedded cluster only, with --no-baseline or --find-max: delete every 200 ms what all consumer groups have committed, so the mock's fetches (a walk over each partition's retained batches) cost what a real broker's indexed lookup does." };
         var noCounterparty = new Option<bool>("--no-counterparty") { Description = "Run without the counterparty stage (R03/R04/R15/R16): the per-party engine alone." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var loadInProcess = new Option<bool>("--load-in-process") { Description = "Run the load generator on a thread of the bench process (its ~1 KB/event of garbage then counts in this process's GC figures) instead of a process of its own." };
@@ -65,9 +65,9 @@ internal static class BenchCommand
                 return 1;
             }
 
-            if (parse.GetValue(trimConsumed) && (parse.GetValue(bootstrap) is not null || !parse.GetValue(noBaseline)))
+            if (parse.GetValue(trimConsumed) && (parse.GetValue(bootstrap) is not null || !(parse.GetValue(noBaseline) || parse.GetValue(findMax))))
             {
-                Console.Error.WriteLine("--trim-consumed works on the embedded cluster only (a real cluster keeps its own retention) and needs --no-baseline (the bare-consume baseline reads the records it deletes)");
+                Console.Error.WriteLine("--trim-consumed works on the embedded cluster only (a real cluster keeps its own retention) and needs --no-baseline outside --find-max (the bare-consume baseline reads the records it deletes)");
                 return 1;
             }
 
