@@ -45,8 +45,7 @@ public sealed partial class CounterpartyWorker : IDisposable
     private long _applied;
     private long _rejected;
     private long _replayed;
-    private long _checkpointsTaken;
-    private CheckpointManifest? _lastCheckpoint;
+    private readonly CheckpointCycle? _cycle;
 
     /// <summary>Creates the stage; <see cref="Start"/> starts its thread.</summary>
     /// <param name="kafka">The cluster.</param>
@@ -69,6 +68,7 @@ public sealed partial class CounterpartyWorker : IDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _groupId = groupId;
         _checkpoints = checkpoints;
+        _cycle = checkpoints is null ? null : new CheckpointCycle(manifest => checkpoints.Commit(manifest, stores), reason => Log.CheckpointSkipped(_logger, reason));
         _checkpointInterval = checkpointInterval ?? TimeSpan.FromSeconds(10);
         _schedule = schedule;
         _outputs = new OutputLedger(producer);
@@ -91,10 +91,10 @@ public sealed partial class CounterpartyWorker : IDisposable
     public long RecordsReplayed => Interlocked.Read(ref _replayed);
 
     /// <summary>Checkpoints taken.</summary>
-    public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
+    public long CheckpointsTaken => _cycle?.Taken ?? 0;
 
     /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
-    public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
+    public CheckpointManifest? LastCheckpoint => _cycle?.Last;
 
     /// <summary>Input partitions currently assigned to this member.</summary>
     public int AssignedPartitions => Volatile.Read(ref _partitions);
@@ -126,7 +126,7 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         if (recovered is not null)
         {
-            Volatile.Write(ref _lastCheckpoint, recovered);
+            _cycle!.Last = recovered;
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
@@ -134,20 +134,32 @@ public sealed partial class CounterpartyWorker : IDisposable
         _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token, outputs: _outputs, replay: _replay);
 
-        // The consumer is closed; the state and the positions it reflects are this thread's.
-        if (_checkpoints is not null && !_skipFinalCheckpoint)
+        // The consumer is closed; the state and the positions it reflects are this thread's. A checkpoint begun in
+        // the loop was cut between two records and is whole: it is committed even on a stop without a final one.
+        if (_cycle is not null)
         {
-            TakeCheckpoint();
+            _cycle.Finish();
+            if (!_skipFinalCheckpoint)
+            {
+                BeginCheckpoint();
+                _cycle.Finish();
+            }
         }
     }
 
-    // Between two batches: a due or requested checkpoint.
+    // Between two batches: a written checkpoint handed over for its commit, then a due or requested one begun.
     private void OnPass()
     {
-        if (_checkpoints is not null && (DateTime.UtcNow >= _nextCheckpoint || _checkpointRequested))
+        if (_cycle is null)
+        {
+            return;
+        }
+
+        _cycle.Poll();
+        if (_cycle.Idle && (DateTime.UtcNow >= _nextCheckpoint || _checkpointRequested))
         {
             _checkpointRequested = false;
-            TakeCheckpoint();
+            BeginCheckpoint();
             _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         }
     }
@@ -195,9 +207,10 @@ public sealed partial class CounterpartyWorker : IDisposable
     private TopicPartitionOffset StartPosition(TopicPartition partition) =>
         CheckpointManifest.StartOf(partition, PartitionSlots.Get(_next, partition.Partition.Value), LastCheckpoint, _checkpoints is not null);
 
-    // Between two records: every alert so far acknowledged, then the FASTER snapshots, then the manifest with the
-    // positions they reflect. A failure leaves the previous checkpoint in force.
-    private void TakeCheckpoint()
+    // Between two records: every alert so far acknowledged, then both stores cut their version; the manifest with the
+    // positions they reflect is committed once FASTER has written them (CheckpointCycle). A failure leaves the previous
+    // checkpoint in force.
+    private void BeginCheckpoint()
     {
         try
         {
@@ -229,12 +242,11 @@ public sealed partial class CounterpartyWorker : IDisposable
             {
                 Sequence = (previous?.Sequence ?? 0) + 1,
                 CreatedMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                Parties = _stores.Callers.Checkpoint(),
-                Pairs = _stores.Accounts.Checkpoint(),
+                Parties = default,
+                Pairs = default,
                 Positions = positions,
             };
-            Volatile.Write(ref _lastCheckpoint, _checkpoints!.Commit(manifest, _stores));
-            Interlocked.Increment(ref _checkpointsTaken);
+            _cycle!.Begin(manifest, _stores.Callers.BeginCheckpoint, _stores.Accounts.BeginCheckpoint);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
         {

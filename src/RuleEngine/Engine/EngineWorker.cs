@@ -43,7 +43,6 @@ public sealed partial class EngineWorker : IDisposable
     private long _deadLettered;
     private long _replayed;
     private long _late;
-    private long _checkpointsTaken;
     private long _engineThreadAllocated;
     private long _assignedTicks;
     private long _lastJudgedTicks;
@@ -64,12 +63,7 @@ public sealed partial class EngineWorker : IDisposable
     // the consumer's close), so whoever stops the worker does not dispose the stores and the producer under a thread
     // still using them. Past it the thread is reported, and the stores are disposed regardless.
     private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(5);
-    private CheckpointManifest? _lastCheckpoint;
-    private PendingCheckpoint? _pendingCheckpoint;
-
-    // The commit of the last checkpoint, running off the engine thread (its file writes, fsyncs and deletions took
-    // 25-230 ms, every 10 s, and the engine judged nothing meanwhile); the next checkpoint begins after it ends.
-    private Task? _committing;
+    private readonly CheckpointCycle? _cycle;
 
     // Next offset to judge per (input topic, partition), for partitions judged by this process; -1 when none yet.
     // Owned by the engine thread. A partition assigned again after a rebalance resumes here, where the in-memory
@@ -119,6 +113,16 @@ public sealed partial class EngineWorker : IDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _parserOptions = parserOptions ?? ParserOptions.Default;
         _groupId = groupId;
+        _cycle = checkpoints is null ? null : new CheckpointCycle(
+            manifest => checkpoints.Commit(manifest, stores),
+            reason => Log.CheckpointSkipped(_logger, reason),
+            (committed, pause, total) =>
+            {
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    Log.CheckpointTaken(_logger, committed.Sequence, pause.TotalMilliseconds, total.TotalMilliseconds);
+                }
+            });
         _outputs = new OutputLedger(producer);
         AlertSink = new KafkaAlertSink(producer, (alert, error) => Log.AlertDeliveryFailed(_logger, alert.AlertId, error.Reason), _outputs);
         DeadLetters = new DeadLetterWriter(producer, _outputs);
@@ -181,10 +185,10 @@ public sealed partial class EngineWorker : IDisposable
     public long MergeTaken => Volatile.Read(ref _mergeTaken);
 
     /// <summary>Checkpoints taken by this worker.</summary>
-    public long CheckpointsTaken => Interlocked.Read(ref _checkpointsTaken);
+    public long CheckpointsTaken => _cycle?.Taken ?? 0;
 
     /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
-    public CheckpointManifest? LastCheckpoint => Volatile.Read(ref _lastCheckpoint);
+    public CheckpointManifest? LastCheckpoint => _cycle?.Last;
 
     /// <summary>The version of the rule set in force on the engine thread.</summary>
     public string ActiveRulesVersion => Volatile.Read(ref _ruleSet)?.ActiveVersion ?? _rulesVersion;
@@ -229,7 +233,7 @@ public sealed partial class EngineWorker : IDisposable
 
         if (recovered is not null)
         {
-            Volatile.Write(ref _lastCheckpoint, recovered);
+            _cycle!.Last = recovered;
             Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
@@ -302,11 +306,8 @@ public sealed partial class EngineWorker : IDisposable
         {
             while (!token.IsCancellationRequested)
             {
-                if (_pendingCheckpoint is not null)
-                {
-                    FinishCheckpoint(wait: false);
-                }
-                else if (_checkpoints is not null && DateTime.UtcNow >= nextCheckpoint && _committing is not { IsCompleted: false })
+                _cycle?.Poll();
+                if (_cycle is { Idle: true } && DateTime.UtcNow >= nextCheckpoint)
                 {
                     BeginCheckpoint();
                     nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
@@ -421,13 +422,13 @@ public sealed partial class EngineWorker : IDisposable
             // stop: after an exception inside a verdict the stores may hold part of an event whose position is before
             // it, and a restart from such a checkpoint would take the replayed event for a duplicate and lose the rest
             // of it (an alert, say). Without it the restart replays from the previous checkpoint.
-            if (_checkpoints is not null)
+            if (_cycle is not null)
             {
-                FinishCheckpoint(wait: true);
+                _cycle.Finish();
                 if (stoppedCleanly)
                 {
                     BeginCheckpoint();
-                    FinishCheckpoint(wait: true);
+                    _cycle.Finish();
                 }
             }
 
@@ -453,23 +454,11 @@ public sealed partial class EngineWorker : IDisposable
     /// Begins a checkpoint on the engine thread, between two events: first every alert and dead letter produced so far
     /// is acknowledged by the cluster (so nothing the checkpoint covers can be lost), then both per-party stores cut
     /// their version here (<see cref="FasterStore{TValue}.BeginCheckpoint"/>) and the input positions of that cut are
-    /// noted. The engine goes on judging while FASTER writes the snapshots; <see cref="FinishCheckpoint"/> then writes
-    /// the manifest (atomically). A failure leaves the previous checkpoint in force.
+    /// noted. The engine goes on judging while FASTER writes the snapshots; <see cref="CheckpointCycle"/> then commits the
+    /// manifest (atomically, off this thread). A failure leaves the previous checkpoint in force.
     /// </summary>
     private void BeginCheckpoint()
     {
-        if (_committing is { IsFaulted: true } failed)
-        {
-            Log.CheckpointSkipped(_logger, failed.Exception.GetBaseException().Message);
-        }
-
-        if (_committing is { IsCompleted: false })
-        {
-            Log.CheckpointSkipped(_logger, "the previous checkpoint's commit has not ended");
-            return;
-        }
-
-        _committing = null;
         try
         {
             if (_producer.Flush(TimeSpan.FromSeconds(30)) > 0)
@@ -500,19 +489,6 @@ public sealed partial class EngineWorker : IDisposable
                 }
             }
 
-            var started = Stopwatch.GetTimestamp();
-            var parties = _stores.Parties.BeginCheckpoint();
-            FasterCheckpoint pairs;
-            try
-            {
-                pairs = _stores.Pairs.BeginCheckpoint();
-            }
-            catch (InvalidOperationException)
-            {
-                parties.Completion.Wait(TimeSpan.FromSeconds(60));
-                throw;
-            }
-
             var manifest = new CheckpointManifest
             {
                 Sequence = (previous?.Sequence ?? 0) + 1,
@@ -521,101 +497,12 @@ public sealed partial class EngineWorker : IDisposable
                 Pairs = default,
                 Positions = positions,
             };
-            _pendingCheckpoint = new PendingCheckpoint(manifest, parties.Completion, pairs.Completion, started, Stopwatch.GetElapsedTime(started));
+            _cycle!.Begin(manifest, _stores.Parties.BeginCheckpoint, _stores.Pairs.BeginCheckpoint);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or KafkaException)
         {
             Log.CheckpointSkipped(_logger, e.Message);
         }
-    }
-
-    /// <summary>
-    /// Commits the begun checkpoint once FASTER has written it: off the engine thread, or, with
-    /// <paramref name="wait"/> (the stop path), here after waiting up to 60 s for FASTER and for a commit still running.
-    /// The manifest goes in place atomically and older checkpoints are dropped.
-    /// </summary>
-    private void FinishCheckpoint(bool wait)
-    {
-        if (_pendingCheckpoint is not { } pending)
-        {
-            if (wait && _committing is { } committing)
-            {
-                try
-                {
-                    if (!committing.Wait(TimeSpan.FromSeconds(60)))
-                    {
-                        Log.CheckpointSkipped(_logger, "the previous checkpoint's commit did not end in 60 s");
-                    }
-                }
-                catch (AggregateException)
-                {
-                    // Reported by the next BeginCheckpoint.
-                }
-            }
-
-            return;
-        }
-
-        if (!pending.Completion.IsCompleted)
-        {
-            if (!wait)
-            {
-                return;
-            }
-
-            try
-            {
-                pending.Completion.Wait(TimeSpan.FromSeconds(60));
-            }
-            catch (AggregateException)
-            {
-                // Reported below.
-            }
-        }
-
-        _pendingCheckpoint = null;
-        if (wait)
-        {
-            Commit(pending);
-        }
-        else
-        {
-            _committing = Task.Run(() => Commit(pending));
-        }
-    }
-
-    // Only one runs at a time: a checkpoint begins when the previous commit has ended, and its commit starts after it.
-    private void Commit(PendingCheckpoint pending)
-    {
-        try
-        {
-            if (!pending.Completion.IsCompletedSuccessfully)
-            {
-                Log.CheckpointSkipped(_logger, pending.Completion.Exception?.GetBaseException().Message ?? "FASTER did not finish writing the checkpoint in time");
-                return;
-            }
-
-            var manifest = pending.Manifest with { Parties = pending.Parties.Result, Pairs = pending.Pairs.Result };
-            var committed = _checkpoints!.Commit(manifest, _stores);
-            Volatile.Write(ref _lastCheckpoint, committed);
-            Interlocked.Increment(ref _checkpointsTaken);
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                var totalMs = Stopwatch.GetElapsedTime(pending.Started).TotalMilliseconds;
-                Log.CheckpointTaken(_logger, committed.Sequence, pending.Pause.TotalMilliseconds, totalMs);
-            }
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
-        {
-            Log.CheckpointSkipped(_logger, e.Message);
-        }
-    }
-
-    // A checkpoint whose version cut is made and whose files FASTER is writing; its manifest gets the stores'
-    // checkpoints once they are written.
-    private sealed record PendingCheckpoint(CheckpointManifest Manifest, Task<StoreCheckpoint> Parties, Task<StoreCheckpoint> Pairs, long Started, TimeSpan Pause)
-    {
-        public Task Completion { get; } = Task.WhenAll(Parties, Pairs);
     }
 
     // The input kind comes mapped from the merge's source (null for a topic that is no engine input).

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using FraudShield.RuleEngine.State;
+
+namespace FraudShield.RuleEngine.Engine;
+
+/// <summary>
+/// A worker's checkpoints over its two FASTER stores, one at a time: begun on the worker's thread between two records
+/// (both stores cut their version there, <see cref="FasterStore{TValue}.BeginCheckpoint"/>), written by FASTER while
+/// the worker goes on, then committed (strings, manifest, fsyncs, deletion of older checkpoints) on the thread pool:
+/// on the worker's thread that commit took 25-230 ms every 10 s, during which nothing was judged. A checkpoint
+/// begins only when the previous commit has ended, so a commit never deletes the files of a checkpoint in progress
+/// and the next manifest follows the last. The one implementation behind <see cref="EngineWorker"/> and the
+/// counterparty aggregator.
+/// </summary>
+internal sealed class CheckpointCycle
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly Func<CheckpointManifest, CheckpointManifest> _commit;
+    private readonly Action<string> _skipped;
+    private readonly Action<CheckpointManifest, TimeSpan, TimeSpan>? _taken;
+    private Pending? _pending;
+    private Task? _committing;
+    private CheckpointManifest? _last;
+    private long _committedCount;
+
+    /// <param name="commit">Commits a manifest whose store checkpoints are written; returns it as committed.</param>
+    /// <param name="skipped">Told why a checkpoint was not taken (the previous one stays in force).</param>
+    /// <param name="taken">Told of each checkpoint committed, with the worker's pause to begin it and the time from begin to commit.</param>
+    public CheckpointCycle(Func<CheckpointManifest, CheckpointManifest> commit, Action<string> skipped, Action<CheckpointManifest, TimeSpan, TimeSpan>? taken = null)
+    {
+        _commit = commit;
+        _skipped = skipped;
+        _taken = taken;
+    }
+
+    /// <summary>The checkpoint recovered at start (set by the worker), or the last one committed.</summary>
+    public CheckpointManifest? Last
+    {
+        get => Volatile.Read(ref _last);
+        set => Volatile.Write(ref _last, value);
+    }
+
+    /// <summary>Checkpoints committed.</summary>
+    public long Taken => Interlocked.Read(ref _committedCount);
+
+    /// <summary>True when none is begun and no commit runs: a new checkpoint may begin.</summary>
+    public bool Idle => _pending is null && _committing is not { IsCompleted: false };
+
+    /// <summary>
+    /// Begins a checkpoint, on the worker's thread between two records: cuts <paramref name="first"/>'s version, then
+    /// <paramref name="second"/>'s; <paramref name="manifest"/> (its stores' parts left default) is committed once
+    /// both are written. Skipped (and reported) while the previous one is still in flight.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A store could not start a checkpoint (the previous one stays in force).</exception>
+    public void Begin(CheckpointManifest manifest, Func<FasterCheckpoint> first, Func<FasterCheckpoint> second)
+    {
+        if (_committing is { IsFaulted: true } failed)
+        {
+            _skipped(failed.Exception.GetBaseException().Message);
+        }
+
+        if (!Idle)
+        {
+            _skipped("the previous checkpoint is still being written or committed");
+            return;
+        }
+
+        _committing = null;
+        var started = Stopwatch.GetTimestamp();
+        var one = first();
+        FasterCheckpoint two;
+        try
+        {
+            two = second();
+        }
+        catch (InvalidOperationException)
+        {
+            one.Completion.Wait(Patience);
+            throw;
+        }
+
+        _pending = new Pending(manifest, one.Completion, two.Completion, started, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>On the worker's thread: hands a written checkpoint to the thread pool for its commit.</summary>
+    public void Poll()
+    {
+        if (_pending is { Completion.IsCompleted: true } pending)
+        {
+            _pending = null;
+            _committing = Task.Run(() => Commit(pending));
+        }
+    }
+
+    /// <summary>
+    /// The stop path: waits (up to 60 s each) for a commit still running, or for the begun checkpoint to be written,
+    /// and commits it here.
+    /// </summary>
+    public void Finish()
+    {
+        if (_committing is { } committing)
+        {
+            try
+            {
+                if (!committing.Wait(Patience))
+                {
+                    _skipped("the previous checkpoint's commit did not end in 60 s");
+                }
+            }
+            catch (AggregateException e)
+            {
+                _skipped(e.GetBaseException().Message);
+            }
+
+            _committing = null;
+        }
+
+        if (_pending is not { } pending)
+        {
+            return;
+        }
+
+        try
+        {
+            pending.Completion.Wait(Patience);
+        }
+        catch (AggregateException)
+        {
+            // Reported by the commit.
+        }
+
+        _pending = null;
+        Commit(pending);
+    }
+
+    private void Commit(Pending pending)
+    {
+        try
+        {
+            if (!pending.Completion.IsCompletedSuccessfully)
+            {
+                _skipped(pending.Completion.Exception?.GetBaseException().Message ?? "FASTER did not finish writing the checkpoint in time");
+                return;
+            }
+
+            var committed = _commit(pending.Manifest with { Parties = pending.First.Result, Pairs = pending.Second.Result });
+            Last = committed;
+            Interlocked.Increment(ref _committedCount);
+            _taken?.Invoke(committed, pending.Pause, Stopwatch.GetElapsedTime(pending.Started));
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            _skipped(e.Message);
+        }
+    }
+
+    // A checkpoint whose version cut is made and whose files FASTER is writing.
+    private sealed record Pending(CheckpointManifest Manifest, Task<StoreCheckpoint> First, Task<StoreCheckpoint> Second, long Started, TimeSpan Pause)
+    {
+        public Task Completion { get; } = Task.WhenAll(First, Second);
+    }
+}
