@@ -134,32 +134,25 @@ public sealed partial class CounterpartyWorker : IDisposable
         _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token, outputs: _outputs, replay: _replay);
 
-        // The consumer is closed; the state and the positions it reflects are this thread's. A checkpoint begun in
-        // the loop was cut between two records and is whole: it is committed even on a stop without a final one.
-        if (_cycle is not null)
+        // The consumer is closed; the state and the positions it reflects are this thread's.
+        if (_cycle is not null && !_skipFinalCheckpoint)
         {
+            BeginCheckpoint();
             _cycle.Finish();
-            if (!_skipFinalCheckpoint)
-            {
-                BeginCheckpoint();
-                _cycle.Finish();
-            }
         }
     }
 
-    // Between two batches: a written checkpoint handed over for its commit, then a due or requested one begun.
+    // Between two batches: a due or requested checkpoint, taken whole on this thread (begun, written, committed). Unlike
+    // the engine's, it does not run on while FASTER writes: measured at 57,851 events/s, aggregating through its own
+    // checkpoints made the process allocate 2-3 times as much (FASTER's checkpoint state machine allocates on every
+    // session refresh while a checkpoint runs) and its p99 worse, while its alerts are few and not in a hurry.
     private void OnPass()
     {
-        if (_cycle is null)
-        {
-            return;
-        }
-
-        _cycle.Poll();
-        if (_cycle.Idle && (DateTime.UtcNow >= _nextCheckpoint || _checkpointRequested))
+        if (_cycle is not null && (DateTime.UtcNow >= _nextCheckpoint || _checkpointRequested))
         {
             _checkpointRequested = false;
             BeginCheckpoint();
+            _cycle.Finish();
             _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
         }
     }
@@ -208,8 +201,8 @@ public sealed partial class CounterpartyWorker : IDisposable
         CheckpointManifest.StartOf(partition, PartitionSlots.Get(_next, partition.Partition.Value), LastCheckpoint, _checkpoints is not null);
 
     // Between two records: every alert so far acknowledged, then both stores cut their version; the manifest with the
-    // positions they reflect is committed once FASTER has written them (CheckpointCycle). A failure leaves the previous
-    // checkpoint in force.
+    // positions they reflect is committed once FASTER has written them (CheckpointCycle.Finish). A failure leaves the
+    // previous checkpoint in force.
     private void BeginCheckpoint()
     {
         try

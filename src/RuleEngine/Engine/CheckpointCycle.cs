@@ -10,7 +10,8 @@ namespace FraudShield.RuleEngine.Engine;
 /// on the worker's thread that commit took 25-230 ms every 10 s, during which nothing was judged. A checkpoint
 /// begins only when the previous commit has ended, so a commit never deletes the files of a checkpoint in progress
 /// and the next manifest follows the last. The one implementation behind <see cref="EngineWorker"/> and the
-/// counterparty aggregator.
+/// counterparty aggregator (which takes each checkpoint whole on its thread: <see cref="Begin"/>, then
+/// <see cref="Finish"/>).
 /// </summary>
 internal sealed class CheckpointCycle
 {
