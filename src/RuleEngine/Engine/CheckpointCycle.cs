@@ -15,11 +15,10 @@ namespace FraudShield.RuleEngine.Engine;
 /// </summary>
 internal sealed class CheckpointCycle
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
     private readonly Func<CheckpointManifest, CheckpointManifest> _commit;
     private readonly Action<string> _skipped;
     private readonly Action<CheckpointManifest, TimeSpan, TimeSpan>? _taken;
+    private readonly TimeSpan _patience;
     private Pending? _pending;
     private Task? _committing;
     private CheckpointManifest? _last;
@@ -28,8 +27,10 @@ internal sealed class CheckpointCycle
     /// <param name="commit">Commits a manifest whose store checkpoints are written; returns it as committed.</param>
     /// <param name="skipped">Told why a checkpoint was not taken (the previous one stays in force).</param>
     /// <param name="taken">Told of each checkpoint committed, with the worker's pause to begin it and the time from begin to commit.</param>
-    public CheckpointCycle(Func<CheckpointManifest, CheckpointManifest> commit, Action<string> skipped, Action<CheckpointManifest, TimeSpan, TimeSpan>? taken = null)
+    /// <param name="patience">How long each wait of <see cref="Finish"/> (and of a refused <see cref="Begin"/>) lasts at most; default 60 s.</param>
+    public CheckpointCycle(Func<CheckpointManifest, CheckpointManifest> commit, Action<string> skipped, Action<CheckpointManifest, TimeSpan, TimeSpan>? taken = null, TimeSpan? patience = null)
     {
+        _patience = patience ?? TimeSpan.FromSeconds(60);
         _commit = commit;
         _skipped = skipped;
         _taken = taken;
@@ -56,11 +57,6 @@ internal sealed class CheckpointCycle
     /// <exception cref="InvalidOperationException">A store could not start a checkpoint (the previous one stays in force).</exception>
     public void Begin(CheckpointManifest manifest, Func<FasterCheckpoint> first, Func<FasterCheckpoint> second)
     {
-        if (_committing is { IsFaulted: true } failed)
-        {
-            _skipped(failed.Exception.GetBaseException().Message);
-        }
-
         if (!Idle)
         {
             _skipped("the previous checkpoint is still being written or committed");
@@ -77,7 +73,15 @@ internal sealed class CheckpointCycle
         }
         catch (InvalidOperationException)
         {
-            one.Completion.Wait(Patience);
+            try
+            {
+                one.Completion.Wait(_patience);
+            }
+            catch (AggregateException)
+            {
+                // The first store's write failed too; the refusal is what is reported.
+            }
+
             throw;
         }
 
@@ -95,8 +99,9 @@ internal sealed class CheckpointCycle
     }
 
     /// <summary>
-    /// The stop path: waits (up to 60 s each) for a commit still running, or for the begun checkpoint to be written,
-    /// and commits it here.
+    /// The stop path: waits (up to the patience, 60 s, each) for a commit still running, or for the begun checkpoint
+    /// to be written, and commits it here. A commit still running after the wait stays in flight: the cycle is not
+    /// idle, so no checkpoint begins (and no second commit runs) beside it.
     /// </summary>
     public void Finish()
     {
@@ -104,14 +109,15 @@ internal sealed class CheckpointCycle
         {
             try
             {
-                if (!committing.Wait(Patience))
+                if (!committing.Wait(_patience))
                 {
-                    _skipped("the previous checkpoint's commit did not end in 60 s");
+                    _skipped(FormattableString.Invariant($"the previous checkpoint's commit did not end in {_patience.TotalSeconds:0.#} s"));
+                    return;
                 }
             }
-            catch (AggregateException e)
+            catch (AggregateException)
             {
-                _skipped(e.GetBaseException().Message);
+                // Reported by the commit itself.
             }
 
             _committing = null;
@@ -124,7 +130,7 @@ internal sealed class CheckpointCycle
 
         try
         {
-            pending.Completion.Wait(Patience);
+            pending.Completion.Wait(_patience);
         }
         catch (AggregateException)
         {
@@ -150,8 +156,9 @@ internal sealed class CheckpointCycle
             Interlocked.Increment(ref _committedCount);
             _taken?.Invoke(committed, pending.Pause, Stopwatch.GetElapsedTime(pending.Started));
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever went wrong, the previous checkpoint stays in force; on the thread pool nobody else would see it.
             _skipped(e.Message);
         }
     }

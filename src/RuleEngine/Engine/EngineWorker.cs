@@ -55,14 +55,13 @@ public sealed partial class EngineWorker : IDisposable
     /// </summary>
     public const int MaxBatch = 512;
 
-    // How often the judged positions are handed to the client for its background commit (and always before a
-    // partition is revoked and on stop). A crash replays at most this much more input; alert ids make that harmless.
-
-    // How long Stop waits for the engine thread: longer than the stop path's own bounded waits (a checkpoint being
-    // written, 60 s; the flush before the last one, 30 s; its writing, 60 s, and 60 more when its second store fails;
-    // the consumer's close), so whoever stops the worker does not dispose the stores and the producer under a thread
+    // How long Stop waits for the engine thread: longer than the stop path's own bounded waits (a commit still running,
+    // 60 s; a checkpoint being written, 60 s; the flush before the last one, 30 s; its writing, 60 s, and 60 more when
+    // its second store fails; the consumer's close), so whoever stops the worker does not dispose the stores and the producer under a thread
     // still using them. Past it the thread is reported, and the stores are disposed regardless.
     private static readonly TimeSpan StopPatience = TimeSpan.FromMinutes(5);
+
+    // Its checkpoints: begun here between two events, committed on the thread pool (null without checkpoints).
     private readonly CheckpointCycle? _cycle;
 
     // Next offset to judge per (input topic, partition), for partitions judged by this process; -1 when none yet.

@@ -90,20 +90,48 @@ public sealed class CheckpointCycleTests
     }
 
     [Fact]
-    public void Finish_ACommitStillRunning_WaitsForIt()
+    public async Task Finish_ACommitStillRunning_WaitsForIt()
     {
-        using var started = new ManualResetEventSlim();
-        var cycle = new CheckpointCycle(m => { started.Set(); Thread.Sleep(50); return m; }, Skipped);
+        using var gate = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        var cycle = new CheckpointCycle(m => { entered.Set(); gate.Wait(TimeSpan.FromSeconds(30)); return m; }, Skipped);
         _parties.SetResult(PartiesWritten);
         _pairs.SetResult(PairsWritten);
         cycle.Begin(Manifest(4), () => new FasterCheckpoint(_parties.Task), () => new FasterCheckpoint(_pairs.Task));
         cycle.Poll();
-        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
 
-        cycle.Finish();
+        var finishing = Task.Run(cycle.Finish);
+        await Task.WhenAny(finishing, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        Assert.False(finishing.IsCompleted, "Finish returned while the commit was still running");
+        gate.Set();
+        await finishing.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, cycle.Taken);
         Assert.True(cycle.Idle);
+        Assert.Empty(_skipped);
+    }
+
+    [Fact]
+    public async Task Finish_ACommitOutlastingThePatience_ReportedAndNothingBeginsBesideIt()
+    {
+        using var gate = new ManualResetEventSlim();
+        var cycle = new CheckpointCycle(m => { gate.Wait(TimeSpan.FromSeconds(30)); return m; }, Skipped, patience: TimeSpan.FromMilliseconds(100));
+        _parties.SetResult(PartiesWritten);
+        _pairs.SetResult(PairsWritten);
+        cycle.Begin(Manifest(1), () => new FasterCheckpoint(_parties.Task), () => new FasterCheckpoint(_pairs.Task));
+        cycle.Poll();
+
+        cycle.Finish();
+        var cut = 0;
+        cycle.Begin(Manifest(2), () => { cut++; return new FasterCheckpoint(_parties.Task); }, () => { cut++; return new FasterCheckpoint(_pairs.Task); });
+
+        Assert.Equal(0, cut);
+        Assert.False(cycle.Idle);
+        Assert.Equal(["the previous checkpoint's commit did not end in 0.1 s", "the previous checkpoint is still being written or committed"], _skipped);
+        gate.Set();
+        await Poll.UntilAsync(() => cycle.Idle, "the commit to end");
+        Assert.Equal(1, cycle.Last!.Sequence);
     }
 
     [Fact]
@@ -123,6 +151,18 @@ public sealed class CheckpointCycleTests
         Assert.Equal(["not this one", "disk full"], _skipped);
         Assert.Equal(0, cycle.Taken);
         Assert.Equal(5, cycle.Last!.Sequence);
+    }
+
+    [Fact]
+    public void Begin_SecondStoreRefusesAfterTheFirstStoresWriteFailed_ThrowsTheRefusal()
+    {
+        var cycle = new CheckpointCycle(m => m, Skipped);
+        _parties.SetException(new IOException("first store's write failed"));
+
+        var e = Assert.Throws<InvalidOperationException>(() => cycle.Begin(Manifest(1), () => new FasterCheckpoint(_parties.Task), () => throw new InvalidOperationException("one is already running")));
+
+        Assert.Equal("one is already running", e.Message);
+        Assert.True(cycle.Idle);
     }
 
     [Fact]
