@@ -111,23 +111,17 @@ public sealed partial class CounterpartyWorker : IDisposable
 
     private void Run()
     {
-        CheckpointManifest? recovered;
-        try
+        // State that cannot be trusted refuses the start rather than be aggregated on.
+        if (_cycle is not null && !_cycle.TryRecover(
+                () => _checkpoints!.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)),
+                e =>
+                {
+                    Log.RecoveryFailed(_logger, e.Message);
+                    _assigned.TrySetException(e);
+                },
+                m => Log.Recovered(_logger, m.Sequence, m.Positions.Count)))
         {
-            recovered = _checkpoints?.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason));
-        }
-        catch (InvalidOperationException e)
-        {
-            // State that cannot be trusted: refuse to start rather than aggregate on it.
-            Log.RecoveryFailed(_logger, e.Message);
-            _assigned.TrySetException(e);
             return;
-        }
-
-        if (recovered is not null)
-        {
-            _cycle!.Last = recovered;
-            Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
         using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);

@@ -43,6 +43,37 @@ internal sealed class CheckpointCycle
         set => Volatile.Write(ref _last, value);
     }
 
+    /// <summary>
+    /// Recovers the worker's newest whole checkpoint through <paramref name="recover"/>, before any session opens on its
+    /// stores, and takes it as <see cref="Last"/>. State that cannot be trusted (<paramref name="recover"/> throws
+    /// <see cref="InvalidOperationException"/>) refuses the start: the error goes to <paramref name="refused"/>.
+    /// </summary>
+    /// <param name="recover">The worker's checkpoints' recovery over its stores; null when none was found.</param>
+    /// <param name="refused">Told why the start is refused (the worker logs it and faults its start).</param>
+    /// <param name="recovered">Told of the checkpoint recovered.</param>
+    /// <returns>False when the start is refused.</returns>
+    public bool TryRecover(Func<CheckpointManifest?> recover, Action<InvalidOperationException> refused, Action<CheckpointManifest> recovered)
+    {
+        CheckpointManifest? manifest;
+        try
+        {
+            manifest = recover();
+        }
+        catch (InvalidOperationException e)
+        {
+            refused(e);
+            return false;
+        }
+
+        if (manifest is not null)
+        {
+            Last = manifest;
+            recovered(manifest);
+        }
+
+        return true;
+    }
+
     /// <summary>Checkpoints committed.</summary>
     public long Taken => Interlocked.Read(ref _committedCount);
 

@@ -216,24 +216,18 @@ public sealed partial class EngineWorker : IDisposable
             return;
         }
 
-        // Recovery happens before any session is opened on the stores.
-        CheckpointManifest? recovered;
-        try
+        // Recovery happens before any session is opened on the stores; state that cannot be trusted refuses the start
+        // rather than be judged on.
+        if (_cycle is not null && !_cycle.TryRecover(
+                () => _checkpoints!.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason)),
+                e =>
+                {
+                    Log.RecoveryFailed(_logger, e.Message);
+                    _assigned.TrySetException(e);
+                },
+                m => Log.Recovered(_logger, m.Sequence, m.Positions.Count)))
         {
-            recovered = _checkpoints?.Recover(_stores, (sequence, reason) => Log.CheckpointPassedOver(_logger, sequence, reason));
-        }
-        catch (InvalidOperationException e)
-        {
-            // State that cannot be trusted: refuse to start rather than judge on it.
-            Log.RecoveryFailed(_logger, e.Message);
-            _assigned.TrySetException(e);
             return;
-        }
-
-        if (recovered is not null)
-        {
-            _cycle!.Last = recovered;
-            Log.Recovered(_logger, recovered.Sequence, recovered.Positions.Count);
         }
 
         Log.PartyPrefetch(_logger, _stores.Parties.CanPrefetch ? "on" : "off (FASTER's index table not found)");

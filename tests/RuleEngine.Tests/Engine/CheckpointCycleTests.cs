@@ -178,6 +178,31 @@ public sealed class CheckpointCycleTests
         Assert.Equal(0, cycle.Taken);
     }
 
+    [Fact]
+    public void TryRecover_ACheckpoint_TakenAsLastAndReported()
+    {
+        var cycle = new CheckpointCycle(m => m, Skipped);
+        CheckpointManifest? told = null;
+
+        Assert.True(cycle.TryRecover(() => Manifest(9), _ => Assert.Fail("refused"), m => told = m));
+
+        Assert.Equal(9, cycle.Last!.Sequence);
+        Assert.Same(cycle.Last, told);
+    }
+
+    [Fact]
+    public void TryRecover_NoneOrUntrustedState_NothingTakenAndUntrustedRefused()
+    {
+        var cycle = new CheckpointCycle(m => m, Skipped);
+        var refusals = new List<string>();
+
+        Assert.True(cycle.TryRecover(() => null, e => refusals.Add(e.Message), _ => Assert.Fail("nothing recovered")));
+        Assert.False(cycle.TryRecover(() => throw new InvalidOperationException("move the folder away"), e => refusals.Add(e.Message), _ => Assert.Fail("nothing recovered")));
+
+        Assert.Null(cycle.Last);
+        Assert.Equal(["move the folder away"], refusals);
+    }
+
     private static CheckpointManifest Manifest(long sequence) => new()
     {
         Sequence = sequence,
