@@ -62,6 +62,18 @@ internal static class BenchReport
             w.WriteNumber("gc_gen0", m?.Gen0 ?? 0);
             w.WriteNumber("gc_gen1", m?.Gen1 ?? 0);
             w.WriteNumber("gc_gen2", m?.Gen2 ?? 0);
+            w.WriteStartArray("gen2_collections");
+            foreach (var x in r.Collections.Where(x => x.Generation >= 2))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("at_s", Math.Round(x.AtSeconds, 1));
+                w.WriteString("reason", x.Reason);
+                w.WriteString("type", x.Type);
+                w.WriteNumber("gen2_after_bytes", x.Gen2BytesAfter);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteNumber("gc_pause_ms", Math.Round(m?.GcPauseMs ?? 0, 3));
             w.WriteNumber("alloc_bytes_per_event", Math.Round(m?.AllocatedBytesPerEvent ?? 0, 1));
             w.WriteNumber("alloc_bytes_per_event_excl_generator", Math.Round(m?.AllocatedBytesPerEventExcludingGenerator ?? 0, 1));
@@ -227,6 +239,30 @@ internal static class BenchReport
             }
 
             b.Append('\n');
+        }
+
+        if (r.Collections.Count > 0)
+        {
+            var warmup = !s.FindMax && s.Warmup > 0 ? r.Steps[0].Seconds : 0;
+            b.Append("## Gen1 and Gen2 collections\n\nWhy the runtime started each (its GCStart reason), from the start of the load (the warm-up's first ");
+            b.Append(Inv, $"{warmup:F0} s included); the sizes are after the collection.\n\n");
+            foreach (var group in r.Collections.Where(x => x.Generation == 1).GroupBy(x => (x.Reason, x.Type)).OrderByDescending(g => g.Count()))
+            {
+                b.Append(Inv, $"- gen1: {group.Count()} x {group.Key.Reason}, {group.Key.Type}\n");
+            }
+
+            var gen2 = r.Collections.Where(x => x.Generation >= 2).ToList();
+            if (gen2.Count > 0)
+            {
+                b.Append("\n| Gen2 at s of load | reason | type | gen2 after MiB | large object heap after MiB | promoted MiB |\n|---:|---|---|---:|---:|---:|\n");
+                foreach (var x in gen2)
+                {
+                    b.Append(Inv, $"| {x.AtSeconds:F1} | {x.Reason} | {x.Type} | {x.Gen2BytesAfter / 1048576.0:F1} | {x.LargeBytesAfter / 1048576.0:F1} | {x.PromotedBytes / 1048576.0:F1} |\n");
+                }
+            }
+
+            var last = r.Collections[^1];
+            b.Append(Inv, $"\nGen2 after the last gen1/gen2 collection ({last.AtSeconds:F0} s): {last.Gen2BytesAfter / 1048576.0:F1} MiB; after the first ({r.Collections[0].AtSeconds:F0} s): {r.Collections[0].Gen2BytesAfter / 1048576.0:F1} MiB.\n\n");
         }
 
         if (r.AlertsByRules.Count > 0)

@@ -198,6 +198,12 @@ internal sealed record BenchResult
     public long LogTrims { get; init; }
 
     /// <summary>
+    /// Every gen1 and gen2 collection of the bench process from the start of the load on (<see cref="GcEventLog"/>),
+    /// each timed in seconds since the load started (the warm-up's included).
+    /// </summary>
+    public IReadOnlyList<GcRecord> Collections { get; init; } = [];
+
+    /// <summary>
     /// Alert versions received in the run (warm-up included; counted once per subscriber) by the rules they carry, most
     /// first: the seed scenario's versions, and anything the benign traffic raised.
     /// </summary>
@@ -232,6 +238,8 @@ internal sealed class BenchRunner
     {
         var s = _settings;
         var started = DateTimeOffset.UtcNow;
+        using var gcLog = new GcEventLog();
+        var loadStartedAt = double.NaN;
         using var cluster = s.Bootstrap is null ? EmbeddedKafkaCluster.Start(3) : null;
         var bootstrap = s.Bootstrap ?? cluster!.BootstrapServers;
         var kafka = KafkaOptions.For(bootstrap);
@@ -285,7 +293,7 @@ internal sealed class BenchRunner
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
             using var trimmer = s.TrimConsumed && cluster is not null
-                ? new ConsumedLogTrimmer(cluster, kafka, options.ConsumerGroups(), s.Partitions, ConsumedLogTrimmer.Period, _loggers.CreateLogger<ConsumedLogTrimmer>())
+                ? new ConsumedLogTrimmer(cluster, kafka, options.ConsumerGroups(), s.Partitions, _loggers.CreateLogger<ConsumedLogTrimmer>())
                 : null;
             trimmer?.Start();
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -302,6 +310,7 @@ internal sealed class BenchRunner
 
             var engine = node.Engine!;
             Volatile.Write(ref startMs, clock.ElapsedMs);
+            loadStartedAt = gcLog.Now;
             generator.Start(startMs);
             long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed);
             var engineThread = ThreadCpu.Find(ThreadCpu.EngineThread);
@@ -452,6 +461,7 @@ internal sealed class BenchRunner
             EventsProduced = generator.Sent,
             DeadLettered = deadLettered,
             LogTrims = logTrims,
+            Collections = [.. gcLog.Records.Where(x => x.AtSeconds >= loadStartedAt).Select(x => x with { AtSeconds = x.AtSeconds - loadStartedAt })],
             AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,

@@ -26,7 +26,6 @@ internal sealed partial class ConsumedLogTrimmer : IDisposable
     private readonly Dictionary<TopicPartition, long> _lowest = [];
     private readonly Dictionary<TopicPartition, long> _trimmed = [];
     private readonly HashSet<TopicPartition> _blocked = [];
-    private readonly TimeSpan _period;
     private readonly ILogger _logger;
     private readonly ManualResetEventSlim _stop = new();
     private Thread? _thread;
@@ -39,21 +38,34 @@ internal sealed partial class ConsumedLogTrimmer : IDisposable
     /// <param name="readers">Every consumer group and the topics it reads: a partition is trimmed to the lowest
     /// committed offset of the groups reading it, and not at all while one of them has committed none.</param>
     /// <param name="partitions">The partition count of every topic read.</param>
-    /// <param name="period">How often <see cref="Start"/> trims.</param>
     /// <param name="logger">Where a failed round is logged.</param>
-    public ConsumedLogTrimmer(EmbeddedKafkaCluster cluster, KafkaOptions kafka, IReadOnlyList<(string Group, string[] Topics)> readers, int partitions, TimeSpan period, ILogger logger)
+    public ConsumedLogTrimmer(EmbeddedKafkaCluster cluster, KafkaOptions kafka, IReadOnlyList<(string Group, string[] Topics)> readers, int partitions, ILogger logger)
     {
         _cluster = cluster;
-        _period = period;
         _logger = logger;
-        _readers = readers.Select(r =>
+        var built = new List<(IConsumer<Ignore, Ignore>, List<TopicPartition>)>(readers.Count);
+        try
         {
-            // A consumer that never subscribes: it only asks its group's coordinator for the committed offsets.
-            var config = kafka.CreateConsumerConfig(r.Group);
-            config.EnableAutoCommit = false;
-            var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
-            return (consumer, r.Topics.SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartition(t, p))).ToList());
-        }).ToArray();
+            foreach (var (group, topics) in readers)
+            {
+                // A consumer that never subscribes: it only asks its group's coordinator for the committed offsets.
+                var config = kafka.CreateConsumerConfig(group);
+                config.EnableAutoCommit = false;
+                built.Add((new ConsumerBuilder<Ignore, Ignore>(config).Build(), topics.SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartition(t, p))).ToList()));
+            }
+        }
+        catch
+        {
+            // A consumer that fails to build (a bad -X setting) leaves none of the ones built before it open.
+            foreach (var (consumer, _) in built)
+            {
+                consumer.Dispose();
+            }
+
+            throw;
+        }
+
+        _readers = [.. built];
     }
 
     /// <summary>How many partition trims were made.</summary>
@@ -62,7 +74,7 @@ internal sealed partial class ConsumedLogTrimmer : IDisposable
     /// <summary>Bytes allocated by the trimming thread so far.</summary>
     public long AllocatedBytes => Interlocked.Read(ref _allocated);
 
-    /// <summary>Starts a round every period on a thread of its own, until disposed.</summary>
+    /// <summary>Starts a round every <see cref="Period"/> on a thread of its own, until disposed.</summary>
     public void Start()
     {
         if (_thread is not null)
@@ -111,7 +123,7 @@ internal sealed partial class ConsumedLogTrimmer : IDisposable
     private void Loop()
     {
         var start = GC.GetAllocatedBytesForCurrentThread();
-        while (!_stop.Wait(_period))
+        while (!_stop.Wait(Period))
         {
             try
             {

@@ -31,7 +31,7 @@ public sealed class ConsumedLogTrimmerTests
 
         Commit(kafka, "group-a", (0, 6), (1, 4));
         Commit(kafka, "group-b", (0, 3));
-        using var trimmer = new ConsumedLogTrimmer(cluster, kafka, [("group-a", [topic]), ("group-b", [topic])], partitions: 2, ConsumedLogTrimmer.Period, NullLogger.Instance);
+        using var trimmer = new ConsumedLogTrimmer(cluster, kafka, [("group-a", [topic]), ("group-b", [topic])], partitions: 2, NullLogger.Instance);
 
         trimmer.TrimOnce();
         Assert.Equal(3, LogStart(kafka, topic, 0));
