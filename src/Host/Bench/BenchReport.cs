@@ -245,7 +245,7 @@ internal static class BenchReport
         {
             var warmup = !s.FindMax && s.Warmup > 0 ? r.Steps[0].Seconds : 0;
             b.Append("## Gen1 and Gen2 collections\n\nWhy the runtime started each (its GCStart reason), from the start of the load (the warm-up's first ");
-            b.Append(Inv, $"{warmup:F0} s included); the sizes are after the collection.\n\n");
+            b.Append(Inv, $"{warmup:F0} s included); a Gen2's sizes are after it (\"-\": another of its kind ended first).\n\n");
             foreach (var group in r.Collections.Where(x => x.Generation == 1).GroupBy(x => (x.Reason, x.Type)).OrderByDescending(g => g.Count()))
             {
                 b.Append(Inv, $"- gen1: {group.Count()} x {group.Key.Reason}, {group.Key.Type}\n");
@@ -254,15 +254,14 @@ internal static class BenchReport
             var gen2 = r.Collections.Where(x => x.Generation >= 2).ToList();
             if (gen2.Count > 0)
             {
-                b.Append("\n| Gen2 at s of load | reason | type | gen2 after MiB | large object heap after MiB | promoted MiB |\n|---:|---|---|---:|---:|---:|\n");
+                b.Append("\n| Gen2 at s of load | reason | type | pauses ms | gen2 after MiB | large object heap after MiB | kept MiB |\n|---:|---|---|---:|---:|---:|---:|\n");
                 foreach (var x in gen2)
                 {
-                    b.Append(Inv, $"| {x.AtSeconds:F1} | {x.Reason} | {x.Type} | {x.Gen2BytesAfter / 1048576.0:F1} | {x.LargeBytesAfter / 1048576.0:F1} | {x.PromotedBytes / 1048576.0:F1} |\n");
+                    b.Append(Inv, $"| {x.AtSeconds:F1} | {x.Reason} | {x.Type} | {Known(x.PauseMs, 1)} | {Known(x.Gen2BytesAfter / 1048576.0, 1)} | {Known(x.LargeBytesAfter / 1048576.0, 1)} | {Known(x.PromotedBytes / 1048576.0, 1)} |\n");
                 }
             }
 
-            var last = r.Collections[^1];
-            b.Append(Inv, $"\nGen2 after the last gen1/gen2 collection ({last.AtSeconds:F0} s): {last.Gen2BytesAfter / 1048576.0:F1} MiB; after the first ({r.Collections[0].AtSeconds:F0} s): {r.Collections[0].Gen2BytesAfter / 1048576.0:F1} MiB.\n\n");
+            b.Append('\n');
         }
 
         if (r.AlertsByRules.Count > 0)
@@ -290,6 +289,8 @@ internal static class BenchReport
         b.Append(Inv, $"\n![latency percentiles against offered rate]({svgName})\n");
         return b.ToString();
     }
+
+    private static string Known(double value, int decimals) => value < 0 ? "-" : value.ToString("F" + decimals.ToString(Inv), Inv);
 
     private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";
 

@@ -6,19 +6,19 @@ namespace FraudShield.Host.Bench;
 
 /// <summary>
 /// Records every gen1 and gen2 collection of the process with why the runtime started it (its GCStart event's reason)
-/// and how (blocking, or background), and the generations' sizes after it (GCHeapStats), so a report can say what drew
-/// a Gen2 instead of only counting it. Listens to the runtime's GC keyword at the informational level: a handful of
-/// events per collection, none per allocation.
+/// and how (blocking, or background), and for a Gen2 the heap's sizes after it and its pauses, so a report can say
+/// what drew a Gen2 instead of only counting it. Listens to the runtime's GC keyword at the informational level: a
+/// handful of events per collection, none per allocation.
 /// </summary>
 internal sealed class GcEventLog : EventListener
 {
     private const int GcStartEventId = 1;
-    private const int GcHeapStatsEventId = 4;
+    private const int GcEndEventId = 2;
     private const long GcKeyword = 0x1;
 
     private readonly ConcurrentQueue<GcRecord> _records = new();
     private readonly DateTime _origin = DateTime.UtcNow;
-    private GcRecord? _pending;
+    private readonly ConcurrentDictionary<long, GcRecord> _started = new();
 
     /// <summary>The gen1 and gen2 collections seen so far, oldest first.</summary>
     public IReadOnlyList<GcRecord> Records => [.. _records];
@@ -74,29 +74,39 @@ internal sealed class GcEventLog : EventListener
 
         switch (eventData.EventId)
         {
-            case GcStartEventId:
-                var depth = Field(eventData, "Depth");
-                _pending = depth >= 1
-                    ? new GcRecord(
-                        (eventData.TimeStamp.ToUniversalTime() - _origin).TotalSeconds,
-                        (int)Field(eventData, "Count"),
-                        (int)depth,
-                        ReasonName((int)Field(eventData, "Reason")),
-                        TypeName((int)Field(eventData, "Type")),
-                        Gen2BytesAfter: -1,
-                        LargeBytesAfter: -1,
-                        PromotedBytes: -1)
-                    : null;
+            case GcStartEventId when Field(eventData, "Depth") is var depth and >= 1:
+                var type = (int)Field(eventData, "Type");
+                _started[Field(eventData, "Count")] = new GcRecord(
+                    (eventData.TimeStamp.ToUniversalTime() - _origin).TotalSeconds,
+                    Field(eventData, "Count"),
+                    (int)depth,
+                    ReasonName((int)Field(eventData, "Reason")),
+                    TypeName(type),
+                    Gen2BytesAfter: -1,
+                    LargeBytesAfter: -1,
+                    PromotedBytes: -1,
+                    PauseMs: -1);
                 break;
-            case GcHeapStatsEventId when _pending is { } pending:
-                // The heap's figures after the collection the pending start began (one heap: workstation GC).
-                _records.Enqueue(pending with
+            case GcEndEventId when _started.Remove(Field(eventData, "Count"), out var record):
+                // A background Gen2 runs beside gen0/gen1 collections, so its end is matched by number. The runtime
+                // keeps the figures of the last collection of each kind; they are this one's when no other of its
+                // kind ended since (Gen2s are rare), and unknown (-1) otherwise.
+                if (record.Generation >= 2)
                 {
-                    Gen2BytesAfter = Field(eventData, "GenerationSize2"),
-                    LargeBytesAfter = Field(eventData, "GenerationSize3"),
-                    PromotedBytes = Field(eventData, "TotalPromotedSize1") + Field(eventData, "TotalPromotedSize2"),
-                });
-                _pending = null;
+                    var info = GC.GetGCMemoryInfo(record.Type == "background" ? GCKind.Background : GCKind.FullBlocking);
+                    if (info.Index == record.Index)
+                    {
+                        record = record with
+                        {
+                            Gen2BytesAfter = info.GenerationInfo[2].SizeAfterBytes,
+                            LargeBytesAfter = info.GenerationInfo[3].SizeAfterBytes,
+                            PromotedBytes = info.PromotedBytes,
+                            PauseMs = info.PauseDurations.ToArray().Sum(x => x.TotalMilliseconds),
+                        };
+                    }
+                }
+
+                _records.Enqueue(record);
                 break;
         }
     }
@@ -114,7 +124,8 @@ internal sealed class GcEventLog : EventListener
 /// <param name="Generation">1 or 2: the generation it condemned.</param>
 /// <param name="Reason">Why it started (<see cref="GcEventLog.ReasonName"/>).</param>
 /// <param name="Type">blocking, background or foreground.</param>
-/// <param name="Gen2BytesAfter">Gen2's size after it.</param>
-/// <param name="LargeBytesAfter">The large object heap's size after it.</param>
-/// <param name="PromotedBytes">What it promoted out of gen1 and gen2's survivors (the runtime's promoted sizes 1 and 2).</param>
-internal sealed record GcRecord(double AtSeconds, int Index, int Generation, string Reason, string Type, long Gen2BytesAfter, long LargeBytesAfter, long PromotedBytes);
+/// <param name="Gen2BytesAfter">Gen2's size after a Gen2 (-1 for a gen1, or when unknown).</param>
+/// <param name="LargeBytesAfter">The large object heap's size after a Gen2 (-1 likewise).</param>
+/// <param name="PromotedBytes">What a Gen2 kept (-1 likewise).</param>
+/// <param name="PauseMs">What a Gen2 paused the process, in all (-1 likewise).</param>
+internal sealed record GcRecord(double AtSeconds, long Index, int Generation, string Reason, string Type, long Gen2BytesAfter, long LargeBytesAfter, long PromotedBytes, double PauseMs);
