@@ -108,7 +108,7 @@ public sealed class AlertHub : IDisposable
                 _seen.Remove(_seenOrder.Dequeue());
             }
 
-            var entry = new RetainedAlert(++_lastSequence, alert, escalation);
+            var entry = new RetainedAlert(++_lastSequence, alert, escalation, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
             _ring[(int)((entry.Sequence - 1) % _ring.Length)] = entry;
 
             if (_subscriberCount != 0)

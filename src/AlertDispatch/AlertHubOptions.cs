@@ -18,11 +18,15 @@ public sealed class AlertHubOptions
     /// <summary>The level routing table.</summary>
     public AlertRoutingOptions Routing { get; set; } = new();
 
+    /// <summary>The clock that stamps each delivery's publication time (<c>published_ms</c>).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(RetentionCapacity, 1, nameof(RetentionCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(SubscriberBufferCapacity, 1, nameof(SubscriberBufferCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(DeduplicationCapacity, 1, nameof(DeduplicationCapacity));
         ArgumentNullException.ThrowIfNull(Routing);
+        ArgumentNullException.ThrowIfNull(Clock);
     }
 }

@@ -8,7 +8,8 @@ namespace FraudShield.AlertDispatch;
 /// <param name="Sequence">Monotonically increasing from 1 per published alert.</param>
 /// <param name="Alert">The alert; shared by every subscriber, never mutate it.</param>
 /// <param name="Escalation">Set when this entry re-notifies an alert that escalated; shared, never mutate it.</param>
-public readonly record struct RetainedAlert(long Sequence, Alert Alert, Escalation? Escalation = null)
+/// <param name="PublishedMs">When the hub published it (Unix ms; the delivery's <c>published_ms</c>).</param>
+public readonly record struct RetainedAlert(long Sequence, Alert Alert, Escalation? Escalation = null, long PublishedMs = 0)
 {
     /// <summary>This entry's encoded deliveries, filled by the first writer loop that needs each form; shared by every copy.</summary>
     internal EncodedDeliveries Encoded { get; } = new();

@@ -1,4 +1,5 @@
 using FraudShield.AlertDispatch.Internal;
+using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.AlertDispatch.Tests;
@@ -63,6 +64,34 @@ public sealed class AlertHubTests
         hub.Publish(TestAlerts.Make("marker", station: "S1"));
 
         Assert.Equal(["a1", "marker"], (await s1.TakeAsync(2)).Select(e => e.Alert.AlertId));
+    }
+
+    [Fact]
+    public async Task Publish_StampsThePublicationTime_AndAReplayCarriesTheOriginal()
+    {
+        var clock = new FakeTimeProvider();
+        using var hub = new AlertHub(new AlertHubOptions { Clock = clock });
+        string token;
+        var publishedFirst = clock.NowMs;
+        var publishedSecond = publishedFirst + 250;
+        using (var live = hub.Subscribe(AlertScope.All))
+        {
+            hub.Publish(TestAlerts.Make("a1"));
+            clock.Advance(TimeSpan.FromMilliseconds(250));
+            hub.Publish(TestAlerts.Make("a2"));
+
+            var got = await live.TakeAsync(2);
+            Assert.Equal([publishedFirst, publishedSecond], got.Select(e => e.PublishedMs));
+            Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(hub.EncodedDelivery(got[1], AlertScope.All)).PublishedMs);
+            token = hub.FormatResumeToken(got[0].Sequence);
+        }
+
+        // Resumed five minutes later: the replay is the same delivery, stamped when it was first published.
+        clock.Advance(TimeSpan.FromMinutes(5));
+        using var resumed = hub.Subscribe(AlertScope.All, token);
+        var replayed = Assert.Single(await resumed.TakeAsync(1));
+        Assert.Equal("a2", replayed.Alert.AlertId);
+        Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(hub.EncodedDelivery(replayed, AlertScope.All)).PublishedMs);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ internal sealed class DispatchTestHost : IAsyncDisposable
     public static async Task<DispatchTestHost> StartAsync(bool auth = false)
     {
         var host = new DispatchTestHost();
-        host.Hub = new AlertHub(new AlertHubOptions { RetentionCapacity = 1_000 });
+        host.Hub = new AlertHub(new AlertHubOptions { RetentionCapacity = 1_000, Clock = host.Time });
         host.Store = InProcessCaseStore.Open(host._folder.Path, flushToDisk: false);
         host.Cases = new CaseService(host.Store, host.Hub, host.Outcomes, new CaseOptions(), host.Time);
         var options = new DispatchServerOptions();

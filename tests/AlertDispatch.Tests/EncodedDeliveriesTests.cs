@@ -28,6 +28,7 @@ public sealed class EncodedDeliveriesTests
                 Alert = AsScopeMaySee(entry.Alert, scope),
                 ResumeToken = hub.FormatResumeToken(entry.Sequence),
                 Escalation = entry.Escalation,
+                PublishedMs = entry.PublishedMs,
             }.ToByteArray();
 
             Assert.Equal(fresh, hub.EncodedDelivery(entry, scope));

@@ -6,7 +6,7 @@ namespace FraudShield.AlertDispatch.Internal;
 /// <summary>
 /// The protobuf-encoded <see cref="AlertDelivery"/> of one hub entry, in the two forms a subscriber can receive it:
 /// with the subject's full number, or without it (<see cref="AlertMasking.WithholdsNumber"/>). A delivery depends only
-/// on the entry (alert, sequence, escalation) and that choice, so each form is encoded once per entry and its bytes are
+/// on the entry (alert, sequence, escalation, publication time) and that choice, so each form is encoded once per entry and its bytes are
 /// written to every subscriber, instead of one AlertDelivery, resume token string and serialization per subscriber.
 /// </summary>
 /// <remarks>
@@ -35,6 +35,7 @@ internal sealed class EncodedDeliveries
             Alert = withholdNumber ? AlertMasking.WithoutNumber(entry.Alert) : entry.Alert,
             ResumeToken = ResumeTokenCodec.Format(epoch, entry.Sequence),
             Escalation = entry.Escalation,
+            PublishedMs = entry.PublishedMs,
         };
 
         // Into an exact-size array through a span: ToByteArray would also allocate a CodedOutputStream per entry.

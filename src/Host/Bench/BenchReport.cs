@@ -69,7 +69,14 @@ internal static class BenchReport
                 w.WriteNumber("at_s", Math.Round(x.AtSeconds, 1));
                 w.WriteString("reason", x.Reason);
                 w.WriteString("type", x.Type);
-                w.WriteNumber("gen2_after_bytes", x.Gen2BytesAfter);
+                if (x.Gen2BytesAfter >= 0)
+                {
+                    w.WriteNumber("gen2_after_bytes", x.Gen2BytesAfter);
+                }
+                else
+                {
+                    w.WriteNull("gen2_after_bytes"); // another collection of its kind ended before its figures were read
+                }
                 w.WriteEndObject();
             }
 
@@ -217,6 +224,7 @@ internal static class BenchReport
             b.Append(Inv, $"| of which scheduled -> engine emitted (Kafka in, timestamp merge, rules) p50 / p99 | {m.EngineSegmentMs.P50:F2} / {m.EngineSegmentMs.P99:F2} ms (engine clock in whole ms) |\n");
             b.Append(Inv, $"| of that, time a record waits in the engine's timestamp merge (poll -> judged), mean over every record | {m.MergeHoldMs:F2} ms |\n");
             b.Append(Inv, $"| of which engine emitted -> console (fs.alerts, dispatch, gRPC) p50 / p99 | {m.DispatchSegmentMs.P50:F2} / {m.DispatchSegmentMs.P99:F2} ms |\n");
+            b.Append(Inv, $"| of that, dispatch published -> console (the subscriber's buffer and writer loop with its case-store record, the gRPC stream, the client) p50 / p99 | {m.StreamSegmentMs.P50:F2} / {m.StreamSegmentMs.P99:F2} ms (0-1 ms high: the stamp is in whole ms) |\n");
             b.Append(Inv, $"| process CPU | {m.CpuSeconds:F2} s ({m.CpuSeconds / Math.Max(m.Seconds, 1e-9):P0} of one core; includes the embedded brokers{(s.LoadInProcess ? ", the load generator" : string.Empty)} and the subscriber) |\n");
             if (m.GeneratorCpuSeconds is { } generatorCpu)
             {
@@ -243,9 +251,8 @@ internal static class BenchReport
 
         if (r.Collections.Count > 0)
         {
-            var warmup = !s.FindMax && s.Warmup > 0 ? r.Steps[0].Seconds : 0;
-            b.Append("## Gen1 and Gen2 collections\n\nWhy the runtime started each (its GCStart reason), from the start of the load (the warm-up's first ");
-            b.Append(Inv, $"{warmup:F0} s included); a Gen2's sizes are after it (\"-\": another of its kind ended first).\n\n");
+            var warmup = !s.FindMax && s.Warmup > 0 ? string.Create(Inv, $" (the warm-up's first {r.Steps[0].Seconds:F0} s included)") : string.Empty;
+            b.Append(Inv, $"## Gen1 and Gen2 collections\n\nWhy the runtime started each (its GCStart reason) while the load ran{warmup}; a Gen2's sizes are after it (\"-\": another of its kind ended first).\n\n");
             foreach (var group in r.Collections.Where(x => x.Generation == 1).GroupBy(x => (x.Reason, x.Type)).OrderByDescending(g => g.Count()))
             {
                 b.Append(Inv, $"- gen1: {group.Count()} x {group.Key.Reason}, {group.Key.Type}\n");

@@ -101,6 +101,14 @@ internal sealed record StepResult
     /// <summary>p50 / p99 of engine emitted -> console receipt (fs.alerts, dispatch, gRPC, in ms).</summary>
     public (double P50, double P99) DispatchSegmentMs { get; init; }
 
+    /// <summary>
+    /// p50 / p99 of the dispatch hub published the alert -> console receipt (the delivery's <c>published_ms</c>): the
+    /// subscriber's buffer, its writer loop (which records the delivery in the case store), the gRPC stream and the
+    /// client; the part of <see cref="DispatchSegmentMs"/> after fs.alerts and the case's opening. Read high by 0-1 ms
+    /// (the stamp is rounded down to the millisecond).
+    /// </summary>
+    public (double P50, double P99) StreamSegmentMs { get; init; }
+
     public double? EngineCpuSeconds { get; init; }
 
     /// <summary>
@@ -198,8 +206,8 @@ internal sealed record BenchResult
     public long LogTrims { get; init; }
 
     /// <summary>
-    /// Every gen1 and gen2 collection of the bench process from the start of the load on (<see cref="GcEventLog"/>),
-    /// each timed in seconds since the load started (the warm-up's included).
+    /// Every gen1 and gen2 collection of the bench process while the load ran (<see cref="GcEventLog"/>; the warm-up
+    /// included, the baseline not), each timed in seconds since the load started.
     /// </summary>
     public IReadOnlyList<GcRecord> Collections { get; init; } = [];
 
@@ -240,6 +248,7 @@ internal sealed class BenchRunner
         var started = DateTimeOffset.UtcNow;
         using var gcLog = new GcEventLog();
         var loadStartedAt = double.NaN;
+        var loadEndedAt = double.NaN;
         using var cluster = s.Bootstrap is null ? EmbeddedKafkaCluster.Start(3) : null;
         var bootstrap = s.Bootstrap ?? cluster!.BootstrapServers;
         var kafka = KafkaOptions.For(bootstrap);
@@ -279,11 +288,13 @@ internal sealed class BenchRunner
         var alertsByRules = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var engineSegments = new LatencyHistogram[steps.Count];
         var dispatchSegments = new LatencyHistogram[steps.Count];
+        var streamSegments = new LatencyHistogram[steps.Count];
         for (var i = 0; i < steps.Count; i++)
         {
             histograms[i] = new LatencyHistogram();
             engineSegments[i] = new LatencyHistogram();
             dispatchSegments[i] = new LatencyHistogram();
+            streamSegments[i] = new LatencyHistogram();
             boundariesMs[i + 1] = boundariesMs[i] + steps[i].Duration.TotalMilliseconds;
         }
 
@@ -299,7 +310,7 @@ internal sealed class BenchRunner
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
             double startMs = 0;
-            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, alertsPerStep, alertsByRules), stopSubscribers.Token), CancellationToken.None)).ToList();
+            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, streamSegments, alertsPerStep, alertsByRules), stopSubscribers.Token), CancellationToken.None)).ToList();
 
             // Wait until every subscriber's stream is open (resume token known) before offering load.
             var openBy = Stopwatch.StartNew();
@@ -363,6 +374,7 @@ internal sealed class BenchRunner
                     CpuSeconds = (after.ProcessCpu - before.ProcessCpu).TotalSeconds,
                     EngineSegmentMs = (engineSegments[i].ValueAtPercentile(50) / 1000, engineSegments[i].ValueAtPercentile(99) / 1000),
                     DispatchSegmentMs = (dispatchSegments[i].ValueAtPercentile(50) / 1000, dispatchSegments[i].ValueAtPercentile(99) / 1000),
+                    StreamSegmentMs = (streamSegments[i].ValueAtPercentile(50) / 1000, streamSegments[i].ValueAtPercentile(99) / 1000),
                     EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
                     BrokerCpuSeconds = after.BrokerCpu is { } ba && before.BrokerCpu is { } bb ? ba - bb : null,
                     GeneratorCpuSeconds = after.GeneratorCpu is { } ga && before.GeneratorCpu is { } gb ? ga - gb : null,
@@ -384,7 +396,7 @@ internal sealed class BenchRunner
                 };
                 results.Add(step);
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCoreShare is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100:F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
+                    $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}, of it dispatch to console {step.StreamSegmentMs.P50:F1}/{step.StreamSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCoreShare is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100:F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread)"));
                 _progress.Flush();
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
@@ -393,6 +405,7 @@ internal sealed class BenchRunner
                 }
             }
 
+            loadEndedAt = gcLog.Now;
             deadLettered = engine.EventsDeadLettered;
             generator.Dispose();
             await stopSubscribers.CancelAsync();
@@ -428,7 +441,7 @@ internal sealed class BenchRunner
         }
         else if (measuredSteps.Count > 0)
         {
-            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList(), engineSegments.Skip(warmupSteps).ToList(), dispatchSegments.Skip(warmupSteps).ToList());
+            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList(), engineSegments.Skip(warmupSteps).ToList(), dispatchSegments.Skip(warmupSteps).ToList(), streamSegments.Skip(warmupSteps).ToList());
         }
 
         BaselineResult? baseline = null;
@@ -461,7 +474,8 @@ internal sealed class BenchRunner
             EventsProduced = generator.Sent,
             DeadLettered = deadLettered,
             LogTrims = logTrims,
-            Collections = [.. gcLog.Records.Where(x => x.AtSeconds >= loadStartedAt).Select(x => x with { AtSeconds = x.AtSeconds - loadStartedAt })],
+            // Read after the baseline, so that events the runtime delivered late are in; kept to the load's window.
+            Collections = [.. gcLog.Records.Where(x => x.AtSeconds >= loadStartedAt && x.AtSeconds < loadEndedAt).Select(x => x with { AtSeconds = x.AtSeconds - loadStartedAt })],
             AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,
@@ -481,7 +495,7 @@ internal sealed class BenchRunner
         return generator;
     }
 
-    private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms, List<LatencyHistogram> engine, List<LatencyHistogram> dispatch)
+    private static StepResult Merge(List<StepResult> steps, List<LatencyHistogram> histograms, List<LatencyHistogram> engine, List<LatencyHistogram> dispatch, List<LatencyHistogram> stream)
     {
         static LatencyHistogram Sum(List<LatencyHistogram> parts)
         {
@@ -497,6 +511,7 @@ internal sealed class BenchRunner
         var h = Sum(histograms);
         var e = Sum(engine);
         var d = Sum(dispatch);
+        var st = Sum(stream);
 
         var events = steps.Sum(x => x.Events);
         var seconds = steps.Sum(x => x.Seconds);
@@ -514,6 +529,7 @@ internal sealed class BenchRunner
             CpuSeconds = steps.Sum(x => x.CpuSeconds),
             EngineSegmentMs = (e.ValueAtPercentile(50) / 1000, e.ValueAtPercentile(99) / 1000),
             DispatchSegmentMs = (d.ValueAtPercentile(50) / 1000, d.ValueAtPercentile(99) / 1000),
+            StreamSegmentMs = (st.ValueAtPercentile(50) / 1000, st.ValueAtPercentile(99) / 1000),
             EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
             BrokerCpuSeconds = steps.All(x => x.BrokerCpuSeconds is not null) ? steps.Sum(x => x.BrokerCpuSeconds!.Value) : null,
             GeneratorCpuSeconds = steps.All(x => x.GeneratorCpuSeconds is not null) ? steps.Sum(x => x.GeneratorCpuSeconds!.Value) : null,
@@ -582,7 +598,7 @@ internal sealed class BenchRunner
         return steps;
     }
 
-    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, long[] Alerts, ConcurrentDictionary<string, long> ByRules);
+    private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, LatencyHistogram[] Stream, long[] Alerts, ConcurrentDictionary<string, long> ByRules);
 
     private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
     {
@@ -618,6 +634,11 @@ internal sealed class BenchRunner
                 h.EndToEnd[step].Record((long)((receivedUnixMs - alert.SourceEventMs) * 1000));
                 h.Engine[step].Record((alert.EmittedMs - alert.SourceEventMs) * 1000);
                 h.Dispatch[step].Record((long)((receivedUnixMs - alert.EmittedMs) * 1000));
+                if (delivery.PublishedMs > 0)
+                {
+                    h.Stream[step].Record((long)(Math.Max(0, receivedUnixMs - delivery.PublishedMs) * 1000));
+                }
+
                 Interlocked.Increment(ref h.Alerts[step]);
                 h.ByRules.AddOrUpdate(string.Join('+', alert.RuleIds), 1, static (_, n) => n + 1);
             }

@@ -15,10 +15,11 @@ internal sealed class GcEventLog : EventListener
     private const int GcStartEventId = 1;
     private const int GcEndEventId = 2;
     private const long GcKeyword = 0x1;
+    private const int BackgroundType = 1;
 
     private readonly ConcurrentQueue<GcRecord> _records = new();
     private readonly DateTime _origin = DateTime.UtcNow;
-    private readonly ConcurrentDictionary<long, GcRecord> _started = new();
+    private readonly ConcurrentDictionary<long, (int Type, GcRecord Record)> _started = new();
 
     /// <summary>The gen1 and gen2 collections seen so far, oldest first.</summary>
     public IReadOnlyList<GcRecord> Records => [.. _records];
@@ -43,6 +44,10 @@ internal sealed class GcEventLog : EventListener
         11 => "LowMemoryHost",
         12 => "PMFullGC",
         13 => "LowMemoryHostBlocking",
+        14 => "BGCTuningSOH",
+        15 => "BGCTuningLOH",
+        16 => "BGCStepping",
+        17 => "InducedAggressive",
         _ => "reason " + reason.ToString(CultureInfo.InvariantCulture),
     };
 
@@ -50,7 +55,7 @@ internal sealed class GcEventLog : EventListener
     public static string TypeName(int type) => type switch
     {
         0 => "blocking",
-        1 => "background",
+        BackgroundType => "background",
         2 => "foreground",
         _ => "type " + type.ToString(CultureInfo.InvariantCulture),
     };
@@ -74,41 +79,61 @@ internal sealed class GcEventLog : EventListener
 
         switch (eventData.EventId)
         {
-            case GcStartEventId when Field(eventData, "Depth") is var depth and >= 1:
-                var type = (int)Field(eventData, "Type");
-                _started[Field(eventData, "Count")] = new GcRecord(
-                    (eventData.TimeStamp.ToUniversalTime() - _origin).TotalSeconds,
-                    Field(eventData, "Count"),
-                    (int)depth,
-                    ReasonName((int)Field(eventData, "Reason")),
-                    TypeName(type),
-                    Gen2BytesAfter: -1,
-                    LargeBytesAfter: -1,
-                    PromotedBytes: -1,
-                    PauseMs: -1);
+            case GcStartEventId:
+                Started(Field(eventData, "Count"), (int)Field(eventData, "Depth"), (int)Field(eventData, "Reason"), (int)Field(eventData, "Type"), eventData.TimeStamp.ToUniversalTime());
                 break;
-            case GcEndEventId when _started.Remove(Field(eventData, "Count"), out var record):
-                // A background Gen2 runs beside gen0/gen1 collections, so its end is matched by number. The runtime
-                // keeps the figures of the last collection of each kind; they are this one's when no other of its
-                // kind ended since (Gen2s are rare), and unknown (-1) otherwise.
-                if (record.Generation >= 2)
-                {
-                    var info = GC.GetGCMemoryInfo(record.Type == "background" ? GCKind.Background : GCKind.FullBlocking);
-                    if (info.Index == record.Index)
-                    {
-                        record = record with
-                        {
-                            Gen2BytesAfter = info.GenerationInfo[2].SizeAfterBytes,
-                            LargeBytesAfter = info.GenerationInfo[3].SizeAfterBytes,
-                            PromotedBytes = info.PromotedBytes,
-                            PauseMs = info.PauseDurations.ToArray().Sum(x => x.TotalMilliseconds),
-                        };
-                    }
-                }
-
-                _records.Enqueue(record);
+            case GcEndEventId:
+                Ended(Field(eventData, "Count"));
                 break;
         }
+    }
+
+    /// <summary>A collection started (the runtime's GCStart): a gen1 or gen2 one is kept until its end.</summary>
+    internal void Started(long count, int depth, int reason, int type, DateTime utc)
+    {
+        if (depth < 1)
+        {
+            return;
+        }
+
+        _started[count] = (type, new GcRecord((utc - _origin).TotalSeconds, count, depth, ReasonName(reason), TypeName(type), Gen2BytesAfter: -1, LargeBytesAfter: -1, PromotedBytes: -1, PauseMs: -1));
+    }
+
+    /// <summary>
+    /// A collection ended (the runtime's GCEnd). A background Gen2 runs beside gen0/gen1 collections, which start and
+    /// end while it marks, so its end is matched by number. The runtime keeps the figures of the last collection of
+    /// each kind; they are this one's when no other of its kind ended since (Gen2s are rare), and unknown (-1) otherwise.
+    /// </summary>
+    internal void Ended(long count)
+    {
+        if (!_started.TryRemove(count, out var started))
+        {
+            return;
+        }
+
+        var record = started.Record;
+        if (record.Generation >= 2)
+        {
+            var info = GC.GetGCMemoryInfo(started.Type == BackgroundType ? GCKind.Background : GCKind.FullBlocking);
+            if (info.Index == record.Index)
+            {
+                var pause = 0.0;
+                foreach (var x in info.PauseDurations)
+                {
+                    pause += x.TotalMilliseconds;
+                }
+
+                record = record with
+                {
+                    Gen2BytesAfter = info.GenerationInfo[2].SizeAfterBytes,
+                    LargeBytesAfter = info.GenerationInfo[3].SizeAfterBytes,
+                    PromotedBytes = info.PromotedBytes,
+                    PauseMs = pause,
+                };
+            }
+        }
+
+        _records.Enqueue(record);
     }
 
     private static long Field(EventWrittenEventArgs e, string name)

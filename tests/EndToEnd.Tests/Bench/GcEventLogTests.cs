@@ -12,8 +12,9 @@ public sealed class GcEventLogTests
     {
         using var log = new GcEventLog();
 
-        // The listener's session starts asynchronously: induce until the runtime's events reach it.
-        var gen2 = WaitFor(log, () => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true), x => x.Generation == 2 && x.Reason.StartsWith("Induced", StringComparison.Ordinal));
+        // The listener's session starts asynchronously: induce until the runtime's events reach it. A Gen2 whose
+        // figures were overtaken by the next one's (-1) is recorded too; the first with figures is checked.
+        var gen2 = WaitFor(log, () => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true), x => x.Generation == 2 && x.Reason.StartsWith("Induced", StringComparison.Ordinal) && x.Gen2BytesAfter >= 0);
         Assert.Equal("blocking", gen2.Type);
         Assert.True(gen2.PauseMs > 0, $"pause {gen2.PauseMs}");
         Assert.True(gen2.Gen2BytesAfter > 0, $"gen2 after {gen2.Gen2BytesAfter}");
@@ -27,6 +28,28 @@ public sealed class GcEventLogTests
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         WaitFor(log, () => GC.Collect(1, GCCollectionMode.Forced, blocking: true), x => x.Index > gen1.Index);
         Assert.DoesNotContain(log.Records, x => x.Generation == 0);
+    }
+
+    [Fact]
+    public void BackgroundGen2_EndingAfterCollectionsBesideIt_RecordedByItsNumber()
+    {
+        // The runtime's events as a background Gen2 (number 1,000,000,000; far above this process's own) sees a gen1 and a gen0 start and end
+        // while it marks, then ends. GC.Collect cannot start one on demand (an induced non-blocking Gen2 runs blocking).
+        const long Big = 1_000_000_000;
+        using var log = new GcEventLog();
+        var at = DateTime.UtcNow;
+        log.Started(Big, depth: 2, reason: 0, type: 1, at);
+        log.Started(Big + 1, depth: 1, reason: 0, type: 0, at.AddMilliseconds(5));
+        log.Ended(Big + 1);
+        log.Started(Big + 2, depth: 0, reason: 0, type: 0, at.AddMilliseconds(9));
+        log.Ended(Big + 2);
+        log.Ended(Big);
+        log.Ended(Big); // an end seen twice, or one whose start came before the log, is ignored
+
+        var records = log.Records.Where(x => x.Index >= Big).ToList();
+        Assert.Equal([(Big + 1, 1, "AllocSmall", "blocking"), (Big, 2, "AllocSmall", "background")], records.Select(x => (x.Index, x.Generation, x.Reason, x.Type)));
+        Assert.InRange(records[1].AtSeconds - records[0].AtSeconds, -0.006, -0.004);
+        Assert.Equal(-1, records[1].Gen2BytesAfter); // not the runtime's last background collection: figures unknown
     }
 
     [Theory]
@@ -54,6 +77,6 @@ public sealed class GcEventLogTests
             }
         }
 
-        throw new TimeoutException("no matching collection recorded in " + Timeout);
+        throw new TimeoutException($"no matching collection recorded in {Timeout}; recorded: {string.Join(", ", log.Records.Take(20).Select(x => $"gen{x.Generation} {x.Reason} {x.Type}"))}");
     }
 }
