@@ -99,7 +99,7 @@ public sealed class CaseService : IDisposable
         {
             try
             {
-                await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+                await _store.UpdateRederivableAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
             }
             catch (CaseStoreUnavailableException ex)
             {
@@ -118,7 +118,7 @@ public sealed class CaseService : IDisposable
     public async Task MarkDeliveredAsync(string alertId, string actor, CancellationToken cancellationToken = default)
     {
         var now = NowMs;
-        await _store.UpdateAsync(alertId, s => CaseTransitions.Deliver(s, now, actor), cancellationToken);
+        await _store.UpdateRederivableAsync(alertId, s => CaseTransitions.Deliver(s, now, actor), cancellationToken);
     }
 
     /// <summary>Sign for: NEW or DELIVERED -> SIGNED.</summary>
@@ -209,7 +209,7 @@ public sealed class CaseService : IDisposable
                 (alert, openedMs) = _pending[0];
             }
 
-            await _store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, openedMs, _options), cancellationToken);
+            await _store.UpdateRederivableAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, openedMs, _options), cancellationToken);
             lock (_pending)
             {
                 _pending.RemoveAt(0);

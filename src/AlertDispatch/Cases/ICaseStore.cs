@@ -32,6 +32,16 @@ public interface ICaseStore : IAsyncDisposable
     /// </summary>
     ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="UpdateAsync"/> for a change the dispatch makes again if a machine crash loses it: a case's opening
+    /// (a restarted dispatch reads fs.alerts from the beginning and opens every alert's case again) and its first
+    /// delivery (marked again at the next one). It sits on the alert's path to the console, so a store may return
+    /// before its disk has the change: what returned survives a crash of the process, and the next
+    /// <see cref="UpdateAsync"/> takes it to the disk with its own. The default is <see cref="UpdateAsync"/>.
+    /// </summary>
+    ValueTask<CaseUpdate> UpdateRederivableAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default)
+        => UpdateAsync(alertId, transition, cancellationToken);
+
     /// <summary>Ids of cases whose <see cref="CaseState.NextEscalationMs"/> is due at <paramref name="nowMs"/>, earliest first.</summary>
     ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default);
 

@@ -37,6 +37,7 @@ public sealed class InProcessCaseStore : ICaseStore
     private readonly FileStream _folderLock;
     private readonly bool _flushToDisk;
     private bool _disposed;
+    private long _diskFlushes;
 
     private InProcessCaseStore(Dictionary<string, CaseState> cases, FileStream journal, FileStream folderLock, bool flushToDisk)
     {
@@ -122,8 +123,24 @@ public sealed class InProcessCaseStore : ICaseStore
         }
     }
 
+    /// <summary>Times a change was taken to the disk (fsync) before its update returned.</summary>
+    public long DiskFlushes => Interlocked.Read(ref _diskFlushes);
+
     /// <inheritdoc />
-    public ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default)
+    public ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default) =>
+        Update(alertId, transition, _flushToDisk, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Written to the journal (the operating system has it) without waiting for the disk: an fsync under load costs
+    /// 1 ms at the median and 23-54 ms at the tail on the dev box, twice per alert (its opening and its first
+    /// delivery) on its way to the console. Such a line reaches the disk with the next <see cref="UpdateAsync"/>'s
+    /// flush (the whole file is flushed), at close, or by the kernel's own writeback.
+    /// </remarks>
+    public ValueTask<CaseUpdate> UpdateRederivableAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default) =>
+        Update(alertId, transition, flushToDisk: false, cancellationToken);
+
+    private ValueTask<CaseUpdate> Update(string alertId, Func<CaseState?, CaseState?> transition, bool flushToDisk, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(alertId);
         ArgumentNullException.ThrowIfNull(transition);
@@ -141,7 +158,12 @@ public sealed class InProcessCaseStore : ICaseStore
             next = next.Clone();
             next.AlertId = alertId;
             next.Revision = (current?.Revision ?? 0) + 1;
-            Append(_journal, next, _flushToDisk);
+            Append(_journal, next, flushToDisk);
+            if (flushToDisk)
+            {
+                Interlocked.Increment(ref _diskFlushes);
+            }
+
             _cases[alertId] = next;
             IndexDue(current, next);
             Changed?.Invoke(this, new CaseChangedEventArgs(next.Clone()));

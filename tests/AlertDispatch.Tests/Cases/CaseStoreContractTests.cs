@@ -51,6 +51,25 @@ public abstract class CaseStoreContractTests
     }
 
     [Fact]
+    public async Task UpdateRederivableAsync_StoresLikeUpdateAsync_AndTheChangeSurvivesAReopen()
+    {
+        var store = await CreateAsync();
+        var opened = await store.UpdateRederivableAsync("a1", s => CaseTransitions.Open(s, TestAlerts.Make("a1"), T0, Options)).WithTimeout();
+        var again = await store.UpdateRederivableAsync("a1", s => CaseTransitions.Open(s, TestAlerts.Make("a1"), T0 + 5, Options)).WithTimeout();
+        var delivered = await store.UpdateRederivableAsync("a1", s => CaseTransitions.Deliver(s, T0 + 10, "station:S1")).WithTimeout();
+
+        Assert.Equal((true, 1), (opened.Changed, opened.Current!.Revision));
+        Assert.False(again.Changed); // an alert opened again (a restarted dispatch re-reading fs.alerts) changes nothing
+        Assert.Equal((true, 2, AlertStatus.Delivered), (delivered.Changed, delivered.Current!.Revision, delivered.Current.Status));
+
+        store = await ReopenAsync(store);
+        await using (store)
+        {
+            Assert.Equal(delivered.Current, await store.GetAsync("a1").WithTimeout());
+        }
+    }
+
+    [Fact]
     public async Task UpdateAsync_TransitionReturnsNull_StoresNothing()
     {
         await using var store = await CreateAsync();

@@ -1,5 +1,6 @@
 using System.Text;
 using FraudShield.AlertDispatch.Cases;
+using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Tests.Shared;
 
@@ -83,5 +84,51 @@ public sealed class InProcessCaseStoreTests : CaseStoreContractTests, IDisposabl
         await using var reopened = InProcessCaseStore.Open(folder);
         Assert.Equal(5, (await File.ReadAllLinesAsync(journal).WithTimeout()).Length);
         Assert.All(await reopened.QueryAsync(new CaseQuery()).WithTimeout(), s => Assert.Equal(AlertStatus.Signed, s.Status));
+    }
+
+    [Fact]
+    public async Task UpdateRederivable_InTheJournalWithoutADiskFlush_TheNextUpdateFlushesIt()
+    {
+        var store = (InProcessCaseStore)await CreateAsync();
+        var journal = Path.Combine(_folders[store], InProcessCaseStore.JournalFileName);
+
+        var opened = await store.UpdateRederivableAsync("a1", s => CaseTransitions.Open(s, TestAlerts.Make("a1"), T0, Options)).WithTimeout();
+        var delivered = await store.UpdateRederivableAsync("a1", s => CaseTransitions.Deliver(s, T0 + 1, "station:S1")).WithTimeout();
+
+        // Stored and in the journal file (the operating system has it, so a crash of the process loses nothing), with
+        // no flush to the disk on the alert's path.
+        Assert.Equal((1, 2), (opened.Current!.Revision, delivered.Current!.Revision));
+        Assert.Equal(0, store.DiskFlushes);
+        Assert.Equal(2, await LinesWithAsync(journal, "\"a1\""));
+
+        var signed = await store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0 + 2, "station:S1")).WithTimeout();
+        Assert.Equal(3, signed.Current!.Revision);
+        Assert.Equal(1, store.DiskFlushes);
+        Assert.Equal(3, await LinesWithAsync(journal, "\"a1\""));
+        await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CaseService_AlertPathFlushesNothing_ASignForWaitsForTheDisk()
+    {
+        var store = (InProcessCaseStore)await CreateAsync();
+        using var hub = new AlertHub();
+        var cases = new CaseService(store, hub, new InMemoryOutcomeSink(), Options);
+
+        Assert.True(await cases.PublishAsync(TestAlerts.Make("a1", station: "S1")).WithTimeout());
+        await cases.MarkDeliveredAsync("a1", "station:S1").WithTimeout();
+        Assert.Equal(0, store.DiskFlushes);
+
+        await cases.AckAsync("a1", DispatchCaller.Anonymous).WithTimeout();
+        Assert.Equal(1, store.DiskFlushes);
+        await store.DisposeAsync();
+    }
+
+    private static async Task<int> LinesWithAsync(string path, string text)
+    {
+        // The store holds the journal open for appending and lets others read it.
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return (await reader.ReadToEndAsync().WithTimeout()).Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 }
