@@ -264,7 +264,7 @@ internal static class BenchReport
                 b.Append("\n| Gen2 at s of load | reason | type | pauses ms | gen2 after MiB | large object heap after MiB | kept MiB |\n|---:|---|---|---:|---:|---:|---:|\n");
                 foreach (var x in gen2)
                 {
-                    b.Append(Inv, $"| {x.AtSeconds:F1} | {x.Reason} | {x.Type} | {Known(x.PauseMs, 1)} | {Known(x.Gen2BytesAfter / 1048576.0, 1)} | {Known(x.LargeBytesAfter / 1048576.0, 1)} | {Known(x.PromotedBytes / 1048576.0, 1)} |\n");
+                    b.Append(Inv, $"| {x.AtSeconds:F1} | {x.Reason} | {x.Type} | {Known(x.PauseMs)} | {Known(x.Gen2BytesAfter / 1048576.0)} | {Known(x.LargeBytesAfter / 1048576.0)} | {Known(x.PromotedBytes / 1048576.0)} |\n");
                 }
             }
 
@@ -297,7 +297,8 @@ internal static class BenchReport
         return b.ToString();
     }
 
-    private static string Known(double value, int decimals) => value < 0 ? "-" : value.ToString("F" + decimals.ToString(Inv), Inv);
+    /// <summary>A figure to one decimal, or "-" for an unknown one (negative).</summary>
+    private static string Known(double value) => value < 0 ? "-" : value.ToString("F1", Inv);
 
     private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";
 
