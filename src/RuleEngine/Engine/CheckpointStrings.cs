@@ -101,14 +101,7 @@ internal sealed class CheckpointStrings
     private long Write(Stream file, StringTable table, int from, int to)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-        {
-            for (var i = from; i < to; i++)
-            {
-                writer.Write(table[i + 1]);
-            }
-        }
-
+        table.WriteTo(buffer, from + 1, to + 1);
         var written = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
         _hash.Append(written);
         file.Write(written);

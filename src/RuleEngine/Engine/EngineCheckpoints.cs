@@ -130,11 +130,10 @@ public sealed class EngineCheckpoints
     /// </summary>
     internal static bool TryAlignStrings(State.StringTable table, IReadOnlyList<string> saved)
     {
-        var current = table.Snapshot();
-        var common = Math.Min(current.Length, saved.Count);
+        var common = Math.Min(table.Count - 1, saved.Count);
         for (var i = 0; i < common; i++)
         {
-            if (!string.Equals(current[i], saved[i], StringComparison.Ordinal))
+            if (!table.Holds(i + 1, saved[i]))
             {
                 return false;
             }

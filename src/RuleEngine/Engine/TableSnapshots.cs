@@ -274,19 +274,16 @@ public sealed partial class TableSnapshots
         }
 
         // After the store: every string the store refers to was interned before, so it is in the list.
-        var strings = _stores.Strings.Interned();
+        var strings = _stores.Strings.Count;
         long stringsBytes;
         using (var file = Create(PathOf(table, sequence, ".strings")))
         {
             using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
             {
-                writer.Write(strings.Length);
-                foreach (var value in strings)
-                {
-                    writer.Write(value);
-                }
+                writer.Write(strings - 1);
             }
 
+            _stores.Strings.WriteTo(file, 1, strings);
             stringsBytes = Sync(file);
         }
 
@@ -298,7 +295,7 @@ public sealed partial class TableSnapshots
             Offsets = nextOffsets.ToArray(),
             Store = token,
             Entries = entries,
-            Strings = strings.Length,
+            Strings = strings - 1,
             StringsBytes = stringsBytes,
             DataBytes = dataBytes,
         };
