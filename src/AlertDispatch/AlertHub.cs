@@ -23,7 +23,8 @@ public sealed class AlertHub : IDisposable
     private readonly Lock _gate = new();
     private readonly AlertHubOptions _options;
     private readonly RetainedAlert[] _ring;
-    private readonly HashSet<AlertVersionKey> _seen;
+    // Every (alert_id, version, escalation tier) published, with the sequence it was published at.
+    private readonly Dictionary<AlertVersionKey, long> _seen;
     private readonly Queue<AlertVersionKey> _seenOrder;
     private readonly Dictionary<string, List<Subscriber>> _byStation = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Subscriber>> _byGrid = new(StringComparer.Ordinal);
@@ -41,7 +42,7 @@ public sealed class AlertHub : IDisposable
         _options = options ?? new AlertHubOptions();
         _options.Validate();
         _ring = new RetainedAlert[_options.RetentionCapacity];
-        _seen = new HashSet<AlertVersionKey>(Math.Min(_options.DeduplicationCapacity, 4096));
+        _seen = new Dictionary<AlertVersionKey, long>(Math.Min(_options.DeduplicationCapacity, 4096));
         _seenOrder = new Queue<AlertVersionKey>(Math.Min(_options.DeduplicationCapacity, 4096));
         Span<byte> bytes = stackalloc byte[4];
         RandomNumberGenerator.Fill(bytes);
@@ -96,10 +97,15 @@ public sealed class AlertHub : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_completed, this);
-            if (!_seen.Add(key))
+            if (!_seen.TryAdd(key, _lastSequence + 1))
             {
                 _duplicates++;
                 return false;
+            }
+
+            if (escalation is not null)
+            {
+                alert = RetainedVersionLocked(alert, key);
             }
 
             _seenOrder.Enqueue(key);
@@ -299,6 +305,21 @@ public sealed class AlertHub : IDisposable
     }
 
     private long OldestRetainedLocked() => Math.Max(1, _lastSequence - _ring.Length + 1);
+
+    // An escalation re-notifies an alert version the ring usually still holds (its first publication): its entry
+    // shares that instance instead of keeping the case store's copy of the same version (an alert is a few KB of
+    // objects; an unsigned alert escalates up to three times).
+    private Alert RetainedVersionLocked(Alert alert, AlertVersionKey key)
+    {
+        if (_seen.TryGetValue(key with { EscalationTier = 0 }, out var first) && first >= OldestRetainedLocked()
+            && _ring[(int)((first - 1) % _ring.Length)].Alert is { } retained
+            && retained.AlertId == alert.AlertId && retained.Version == alert.Version)
+        {
+            return retained;
+        }
+
+        return alert;
+    }
 
     private void DeliverToJurisdictions(Dictionary<string, List<Subscriber>> index, string? home, string? current, RetainedAlert entry)
     {

@@ -127,6 +127,39 @@ public sealed class AlertHubTests
     }
 
     [Fact]
+    public async Task PublishEscalation_OfAVersionStillRetained_SharesItsAlert_ElseKeepsItsOwn()
+    {
+        using var hub = new AlertHub(new AlertHubOptions { RetentionCapacity = 3 });
+        using var all = hub.Subscribe(AlertScope.All);
+        var tier = (EscalationTier t) => new Escalation { Tier = t, EscalatedMs = 5, MissedDueMs = 4, AckDueMs = 9 };
+
+        hub.Publish(TestAlerts.Make("a1", version: 1));
+
+        // The case store's copies of the same version, as the escalation pass hands them over.
+        Assert.True(hub.PublishEscalation(TestAlerts.Make("a1", version: 1), tier(EscalationTier.DistrictCentre)));
+        Assert.True(hub.PublishEscalation(TestAlerts.Make("a1", version: 1), tier(EscalationTier.City)));
+        Assert.False(hub.PublishEscalation(TestAlerts.Make("a1", version: 1), tier(EscalationTier.City)));
+
+        // A version the hub never published, and one whose publication left the ring: their own instances.
+        Assert.True(hub.PublishEscalation(TestAlerts.Make("a1", version: 2), tier(EscalationTier.DistrictCentre)));
+        hub.Publish(TestAlerts.Make("a2"));
+        hub.Publish(TestAlerts.Make("a3"));
+        hub.Publish(TestAlerts.Make("a4"));
+        hub.Publish(TestAlerts.Make("a5"));
+        Assert.True(hub.PublishEscalation(TestAlerts.Make("a2"), tier(EscalationTier.City)));
+
+        var got = await all.TakeAsync(9);
+        Assert.Same(got[0].Alert, got[1].Alert);
+        Assert.Same(got[0].Alert, got[2].Alert);
+        Assert.Equal([EscalationTier.DistrictCentre, EscalationTier.City], got[1..3].Select(e => e.Escalation!.Tier));
+        Assert.Equal(2, got[3].Alert.Version);
+        Assert.NotSame(got[0].Alert, got[3].Alert);
+        Assert.Equal("a2", got[8].Alert.AlertId);
+        Assert.NotSame(got[4].Alert, got[8].Alert);
+        Assert.Equal(got[4].Alert, got[8].Alert);
+    }
+
+    [Fact]
     public async Task Publish_MissingMaskedNumber_FillsMaskWithoutMutatingInput()
     {
         using var hub = new AlertHub();
