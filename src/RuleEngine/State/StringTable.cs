@@ -15,7 +15,7 @@ namespace FraudShield.RuleEngine.State;
 /// three ids per resident, millions at a district's scale, and as objects (a string, a dictionary node, a bucket)
 /// every full collection would have to mark them all (measured with 1.5 M residents: 333 B and 6 objects a resident,
 /// a 323 ms blocking Gen2 for the table alone; `bench -- strings`). Here a string costs its bytes, a length prefix, an
-/// 8-byte location and an 8-byte hash slot or two, in a handful of arrays without references.</para>
+/// 8-byte location and an 8-byte hash slot or two, in large arrays without references.</para>
 /// <para>Each entry is stored exactly as <see cref="BinaryWriter.Write(string)"/> writes a string (7-bit encoded byte
 /// count, then the UTF-8 bytes), so <see cref="WriteTo"/> copies entries to a snapshot file without decoding them.</para>
 /// <para>One writer at a time (a lock); readers take no lock. A writer stores an entry's bytes and location before it
