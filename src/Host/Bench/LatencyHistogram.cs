@@ -124,6 +124,9 @@ internal sealed class LatencyHistogram
         }
     }
 
+    /// <summary>The median and the 99th percentile in milliseconds (the histogram records microseconds).</summary>
+    public (double P50, double P99) P50P99Ms() => (ValueAtPercentile(50) / 1000, ValueAtPercentile(99) / 1000);
+
     /// <summary>A one-line summary in milliseconds.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"n={Count} p50={ValueAtPercentile(50) / 1000:F2}ms p99={ValueAtPercentile(99) / 1000:F2}ms p99.9={ValueAtPercentile(99.9) / 1000:F2}ms max={Max / 1000.0:F2}ms");

@@ -91,4 +91,21 @@ public sealed class LatencyHistogramTests
     {
         Assert.Equal(0, new LatencyHistogram().ValueAtPercentile(99));
     }
+
+    [Fact]
+    public void P50P99Ms_TheMicrosecondPercentilesInMilliseconds()
+    {
+        var histogram = new LatencyHistogram();
+        for (var ms = 1; ms <= 100; ms++)
+        {
+            histogram.Record(ms * 1000L); // microseconds
+        }
+
+        var (p50, p99) = histogram.P50P99Ms();
+
+        Assert.Equal(histogram.ValueAtPercentile(50) / 1000, p50);
+        Assert.Equal(histogram.ValueAtPercentile(99) / 1000, p99);
+        Assert.InRange(p50, 49.5, 50.5);
+        Assert.InRange(p99, 98.5, 99.5);
+    }
 }
