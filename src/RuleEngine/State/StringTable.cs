@@ -64,20 +64,8 @@ public sealed class StringTable
             return 0;
         }
 
-        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
-        byte[]? rented = null;
-        var buffer = max <= MaxStackBytes ? stackalloc byte[MaxStackBytes] : (rented = ArrayPool<byte>.Shared.Rent(max));
-        try
-        {
-            return InternValid(buffer[..Encoding.UTF8.GetBytes(value, buffer)]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        using var utf8 = new Utf8Text(value, stackalloc byte[MaxStackBytes]);
+        return InternValid(utf8.Bytes);
     }
 
     /// <summary>The string behind <paramref name="reference"/>; empty for 0 or an unknown reference. Decodes a new string each call.</summary>
@@ -94,25 +82,8 @@ public sealed class StringTable
         }
 
         // Compared as Intern(value) would store it, so true exactly when Intern(value) returns the reference.
-        var stored = Utf8Of(reference);
-        if (Encoding.UTF8.GetByteCount(value) != stored.Length)
-        {
-            return false;
-        }
-
-        byte[]? rented = null;
-        var buffer = stored.Length <= MaxStackBytes ? stackalloc byte[MaxStackBytes] : (rented = ArrayPool<byte>.Shared.Rent(stored.Length));
-        try
-        {
-            return stored.SequenceEqual(buffer[..Encoding.UTF8.GetBytes(value, buffer)]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        using var utf8 = new Utf8Text(value, stackalloc byte[MaxStackBytes]);
+        return Utf8Of(reference).SequenceEqual(utf8.Bytes);
     }
 
     /// <summary>
@@ -330,5 +301,28 @@ public sealed class StringTable
         }
 
         _slots = slots;
+    }
+
+    /// <summary>A string's UTF-8 bytes (invalid UTF-16 replaced), in the caller's stack buffer when they fit, else in a pooled array returned at dispose.</summary>
+    private readonly ref struct Utf8Text
+    {
+        private readonly byte[]? _rented;
+
+        public Utf8Text(string value, Span<byte> stack)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+            var buffer = max <= stack.Length ? stack : (_rented = ArrayPool<byte>.Shared.Rent(max));
+            Bytes = buffer[..Encoding.UTF8.GetBytes(value, buffer)];
+        }
+
+        public ReadOnlySpan<byte> Bytes { get; }
+
+        public void Dispose()
+        {
+            if (_rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_rented);
+            }
+        }
     }
 }
