@@ -1,11 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using FraudShield.Contracts.Alerts.V1;
-using FraudShield.Ingest.Events;
-using FraudShield.Ingest.Simulation;
-using FraudShield.RuleEngine.Engine;
-using FraudShield.RuleEngine.Rules;
-using FraudShield.RuleEngine.State;
 using Google.Protobuf;
 
 namespace FraudShield.Benchmarks;
@@ -13,7 +8,7 @@ namespace FraudShield.Benchmarks;
 /// <summary>
 /// Encoding an alert for fs.alerts and the gRPC stream: <see cref="MessageExtensions.ToByteArray"/> (a new array per
 /// alert) against writing into a reused buffer. The alert is the real L1 alert of the seed scenario, as the engine
-/// builds it; setup checks every encoding decodes back to an equal alert.
+/// builds it (<see cref="SeedAlert"/>); setup checks every encoding decodes back to an equal alert.
 /// </summary>
 [BenchmarkCategory("alert")]
 public class AlertEncodingBenchmarks
@@ -26,29 +21,7 @@ public class AlertEncodingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var city = new CitySimulator(new CityOptions { Residents = 1_000 }, seed: 7);
-        var alerts = new List<Alert>();
-        using (var stores = new EngineStores(new FasterStoreOptions { IndexBuckets = 1 << 12, MemorySizeBits = 22, PageSizeBits = 18, ExpectedEntries = 1_000 }))
-        using (var tables = new TableApplier(stores))
-        using (var core = new EngineCore(stores, new RulePackOptions(), new ListSink(alerts)))
-        {
-            foreach (var record in city.Register().Concat(city.Watchlist()))
-            {
-                _ = record.Topic == Contracts.Topics.Registry
-                    ? tables.ApplyRegistry(record.Value, false, out _)
-                    : tables.ApplyWatchlist(record.Key, record.Value, false, out _);
-            }
-
-            var dispatcher = new EventDispatcher(core, new EventParser());
-            foreach (var record in city.NextScenario(CannedEvents.T0).Records)
-            {
-                EventDispatcher.TryGetTopic(record.Topic, out var topic);
-                dispatcher.TryProcess(topic, record.Value, CannedEvents.T0, out _);
-            }
-        }
-
-        WatchlistFixture.Check(alerts.Count > 0 && alerts[^1].Severity == Severity.L1, "seed scenario gave no L1 alert");
-        _alert = alerts[^1];
+        _alert = SeedAlert.Build();
         _size = _alert.CalculateSize();
         _span = new byte[_size];
         WatchlistFixture.Check(Alert.Parser.ParseFrom(_alert.ToByteArray()).Equals(_alert), "ToByteArray does not round-trip");
@@ -84,10 +57,5 @@ public class AlertEncodingBenchmarks
     {
         WatchlistFixture.Check(size == _size, "encoded size changed");
         return size;
-    }
-
-    private sealed class ListSink(List<Alert> alerts) : IAlertSink
-    {
-        public void Emit(Alert alert) => alerts.Add(alert);
     }
 }

@@ -21,9 +21,9 @@ internal static class StringTableReport
     public static int Run(int residents)
     {
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; residents {residents:N0}");
-        var emptyPause = FullCollectionMs();
+        var emptyPause = HeapProbe.FullCollectionMs();
         var ids = Ids(residents);
-        var before = Settle();
+        var before = HeapProbe.Settle();
 
         var table = new StringTable();
         var clock = Stopwatch.StartNew();
@@ -32,9 +32,9 @@ internal static class StringTableReport
 
         // The ids are alive in both figures, so the difference is the table's; then they go, so the collection
         // marks the table alone.
-        var after = Settle();
+        var after = HeapProbe.Settle();
         ids = null;
-        var heldPause = FullCollectionMs();
+        var heldPause = HeapProbe.FullCollectionMs();
 
         ids = Ids(residents);
         clock.Restart();
@@ -88,27 +88,5 @@ internal static class StringTableReport
         {
             table.Intern(id);
         }
-    }
-
-    private static long Settle()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        return GC.GetTotalMemory(forceFullCollection: true);
-    }
-
-    // The median of five full blocking, non-compacting collections: the mark (and sweep) of everything live.
-    private static double FullCollectionMs()
-    {
-        var times = new double[5];
-        for (var i = 0; i < times.Length; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-            times[i] = clock.Elapsed.TotalMilliseconds;
-        }
-
-        Array.Sort(times);
-        return times[2];
     }
 }

@@ -17,6 +17,9 @@ namespace FraudShield.AlertDispatch;
 /// <para>Publish and Subscribe take the same lock: a subscription registers its channel and copies the retained
 /// alerts after its resume position in one step, so every alert is either in the replay copy (sequence up to the
 /// boundary) or written to the channel (sequence after it), never both and never neither.</para>
+/// <para>The ring holds each alert version encoded (<see cref="EncodedAlert"/>), shared by its publication and its
+/// escalations, and no <see cref="Alert"/> objects: full at its default size it is a few hundred thousand arrays
+/// without references instead of millions of objects for every Gen2 collection to mark.</para>
 /// </remarks>
 public sealed class AlertHub : IDisposable
 {
@@ -26,6 +29,8 @@ public sealed class AlertHub : IDisposable
     // Every (alert_id, version, escalation tier) published, with the sequence it was published at.
     private readonly Dictionary<AlertVersionKey, long> _seen;
     private readonly Queue<AlertVersionKey> _seenOrder;
+    // Station and grid ids of the retained routes, one string each however many alerts carry it.
+    private readonly Dictionary<string, string> _jurisdictionIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Subscriber>> _byStation = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Subscriber>> _byGrid = new(StringComparer.Ordinal);
     private readonly List<Subscriber> _all = [];
@@ -72,8 +77,8 @@ public sealed class AlertHub : IDisposable
 
     /// <summary>
     /// Publishes an alert to every subscriber in scope and retains it for resume. Returns false when this
-    /// (alert_id, version) was already published. Never blocks on subscribers. The hub keeps the instance: do not
-    /// mutate it afterwards.
+    /// (alert_id, version) was already published. Never blocks on subscribers. The hub keeps the alert's encoding,
+    /// not the instance.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The hub is disposed.</exception>
     public bool Publish(Alert alert) => PublishCore(alert, null);
@@ -97,42 +102,42 @@ public sealed class AlertHub : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_completed, this);
-            if (!_seen.TryAdd(key, _lastSequence + 1))
+            if (_seen.ContainsKey(key))
             {
                 _duplicates++;
                 return false;
             }
 
-            if (escalation is not null)
-            {
-                alert = RetainedVersionLocked(alert, key);
-            }
-
+            var encoded = (escalation is null ? null : RetainedVersionLocked(key)) ?? EncodeLocked(alert);
+            key = key with { AlertId = encoded.AlertId };
+            _seen.Add(key, _lastSequence + 1);
             _seenOrder.Enqueue(key);
             if (_seenOrder.Count > _options.DeduplicationCapacity)
             {
                 _seen.Remove(_seenOrder.Dequeue());
             }
 
-            var entry = new RetainedAlert(++_lastSequence, alert, escalation, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
-            _ring[(int)((entry.Sequence - 1) % _ring.Length)] = entry;
+            var sequence = ++_lastSequence;
+            var entry = new RetainedAlert(sequence, encoded, FormatResumeToken(sequence), escalation, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+            _ring[(int)((sequence - 1) % _ring.Length)] = entry;
 
             if (_subscriberCount != 0)
             {
                 var routing = _options.Routing;
-                if (routing.Routes(AlertScopeKind.All, alert.Severity))
+                var route = encoded.Route;
+                if (routing.Routes(AlertScopeKind.All, encoded.Severity))
                 {
                     Deliver(_all, entry);
                 }
 
-                if (routing.Routes(AlertScopeKind.Station, alert.Severity))
+                if (routing.Routes(AlertScopeKind.Station, encoded.Severity))
                 {
-                    DeliverToJurisdictions(_byStation, alert.Home?.StationId, alert.Current?.StationId, entry);
+                    DeliverToJurisdictions(_byStation, route.HomeStation, route.CurrentStation, entry);
                 }
 
-                if (routing.Routes(AlertScopeKind.Grid, alert.Severity))
+                if (routing.Routes(AlertScopeKind.Grid, encoded.Severity))
                 {
-                    DeliverToJurisdictions(_byGrid, alert.Home?.GridId, alert.Current?.GridId, entry);
+                    DeliverToJurisdictions(_byGrid, route.HomeGrid, route.CurrentGrid, entry);
                 }
             }
 
@@ -144,8 +149,11 @@ public sealed class AlertHub : IDisposable
     public bool Routes(AlertScope scope, Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        return scope.Matches(alert) && _options.Routing.Routes(scope.Kind, alert.Severity);
+        return Routes(scope, AlertRoute.Of(alert), alert.Severity);
     }
+
+    private bool Routes(AlertScope scope, in AlertRoute route, Severity severity) =>
+        scope.Matches(route) && _options.Routing.Routes(scope.Kind, severity);
 
     /// <summary>
     /// Subscribes to a scope. With a resume token, the subscription first replays every retained alert in scope
@@ -216,7 +224,7 @@ public sealed class AlertHub : IDisposable
                 for (var seq = after + 1; seq <= _lastSequence; seq++)
                 {
                     var entry = _ring[(int)((seq - 1) % _ring.Length)];
-                    if (Routes(scope, entry.Alert))
+                    if (Routes(scope, entry.Encoded.Route, entry.Severity))
                     {
                         replay.Add(entry);
                     }
@@ -231,14 +239,6 @@ public sealed class AlertHub : IDisposable
 
     /// <summary>Formats the resume token that continues after <paramref name="sequence"/>.</summary>
     public string FormatResumeToken(long sequence) => ResumeTokenCodec.Format(_epoch, sequence);
-
-    /// <summary>
-    /// The protobuf encoding of <paramref name="entry"/>'s AlertDelivery as <paramref name="scope"/> may see it (its
-    /// resume token and escalation; the full number only when the scope covers the alert), encoded once per entry and
-    /// form and shared by every subscriber.
-    /// </summary>
-    internal byte[] EncodedDelivery(in RetainedAlert entry, AlertScope scope) =>
-        entry.Encoded.Get(entry, AlertMasking.WithholdsNumber(entry.Alert, scope), _epoch);
 
     /// <summary>
     /// The resume token that replays everything this hub still retains, oldest first. It is what a client whose token
@@ -307,21 +307,42 @@ public sealed class AlertHub : IDisposable
     private long OldestRetainedLocked() => Math.Max(1, _lastSequence - _ring.Length + 1);
 
     // An escalation re-notifies an alert version the ring usually still holds (its first publication): its entry
-    // shares that instance instead of keeping the case store's copy of the same version (an alert is a few KB of
-    // objects; an unsigned alert escalates up to three times).
-    private Alert RetainedVersionLocked(Alert alert, AlertVersionKey key)
+    // shares that encoding instead of encoding the case store's copy of the same version again (an unsigned alert
+    // escalates up to three times). Null when the publication left the ring or was never made.
+    private EncodedAlert? RetainedVersionLocked(AlertVersionKey key)
     {
         if (_seen.TryGetValue(key with { EscalationTier = 0 }, out var first) && first >= OldestRetainedLocked()
-            && _ring[(int)((first - 1) % _ring.Length)].Alert is { } retained
-            && retained.AlertId == alert.AlertId && retained.Version == alert.Version)
+            && _ring[(int)((first - 1) % _ring.Length)].Encoded is { } retained
+            && retained.AlertId == key.AlertId && retained.Version == key.Version)
         {
             return retained;
         }
 
-        return alert;
+        return null;
     }
 
-    private void DeliverToJurisdictions(Dictionary<string, List<Subscriber>> index, string? home, string? current, RetainedAlert entry)
+    private EncodedAlert EncodeLocked(Alert alert)
+    {
+        var route = AlertRoute.Of(alert);
+        return new EncodedAlert(alert, new AlertRoute(Jurisdiction(route.HomeStation), Jurisdiction(route.CurrentStation), Jurisdiction(route.HomeGrid), Jurisdiction(route.CurrentGrid)));
+
+        string Jurisdiction(string id)
+        {
+            if (id.Length == 0)
+            {
+                return id;
+            }
+
+            if (!_jurisdictionIds.TryGetValue(id, out var held))
+            {
+                _jurisdictionIds.Add(id, held = id);
+            }
+
+            return held;
+        }
+    }
+
+    private void DeliverToJurisdictions(Dictionary<string, List<Subscriber>> index, string home, string current, RetainedAlert entry)
     {
         if (!string.IsNullOrEmpty(home) && index.TryGetValue(home, out var homeSubscribers))
         {

@@ -1,3 +1,4 @@
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 
@@ -90,14 +91,17 @@ public readonly record struct AlertScope
     public bool Matches(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        return Kind switch
-        {
-            AlertScopeKind.All => true,
-            AlertScopeKind.Station => IdEquals(alert.Home?.StationId) || IdEquals(alert.Current?.StationId),
-            AlertScopeKind.Grid => IdEquals(alert.Home?.GridId) || IdEquals(alert.Current?.GridId),
-            _ => false,
-        };
+        return Matches(AlertRoute.Of(alert));
     }
+
+    /// <summary>True when the home or current jurisdiction of <paramref name="route"/> is in this scope (always for All).</summary>
+    internal bool Matches(in AlertRoute route) => Kind switch
+    {
+        AlertScopeKind.All => true,
+        AlertScopeKind.Station => IdEquals(route.HomeStation) || IdEquals(route.CurrentStation),
+        AlertScopeKind.Grid => IdEquals(route.HomeGrid) || IdEquals(route.CurrentGrid),
+        _ => false,
+    };
 
     /// <inheritdoc />
     public override string ToString() => Kind == AlertScopeKind.All ? "all" : $"{Kind.ToString().ToLowerInvariant()}:{Id}";

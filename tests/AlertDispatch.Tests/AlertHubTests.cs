@@ -22,8 +22,8 @@ public sealed class AlertHubTests
 
         var got1 = await s1.TakeAsync(2);
         var got2 = await s2.TakeAsync(2);
-        Assert.Equal(["a1", "a3"], got1.Select(e => e.Alert.AlertId));
-        Assert.Equal(["a2", "a4"], got2.Select(e => e.Alert.AlertId));
+        Assert.Equal(["a1", "a3"], got1.Select(e => e.AlertId));
+        Assert.Equal(["a2", "a4"], got2.Select(e => e.AlertId));
     }
 
     [Fact]
@@ -37,8 +37,8 @@ public sealed class AlertHubTests
         hub.Publish(TestAlerts.Make("a2", grid: "G9", currentGrid: "G1"));
         hub.Publish(TestAlerts.Make("a3", grid: "G2"));
 
-        Assert.Equal(["a1", "a2"], (await g1.TakeAsync(2)).Select(e => e.Alert.AlertId));
-        Assert.Equal(["a3"], (await g2.TakeAsync(1)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["a1", "a2"], (await g1.TakeAsync(2)).Select(e => e.AlertId));
+        Assert.Equal(["a3"], (await g2.TakeAsync(1)).Select(e => e.AlertId));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class AlertHubTests
         hub.Publish(TestAlerts.Make("a1", station: "S1", currentStation: "S1"));
         hub.Publish(TestAlerts.Make("marker", station: "S1"));
 
-        Assert.Equal(["a1", "marker"], (await s1.TakeAsync(2)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["a1", "marker"], (await s1.TakeAsync(2)).Select(e => e.AlertId));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class AlertHubTests
 
             var got = await live.TakeAsync(2);
             Assert.Equal([publishedFirst, publishedSecond], got.Select(e => e.PublishedMs));
-            Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(hub.EncodedDelivery(got[1], AlertScope.All)).PublishedMs);
+            Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(got[1].EncodedDelivery(AlertScope.All)).PublishedMs);
             token = hub.FormatResumeToken(got[0].Sequence);
         }
 
@@ -90,8 +90,8 @@ public sealed class AlertHubTests
         clock.Advance(TimeSpan.FromMinutes(5));
         using var resumed = hub.Subscribe(AlertScope.All, token);
         var replayed = Assert.Single(await resumed.TakeAsync(1));
-        Assert.Equal("a2", replayed.Alert.AlertId);
-        Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(hub.EncodedDelivery(replayed, AlertScope.All)).PublishedMs);
+        Assert.Equal("a2", replayed.AlertId);
+        Assert.Equal(publishedSecond, AlertDelivery.Parser.ParseFrom(replayed.EncodedDelivery(AlertScope.All)).PublishedMs);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class AlertHubTests
         Assert.True(hub.Publish(TestAlerts.Make("marker")));
 
         var got = await all.TakeAsync(3);
-        Assert.Equal(["a1/1", "a1/2", "marker/1"], got.Select(e => $"{e.Alert.AlertId}/{e.Alert.Version}"));
+        Assert.Equal(["a1/1", "a1/2", "marker/1"], got.Select(e => $"{e.AlertId}/{e.Version}"));
         Assert.Equal(2, hub.DuplicateCount);
         Assert.Equal(3, hub.LastSequence);
     }
@@ -127,7 +127,7 @@ public sealed class AlertHubTests
     }
 
     [Fact]
-    public async Task PublishEscalation_OfAVersionStillRetained_SharesItsAlert_ElseKeepsItsOwn()
+    public async Task PublishEscalation_OfAVersionStillRetained_SharesItsEncoding_ElseEncodesItsOwn()
     {
         using var hub = new AlertHub(new AlertHubOptions { RetentionCapacity = 3 });
         using var all = hub.Subscribe(AlertScope.All);
@@ -140,7 +140,7 @@ public sealed class AlertHubTests
         Assert.True(hub.PublishEscalation(TestAlerts.Make("a1", version: 1), tier(EscalationTier.City)));
         Assert.False(hub.PublishEscalation(TestAlerts.Make("a1", version: 1), tier(EscalationTier.City)));
 
-        // A version the hub never published, and one whose publication left the ring: their own instances.
+        // A version the hub never published, and one whose publication left the ring: their own encodings.
         Assert.True(hub.PublishEscalation(TestAlerts.Make("a1", version: 2), tier(EscalationTier.DistrictCentre)));
         hub.Publish(TestAlerts.Make("a2"));
         hub.Publish(TestAlerts.Make("a3"));
@@ -149,14 +149,37 @@ public sealed class AlertHubTests
         Assert.True(hub.PublishEscalation(TestAlerts.Make("a2"), tier(EscalationTier.City)));
 
         var got = await all.TakeAsync(9);
-        Assert.Same(got[0].Alert, got[1].Alert);
-        Assert.Same(got[0].Alert, got[2].Alert);
-        Assert.Equal([EscalationTier.DistrictCentre, EscalationTier.City], got[1..3].Select(e => e.Escalation!.Tier));
-        Assert.Equal(2, got[3].Alert.Version);
-        Assert.NotSame(got[0].Alert, got[3].Alert);
-        Assert.Equal("a2", got[8].Alert.AlertId);
-        Assert.NotSame(got[4].Alert, got[8].Alert);
-        Assert.Equal(got[4].Alert, got[8].Alert);
+        var alertPart = (int i) => got[i].Delivery(AlertScope.All).Alert;
+        Assert.Same(alertPart(0), alertPart(1));
+        Assert.Same(alertPart(0), alertPart(2));
+        Assert.Equal([EscalationTier.Unspecified, EscalationTier.DistrictCentre, EscalationTier.City], got[0..3].Select(e => e.EscalationTier));
+        Assert.Equal([null, EscalationTier.DistrictCentre, EscalationTier.City], got[0..3].Select(e => e.DecodeEscalation()?.Tier));
+        Assert.Equal(2, got[3].Version);
+        Assert.NotSame(alertPart(0), alertPart(3));
+        Assert.Equal("a2", got[8].AlertId);
+        Assert.NotSame(alertPart(4), alertPart(8));
+        Assert.Equal(alertPart(4), alertPart(8));
+        Assert.Equal(got[4].DecodeAlert(), got[8].DecodeAlert());
+    }
+
+    [Fact]
+    public async Task Publish_KeepsTheAlertsEncoding_NotTheInstance()
+    {
+        using var hub = new AlertHub();
+        using var all = hub.Subscribe(AlertScope.All);
+        var alert = AlertMasking.EnsureMasked(TestAlerts.Make("a1", station: "S1"));
+        var published = alert.Clone();
+        hub.Publish(alert);
+
+        // The publisher reuses its instance: what the hub delivers and replays is what was published.
+        alert.Home.StationId = "S9";
+        alert.Subject.Msisdn = "8613899999999";
+        var entry = (await all.TakeAsync(1))[0];
+        Assert.Equal(published, entry.DecodeAlert());
+        Assert.Equal(published, AlertDelivery.Parser.ParseFrom(entry.EncodedDelivery(AlertScope.Station("S1"))).Alert);
+        Assert.True(hub.Routes(AlertScope.Station("S1"), entry.DecodeAlert()));
+        using var resumed = hub.Subscribe(AlertScope.Station("S1"), hub.FormatResumeToken(0));
+        Assert.Equal("a1", (await resumed.TakeAsync(1))[0].AlertId);
     }
 
     [Fact]
@@ -167,7 +190,7 @@ public sealed class AlertHubTests
         var alert = TestAlerts.Make("a1", msisdn: "8613812345678");
         hub.Publish(alert);
 
-        var delivered = (await all.TakeAsync(1))[0].Alert;
+        var delivered = (await all.TakeAsync(1))[0].DecodeAlert();
         Assert.Equal("861******5678", delivered.Subject.MsisdnMasked);
         Assert.Equal("8613812345678", delivered.Subject.Msisdn);
         Assert.Equal(string.Empty, alert.Subject.MsisdnMasked);
@@ -193,7 +216,7 @@ public sealed class AlertHubTests
         Assert.Equal(2, resumed.ReplayCount);
         hub.Publish(TestAlerts.Make("a4"));
 
-        Assert.Equal(["a2", "a3", "a4"], (await resumed.TakeAsync(3)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["a2", "a3", "a4"], (await resumed.TakeAsync(3)).Select(e => e.AlertId));
     }
 
     [Fact]
@@ -209,7 +232,7 @@ public sealed class AlertHubTests
 
         hub.Publish(TestAlerts.Make("a1"));
         using var resumed = hub.Subscribe(AlertScope.All, start);
-        Assert.Equal(["a1"], (await resumed.TakeAsync(1)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["a1"], (await resumed.TakeAsync(1)).Select(e => e.AlertId));
     }
 
     [Fact]

@@ -18,9 +18,9 @@ public sealed class AlertRoutingTests
         }
 
         hub.Publish(TestAlerts.Make("end", severity: Severity.L1));
-        Assert.Equal(["L1", "L2", "end"], (await station.TakeAsync(3)).Select(e => e.Alert.AlertId));
-        Assert.Equal(["L1", "L3", "end"], (await grid.TakeAsync(3)).Select(e => e.Alert.AlertId));
-        Assert.Equal(["L1", "L2", "L3", "L4", "end"], (await centre.TakeAsync(5)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["L1", "L2", "end"], (await station.TakeAsync(3)).Select(e => e.AlertId));
+        Assert.Equal(["L1", "L3", "end"], (await grid.TakeAsync(3)).Select(e => e.AlertId));
+        Assert.Equal(["L1", "L2", "L3", "L4", "end"], (await centre.TakeAsync(5)).Select(e => e.AlertId));
     }
 
     [Fact]
@@ -35,8 +35,8 @@ public sealed class AlertRoutingTests
 
         hub.Publish(TestAlerts.Make("l1", severity: Severity.L1));
         hub.Publish(TestAlerts.Make("l3", severity: Severity.L3));
-        Assert.Equal(["l1", "l3"], (await station.TakeAsync(2)).Select(e => e.Alert.AlertId));
-        Assert.Equal(["l3"], (await grid.TakeAsync(1)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["l1", "l3"], (await station.TakeAsync(2)).Select(e => e.AlertId));
+        Assert.Equal(["l3"], (await grid.TakeAsync(1)).Select(e => e.AlertId));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class AlertRoutingTests
         using var grid = hub.Subscribe(AlertScope.Grid("G1"), start);
         Assert.Equal(0, grid.ReplayCount);
         using var station = hub.Subscribe(AlertScope.Station("S1"), start);
-        Assert.Equal(["l2"], (await station.TakeAsync(1)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["l2"], (await station.TakeAsync(1)).Select(e => e.AlertId));
     }
 
     [Fact]

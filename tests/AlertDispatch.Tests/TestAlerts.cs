@@ -28,6 +28,13 @@ internal static class TestAlerts
         return alert;
     }
 
+    /// <summary>The entry's encoded AlertDelivery as <paramref name="scope"/> receives it: its two parts, joined.</summary>
+    public static byte[] EncodedDelivery(this RetainedAlert entry, AlertScope scope)
+    {
+        var (alert, fields) = entry.Delivery(scope);
+        return [.. alert, .. fields];
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> alerts from a subscription within the timeout.</summary>
     public static async Task<List<RetainedAlert>> TakeAsync(this AlertSubscription subscription, int count, TimeSpan? timeout = null)
     {

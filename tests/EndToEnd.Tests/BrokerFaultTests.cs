@@ -70,9 +70,9 @@ public sealed class BrokerFaultTests
             {
                 await foreach (var entry in subscription.ReadAllAsync(stop.Token))
                 {
-                    if (entry.Escalation is null)
+                    if (!entry.IsEscalation)
                     {
-                        received.Enqueue((entry.Alert.AlertId, entry.Alert.Version));
+                        received.Enqueue((entry.AlertId, entry.Version));
                     }
                 }
             }

@@ -29,7 +29,7 @@ namespace FraudShield.AlertDispatch.Grpc;
 /// machine refuses → FAILED_PRECONDITION, an alert outside the caller's jurisdiction → PERMISSION_DENIED, no case
 /// store configured → UNIMPLEMENTED.
 /// <para>The methods are bound by <see cref="AlertStreamMethodProvider"/> rather than the generated base class, so that
-/// Subscribe writes each delivery's shared, already-encoded bytes (<see cref="AlertHub.EncodedDelivery"/>).</para>
+/// Subscribe writes each delivery's shared, already-encoded bytes (<see cref="RetainedAlert"/>).</para>
 /// </remarks>
 public sealed class AlertStreamService
 {
@@ -141,14 +141,12 @@ public sealed class AlertStreamService
                 var unflushed = 0;
                 while (unflushed < FlushBytes && subscription.TryRead(out var entry))
                 {
-                    var delivery = _hub.EncodedDelivery(entry, scope);
-                    WriteMessage(body, delivery);
-                    unflushed += MessageHeaderSize + delivery.Length;
+                    unflushed += WriteMessage(body, entry.Delivery(scope));
                     lastWritten = entry.Sequence;
                     delivered++;
-                    if (_cases is not null && entry.Escalation is null)
+                    if (_cases is not null && !entry.IsEscalation)
                     {
-                        await MarkDeliveredAsync(entry.Alert.AlertId, caller, stopping.Token);
+                        await MarkDeliveredAsync(entry.AlertId, caller, stopping.Token);
                     }
                 }
 
@@ -207,13 +205,18 @@ public sealed class AlertStreamService
     }
 
     /// <summary>Writes one gRPC length-prefixed message: compressed flag 0, 4-byte big-endian length, the encoded delivery.</summary>
-    private static void WriteMessage(PipeWriter body, byte[] message)
+    // One gRPC message (uncompressed flag, big-endian length) whose body is the delivery's two parts one after the
+    // other; returns the bytes written.
+    private static int WriteMessage(PipeWriter body, (byte[] Alert, byte[] Fields) delivery)
     {
-        var span = body.GetSpan(MessageHeaderSize + message.Length);
+        var length = delivery.Alert.Length + delivery.Fields.Length;
+        var span = body.GetSpan(MessageHeaderSize + length);
         span[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)message.Length);
-        message.CopyTo(span[MessageHeaderSize..]);
-        body.Advance(MessageHeaderSize + message.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)length);
+        delivery.Alert.CopyTo(span[MessageHeaderSize..]);
+        delivery.Fields.CopyTo(span[(MessageHeaderSize + delivery.Alert.Length)..]);
+        body.Advance(MessageHeaderSize + length);
+        return MessageHeaderSize + length;
     }
 
     private async Task MarkDeliveredAsync(string alertId, DispatchCaller caller, CancellationToken cancellationToken)

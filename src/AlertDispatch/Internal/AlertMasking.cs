@@ -27,7 +27,10 @@ internal static class AlertMasking
     /// The two answers are the only two forms in which a subscriber can receive an alert.
     /// </summary>
     public static bool WithholdsNumber(Alert alert, AlertScope scope) =>
-        alert.Subject is { Msisdn.Length: > 0 } && !scope.Matches(alert);
+        WithholdsNumber(alert.Subject is { Msisdn.Length: > 0 }, AlertRoute.Of(alert), scope);
+
+    /// <summary><see cref="WithholdsNumber(Alert, AlertScope)"/> for an alert known by whether it has a number and its route.</summary>
+    public static bool WithholdsNumber(bool hasNumber, in AlertRoute route, AlertScope scope) => hasNumber && !scope.Matches(route);
 
     /// <summary>A copy of the alert with <c>subject.msisdn</c> cleared; the masked form stays.</summary>
     public static Alert WithoutNumber(Alert alert)

@@ -39,7 +39,7 @@ public sealed class EscalationTests : IAsyncLifetime, IDisposable
     {
         using var centre = _hub.Subscribe(AlertScope.All);
         await _cases.PublishAsync(TestAlerts.Make("a1", severity: Severity.L1)).WithTimeout();
-        Assert.Null((await centre.TakeAsync(1))[0].Escalation);
+        Assert.Null((await centre.TakeAsync(1))[0].DecodeEscalation());
 
         _time.Advance(TimeSpan.FromSeconds(119));
         Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
@@ -47,16 +47,17 @@ public sealed class EscalationTests : IAsyncLifetime, IDisposable
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(1, await _cases.EscalateDueAsync().WithTimeout());
         var first = (await centre.TakeAsync(1))[0];
-        Assert.Equal("a1", first.Alert.AlertId);
-        Assert.Equal(EscalationTier.DistrictCentre, first.Escalation!.Tier);
-        Assert.Equal(_time.NowMs, first.Escalation.EscalatedMs);
-        Assert.Equal(_time.NowMs + 120_000, first.Escalation.AckDueMs);
-        Assert.Equal(_time.NowMs, first.Escalation.MissedDueMs);
+        Assert.Equal("a1", first.AlertId);
+        var escalation = first.DecodeEscalation()!;
+        Assert.Equal(EscalationTier.DistrictCentre, escalation.Tier);
+        Assert.Equal(_time.NowMs, escalation.EscalatedMs);
+        Assert.Equal(_time.NowMs + 120_000, escalation.AckDueMs);
+        Assert.Equal(_time.NowMs, escalation.MissedDueMs);
 
         Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
         _time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(1, await _cases.EscalateDueAsync().WithTimeout());
-        Assert.Equal(EscalationTier.City, (await centre.TakeAsync(1))[0].Escalation!.Tier);
+        Assert.Equal(EscalationTier.City, (await centre.TakeAsync(1))[0].EscalationTier);
 
         _time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
@@ -97,7 +98,7 @@ public sealed class EscalationTests : IAsyncLifetime, IDisposable
         await using var service = new EscalationService(_cases);
         await service.StartAsync(CancellationToken.None).WithTimeout();
         await _cases.PublishAsync(TestAlerts.Make("a4", severity: Severity.L1)).WithTimeout();
-        Assert.Null((await station.TakeAsync(1))[0].Escalation);
+        Assert.Null((await station.TakeAsync(1))[0].DecodeEscalation());
 
         // Step one poll interval at a time, each once the loop waits on the clock again.
         for (var i = 0; i < 120; i++)
@@ -110,7 +111,7 @@ public sealed class EscalationTests : IAsyncLifetime, IDisposable
         }
 
         var escalated = (await station.TakeAsync(1))[0];
-        Assert.Equal(EscalationTier.DistrictCentre, escalated.Escalation!.Tier);
+        Assert.Equal(EscalationTier.DistrictCentre, escalated.EscalationTier);
         Assert.Equal(EscalationTier.DistrictCentre, (await _store.GetAsync("a4").WithTimeout())!.Tier);
     }
 }

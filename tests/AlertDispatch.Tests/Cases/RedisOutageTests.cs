@@ -56,7 +56,7 @@ public sealed class RedisOutageTests : IAsyncLifetime, IDisposable
         using var centre = _hub.Subscribe(AlertScope.All);
         await _cases.PublishAsync(TestAlerts.Make("before-1")).WithTimeout();
         await _cases.PublishAsync(TestAlerts.Make("before-2")).WithTimeout();
-        Assert.Equal(["before-1", "before-2"], (await centre.TakeAsync(2)).Select(e => e.Alert.AlertId));
+        Assert.Equal(["before-1", "before-2"], (await centre.TakeAsync(2)).Select(e => e.AlertId));
 
         await _redis.KillAsync();
 
@@ -72,7 +72,7 @@ public sealed class RedisOutageTests : IAsyncLifetime, IDisposable
 
         // An alert arriving now is delivered at once; its case waits for the store.
         await _cases.PublishAsync(TestAlerts.Make("during-1")).WithTimeout();
-        Assert.Equal("during-1", (await centre.TakeAsync(1))[0].Alert.AlertId);
+        Assert.Equal("during-1", (await centre.TakeAsync(1))[0].AlertId);
         Assert.Equal(1, _cases.PendingOpens);
 
         // Deadlines pass while Redis is down: the escalation pass fails and changes nothing.
@@ -94,8 +94,8 @@ public sealed class RedisOutageTests : IAsyncLifetime, IDisposable
         Assert.Equal(3, await EscalateWhenReachableAsync());
         Assert.Equal(0, _cases.PendingOpens);
         var notified = await centre.TakeAsync(3);
-        Assert.Equal(["before-1", "before-2", "during-1"], notified.Select(e => e.Alert.AlertId).Order(StringComparer.Ordinal));
-        Assert.All(notified, e => Assert.Equal(EscalationTier.DistrictCentre, e.Escalation!.Tier));
+        Assert.Equal(["before-1", "before-2", "during-1"], notified.Select(e => e.AlertId).Order(StringComparer.Ordinal));
+        Assert.All(notified, e => Assert.Equal(EscalationTier.DistrictCentre, e.EscalationTier));
         Assert.Equal(0, await _cases.EscalateDueAsync().WithTimeout());
         Assert.Equal(3, _cases.EscalationNotifications);
         foreach (var id in new[] { "before-1", "before-2", "during-1" })
@@ -118,7 +118,7 @@ public sealed class RedisOutageTests : IAsyncLifetime, IDisposable
         {
             await foreach (var extra in centre.ReadAllAsync(quiet.Token))
             {
-                Assert.Fail($"unexpected hub entry {extra.Alert.AlertId} {extra.Escalation}");
+                Assert.Fail($"unexpected hub entry {extra.AlertId} {extra.EscalationTier}");
             }
         }).WithTimeout();
     }

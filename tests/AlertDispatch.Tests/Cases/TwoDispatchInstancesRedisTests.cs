@@ -91,8 +91,8 @@ public sealed class TwoDispatchInstancesRedisTests : IAsyncLifetime
             var id = $"esc-{round}";
             var alert = TestAlerts.Make(id, severity: Severity.L1);
             await Task.WhenAll(_a.Cases.PublishAsync(alert), _b.Cases.PublishAsync(alert)).WithTimeout();
-            Assert.Equal(id, (await centreA.TakeAsync(1))[0].Alert.AlertId);
-            Assert.Equal(id, (await centreB.TakeAsync(1))[0].Alert.AlertId);
+            Assert.Equal(id, (await centreA.TakeAsync(1))[0].AlertId);
+            Assert.Equal(id, (await centreB.TakeAsync(1))[0].AlertId);
 
             _time.Advance(TimeSpan.FromMinutes(2));
             var escalated = await Task.WhenAll(
@@ -103,8 +103,8 @@ public sealed class TwoDispatchInstancesRedisTests : IAsyncLifetime
             // Each hub re-notifies its own subscribers once: the next entry on each is this escalation.
             var onA = (await centreA.TakeAsync(1))[0];
             var onB = (await centreB.TakeAsync(1))[0];
-            Assert.Equal((id, EscalationTier.DistrictCentre), (onA.Alert.AlertId, onA.Escalation!.Tier));
-            Assert.Equal((id, EscalationTier.DistrictCentre), (onB.Alert.AlertId, onB.Escalation!.Tier));
+            Assert.Equal((id, EscalationTier.DistrictCentre), (onA.AlertId, onA.EscalationTier));
+            Assert.Equal((id, EscalationTier.DistrictCentre), (onB.AlertId, onB.EscalationTier));
 
             var state = (await _b.Store.GetAsync(id).WithTimeout())!;
             Assert.Single(state.History, h => h.Kind == CaseEventKind.Escalated);

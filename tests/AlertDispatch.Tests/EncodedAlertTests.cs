@@ -6,7 +6,7 @@ using Google.Protobuf;
 namespace FraudShield.AlertDispatch.Tests;
 
 /// <summary>The shared encoded deliveries: the bytes every subscriber gets for a hub entry.</summary>
-public sealed class EncodedDeliveriesTests
+public sealed class EncodedAlertTests
 {
     public static TheoryData<string> Scopes => ["all", "station:S1", "grid:G1", "station:S2", "grid:G9"];
 
@@ -25,13 +25,13 @@ public sealed class EncodedDeliveriesTests
         {
             var fresh = new AlertDelivery
             {
-                Alert = AsScopeMaySee(entry.Alert, scope),
+                Alert = AsScopeMaySee(entry.DecodeAlert(), scope),
                 ResumeToken = hub.FormatResumeToken(entry.Sequence),
-                Escalation = entry.Escalation,
+                Escalation = entry.DecodeEscalation(),
                 PublishedMs = entry.PublishedMs,
             }.ToByteArray();
 
-            Assert.Equal(fresh, hub.EncodedDelivery(entry, scope));
+            Assert.Equal(fresh, entry.EncodedDelivery(scope));
         }
     }
 
@@ -44,9 +44,9 @@ public sealed class EncodedDeliveriesTests
         hub.Publish(TestAlerts.Make("withheld-first", station: "S1"));
         var entries = await subscription.TakeAsync(2);
 
-        var fullFirst = (Full: hub.EncodedDelivery(entries[0], AlertScope.Station("S1")), Withheld: hub.EncodedDelivery(entries[0], AlertScope.Station("S2")));
-        var withheldSecond = hub.EncodedDelivery(entries[1], AlertScope.Grid("G2"));
-        var fullSecond = hub.EncodedDelivery(entries[1], AlertScope.All);
+        var fullFirst = (Full: entries[0].EncodedDelivery(AlertScope.Station("S1")), Withheld: entries[0].EncodedDelivery(AlertScope.Station("S2")));
+        var withheldSecond = entries[1].EncodedDelivery(AlertScope.Grid("G2"));
+        var fullSecond = entries[1].EncodedDelivery(AlertScope.All);
 
         foreach (var withheld in new[] { fullFirst.Withheld, withheldSecond })
         {
@@ -60,7 +60,7 @@ public sealed class EncodedDeliveriesTests
             Assert.Equal("8613812345678", AlertDelivery.Parser.ParseFrom(full).Alert.Subject.Msisdn);
         }
 
-        Assert.Equal("8613812345678", entries[0].Alert.Subject.Msisdn);
+        Assert.Equal("8613812345678", entries[0].DecodeAlert().Subject.Msisdn);
     }
 
     [Fact]
@@ -71,11 +71,12 @@ public sealed class EncodedDeliveriesTests
         hub.Publish(TestAlerts.Make("a1", station: "S1", grid: "G1"));
         var entry = (await subscription.TakeAsync(1))[0];
 
-        var all = hub.EncodedDelivery(entry, AlertScope.All);
-        Assert.Same(all, hub.EncodedDelivery(entry, AlertScope.Station("S1")));
-        Assert.Same(all, hub.EncodedDelivery(entry, AlertScope.Grid("G1")));
-        Assert.Same(hub.EncodedDelivery(entry, AlertScope.Station("S2")), hub.EncodedDelivery(entry, AlertScope.Grid("G2")));
-        Assert.NotSame(all, hub.EncodedDelivery(entry, AlertScope.Station("S2")));
+        var all = entry.Delivery(AlertScope.All).Alert;
+        Assert.Same(all, entry.Delivery(AlertScope.Station("S1")).Alert);
+        Assert.Same(all, entry.Delivery(AlertScope.Grid("G1")).Alert);
+        Assert.Same(entry.Delivery(AlertScope.Station("S2")).Alert, entry.Delivery(AlertScope.Grid("G2")).Alert);
+        Assert.NotSame(all, entry.Delivery(AlertScope.Station("S2")).Alert);
+        Assert.Same(entry.Delivery(AlertScope.All).Fields, entry.Delivery(AlertScope.Station("S2")).Fields);
     }
 
     [Fact]
@@ -86,11 +87,11 @@ public sealed class EncodedDeliveriesTests
         hub.Publish(TestAlerts.Make("a1", station: "S1", msisdn: ""));
         var entry = (await subscription.TakeAsync(1))[0];
 
-        Assert.Same(hub.EncodedDelivery(entry, AlertScope.All), hub.EncodedDelivery(entry, AlertScope.Station("S2")));
+        Assert.Same(entry.Delivery(AlertScope.All).Alert, entry.Delivery(AlertScope.Station("S2")).Alert);
     }
 
     [Fact]
-    public async Task EncodedDelivery_ConcurrentFirstUse_EveryCallerGetsTheSameBytes()
+    public async Task EncodedDelivery_ConcurrentFirstUseOfTheWithheldForm_EveryCallerGetsTheSameBytes()
     {
         using var hub = new AlertHub();
         using var subscription = hub.Subscribe(AlertScope.All);
@@ -101,7 +102,7 @@ public sealed class EncodedDeliveriesTests
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
         {
             start.SignalAndWait(TimeoutExtensions.DefaultTimeout);
-            return hub.EncodedDelivery(entry, AlertScope.All);
+            return entry.Delivery(AlertScope.Station("S2")).Alert;
         }))).WithTimeout();
 
         Assert.All(results, bytes => Assert.Same(results[0], bytes));

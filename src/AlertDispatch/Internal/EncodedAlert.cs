@@ -1,0 +1,67 @@
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+using Google.Protobuf;
+
+namespace FraudShield.AlertDispatch.Internal;
+
+/// <summary>
+/// One alert version as the hub retains it: the alert encoded as field 1 of an <see cref="AlertDelivery"/> (its tag,
+/// length and message), in the two forms a subscriber can receive (with the subject's full number, or without it:
+/// <see cref="AlertMasking.WithholdsNumber(bool, in AlertRoute, AlertScope)"/>), and the few fields routing reads.
+/// </summary>
+/// <remarks>
+/// <para>The hub keeps no <see cref="Alert"/> object graph (about 45 objects and 1 KB a version): a retention ring of a
+/// city's alerts would be millions of objects for every Gen2 collection to mark. An encoded version is a handful of
+/// objects whose arrays hold no references. A delivery is this field followed by its entry's own fields (resume
+/// token, escalation, publication time): protobuf writes fields in number order, so the two written one after the
+/// other are byte for byte what the generated serializer writes for the whole delivery.</para>
+/// <para>Shared by every entry of the version (its publication and its escalations). The form without the number
+/// is encoded when a subscriber first needs it, without a lock: racing writer loops encode identical bytes and the
+/// first stored is kept.</para>
+/// </remarks>
+internal sealed class EncodedAlert
+{
+    private readonly byte[] _full;
+    private byte[]? _withheld;
+
+    public EncodedAlert(Alert alert, AlertRoute route)
+    {
+        AlertId = alert.AlertId;
+        Version = alert.Version;
+        Severity = alert.Severity;
+        Route = route;
+        HasNumber = alert.Subject is { Msisdn.Length: > 0 };
+        _full = Encode(alert);
+    }
+
+    public string AlertId { get; }
+
+    public int Version { get; }
+
+    public Severity Severity { get; }
+
+    /// <summary>The jurisdictions the alert is routed by.</summary>
+    public AlertRoute Route { get; }
+
+    /// <summary>True when the subject's full number is set (a scope not covering the alert gets the form without it).</summary>
+    public bool HasNumber { get; }
+
+    /// <summary>The encoded field in the form <paramref name="scope"/> may see.</summary>
+    public byte[] Field(AlertScope scope) =>
+        AlertMasking.WithholdsNumber(HasNumber, Route, scope) ? Volatile.Read(ref _withheld) ?? FillWithheld() : _full;
+
+    /// <summary>A new <see cref="Alert"/> decoded from the full form.</summary>
+    public Alert Decode() => AlertDelivery.Parser.ParseFrom(_full).Alert;
+
+    private byte[] FillWithheld() =>
+        Interlocked.CompareExchange(ref _withheld, Encode(AlertMasking.WithoutNumber(Decode())), null) ?? _withheld!;
+
+    private static byte[] Encode(Alert alert)
+    {
+        // Into an exact-size array through a span: ToByteArray would also allocate a CodedOutputStream.
+        var field = new AlertDelivery { Alert = alert };
+        var bytes = new byte[field.CalculateSize()];
+        field.WriteTo(bytes);
+        return bytes;
+    }
+}
