@@ -27,6 +27,27 @@ public sealed class CaseOptions
     /// <summary>Most due cases escalated per pass. Default 256.</summary>
     public int EscalationBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// How long a closed case stays in the case store after its outcome, for review, queries and statistics; then the
+    /// store retires (deletes) it, so the store holds the open cases and the recently closed ones however long the
+    /// dispatch runs. The outcome records stay on fs.outcomes for the long term. Keep it longer than fs.alerts'
+    /// retention (Kafka's default: 7 days): a restarted dispatch re-reads fs.alerts, and the dispatch opens no case for,
+    /// and delivers no, alert the engine emitted longer than this ago (its case, if it had one, was retired).
+    /// Default 30 days; <see cref="Timeout.InfiniteTimeSpan"/> keeps every case for ever.
+    /// </summary>
+    public TimeSpan ClosedCaseRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the escalation service retires the closed cases past <see cref="ClosedCaseRetention"/>. Default 10 min.</summary>
+    public TimeSpan RetirementInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The instant before which <see cref="ClosedCaseRetention"/> has passed at <paramref name="nowMs"/>: closed cases
+    /// closed before it are retired, and alerts emitted before it open no case. <see cref="long.MinValue"/> when every
+    /// case is kept.
+    /// </summary>
+    public long RetentionHorizonMs(long nowMs) =>
+        ClosedCaseRetention == Timeout.InfiniteTimeSpan ? long.MinValue : nowMs - (long)ClosedCaseRetention.TotalMilliseconds;
+
     /// <summary>The ack window of a level; zero when it has none.</summary>
     public TimeSpan AckWindow(Severity severity) =>
         AckWindows.TryGetValue(severity, out var window) && window > TimeSpan.Zero ? window : TimeSpan.Zero;
@@ -35,6 +56,12 @@ public sealed class CaseOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(EscalationPollInterval, TimeSpan.Zero, nameof(EscalationPollInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(EscalationBatchSize, 1, nameof(EscalationBatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetirementInterval, TimeSpan.Zero, nameof(RetirementInterval));
+        if (ClosedCaseRetention != Timeout.InfiniteTimeSpan && ClosedCaseRetention < TimeSpan.FromDays(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ClosedCaseRetention), ClosedCaseRetention,
+                "ClosedCaseRetention must be at least one day (and longer than fs.alerts' retention), or Timeout.InfiniteTimeSpan to keep every case.");
+        }
         if (TopTier is < EscalationTier.Station or > EscalationTier.City)
         {
             throw new ArgumentOutOfRangeException(nameof(TopTier), TopTier, "TopTier must be Station, DistrictCentre or City.");

@@ -26,6 +26,8 @@ public sealed class CaseService : IDisposable
     private readonly ILogger _logger;
     private readonly List<(Alert Alert, long OpenedMs)> _pending = [];
     private long _escalations;
+    private long _pastRetention;
+    private long _retired;
 
     /// <summary>Creates the service and starts following the store's changes.</summary>
     /// <param name="store">The case store (in-process or Redis); owned by the caller.</param>
@@ -55,6 +57,15 @@ public sealed class CaseService : IDisposable
     /// <summary>The clock.</summary>
     public TimeProvider Time => _time;
 
+    /// <summary>
+    /// Alerts neither opened nor delivered because the engine emitted them longer than the closed-case retention ago
+    /// and they have no case (<see cref="CaseTransitions.IsPastRetention"/>).
+    /// </summary>
+    public long AlertsPastRetention => Interlocked.Read(ref _pastRetention);
+
+    /// <summary>Closed cases this process retired (<see cref="RetireClosedAsync"/>).</summary>
+    public long CasesRetired => Interlocked.Read(ref _retired);
+
     /// <summary>Escalation re-notifications this process published to its hub.</summary>
     public long EscalationNotifications => Interlocked.Read(ref _escalations);
 
@@ -76,7 +87,10 @@ public sealed class CaseService : IDisposable
     /// Opens (or updates) the alert's case, then publishes the alert to the hub. Returns the hub's answer (false for
     /// a version already published). When the store is unreachable the alert is still published (no alert waits for
     /// the case store) and its case is opened by the next escalation pass that reaches the store, with the deadline
-    /// counted from now, so it escalates as if the store had never been away.
+    /// counted from now, so it escalates as if the store had never been away. An alert emitted longer than the
+    /// closed-case retention ago that has no case (or whose case cannot be read) is neither opened nor published
+    /// (<see cref="AlertsPastRetention"/>): its case, if it had one, was closed and retired, and delivering it again
+    /// would send a station to a finished case.
     /// </summary>
     public async Task<bool> PublishAsync(Alert alert, CancellationToken cancellationToken = default)
     {
@@ -84,22 +98,36 @@ public sealed class CaseService : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(alert.AlertId, nameof(alert));
         alert = AlertMasking.EnsureMasked(alert);
         var now = NowMs;
+        var pastRetention = CaseTransitions.IsPastRetention(alert, now, _options);
         bool queued;
         lock (_pending)
         {
             // Behind earlier pending opens, a case change must wait its turn to keep each case's versions in order.
             queued = _pending.Count > 0;
-            if (queued)
+            if (queued && !pastRetention)
             {
                 _pending.Add((alert, now));
             }
+        }
+
+        if (queued && pastRetention)
+        {
+            return SkipPastRetention(alert);
         }
 
         if (!queued)
         {
             try
             {
-                await _store.UpdateRederivableAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+                var update = await _store.UpdateRederivableAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, _options), cancellationToken);
+                if (update.Current is null)
+                {
+                    return SkipPastRetention(alert);
+                }
+            }
+            catch (CaseStoreUnavailableException) when (pastRetention)
+            {
+                return SkipPastRetention(alert);
             }
             catch (CaseStoreUnavailableException ex)
             {
@@ -112,6 +140,44 @@ public sealed class CaseService : IDisposable
         }
 
         return _hub.Publish(alert);
+    }
+
+    /// <summary>
+    /// Retires the closed cases whose outcome is older than <see cref="CaseOptions.ClosedCaseRetention"/>, in batches
+    /// until none is left; returns how many. The escalation service calls it every
+    /// <see cref="CaseOptions.RetirementInterval"/>.
+    /// </summary>
+    public async Task<int> RetireClosedAsync(CancellationToken cancellationToken = default)
+    {
+        var horizon = _options.RetentionHorizonMs(NowMs);
+        if (horizon == long.MinValue)
+        {
+            return 0;
+        }
+
+        var total = 0;
+        int retired;
+        do
+        {
+            retired = await _store.RetireClosedAsync(horizon, _options.EscalationBatchSize, cancellationToken);
+            total += retired;
+            Interlocked.Add(ref _retired, retired);
+        }
+        while (retired == _options.EscalationBatchSize);
+
+        if (total > 0)
+        {
+            DispatchLog.CasesRetired(_logger, total, _options.ClosedCaseRetention);
+        }
+
+        return total;
+    }
+
+    private bool SkipPastRetention(Alert alert)
+    {
+        Interlocked.Increment(ref _pastRetention);
+        DispatchLog.AlertPastRetention(_logger, alert.AlertId, alert.Version, DateTimeOffset.FromUnixTimeMilliseconds(alert.EmittedMs), _options.ClosedCaseRetention);
+        return false;
     }
 
     /// <summary>NEW -> DELIVERED after the first delivery to a console; a no-op afterwards or without a case.</summary>

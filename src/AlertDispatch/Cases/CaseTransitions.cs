@@ -17,7 +17,9 @@ public static class CaseTransitions
 
     /// <summary>
     /// Opens the case of a new alert (NEW, tier STATION, deadline from the alert or the level's window), or takes a
-    /// newer version of it (a raised level tightens the deadline of an unsigned case). Null for a version already seen.
+    /// newer version of it (a raised level tightens the deadline of an unsigned case). Null for a version already seen,
+    /// and for an alert without a case that the engine emitted before the retention horizon
+    /// (<see cref="IsPastRetention"/>): its case, if it had one, was retired.
     /// </summary>
     public static CaseState? Open(CaseState? current, Alert alert, long nowMs, CaseOptions options)
     {
@@ -25,6 +27,11 @@ public static class CaseTransitions
         ArgumentNullException.ThrowIfNull(options);
         if (current is null)
         {
+            if (IsPastRetention(alert, nowMs, options))
+            {
+                return null;
+            }
+
             var window = options.AckWindow(alert.Severity);
             var due = alert.AckDueMs != 0 ? alert.AckDueMs : window > TimeSpan.Zero ? nowMs + (long)window.TotalMilliseconds : 0;
             var opened = new CaseState
@@ -57,6 +64,17 @@ public static class CaseTransitions
 
         next.History.Add(Event(nowMs, DispatchActor, CaseEventKind.AlertUpdated, current.Status, next.Status, next.Tier, $"version {alert.Version}, level {alert.Severity}"));
         return next;
+    }
+
+    /// <summary>
+    /// True when the engine emitted <paramref name="alert"/> longer than <see cref="CaseOptions.ClosedCaseRetention"/>
+    /// before <paramref name="nowMs"/> (an alert without an emission time never is).
+    /// </summary>
+    public static bool IsPastRetention(Alert alert, long nowMs, CaseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        ArgumentNullException.ThrowIfNull(options);
+        return alert.EmittedMs != 0 && alert.EmittedMs < options.RetentionHorizonMs(nowMs);
     }
 
     /// <summary>NEW -> DELIVERED on the first delivery to a console; null when the case is missing or past NEW.</summary>

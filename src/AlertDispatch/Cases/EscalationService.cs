@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FraudShield.AlertDispatch.Cases;
 
 /// <summary>
-/// Runs <see cref="CaseService.EscalateDueAsync"/> every <see cref="CaseOptions.EscalationPollInterval"/> on the
-/// service's clock (so tests drive it with a fake one). Safe to run in every dispatch process: the store lets one
-/// escalation of a case win.
+/// Runs <see cref="CaseService.EscalateDueAsync"/> every <see cref="CaseOptions.EscalationPollInterval"/>, and
+/// <see cref="CaseService.RetireClosedAsync"/> on its first pass and every <see cref="CaseOptions.RetirementInterval"/>,
+/// on the service's clock (so tests drive it with a fake one). Safe to run in every dispatch process: the store lets
+/// one escalation of a case win, and a case retired twice is deleted once.
 /// </summary>
 public sealed class EscalationService : IHostedService, IAsyncDisposable
 {
@@ -67,12 +68,14 @@ public sealed class EscalationService : IHostedService, IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        var nextRetirement = long.MinValue;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(_cases.Options.EscalationPollInterval, _cases.Time, cancellationToken);
                 await _cases.EscalateDueAsync(cancellationToken);
+                nextRetirement = await RetireWhenDueAsync(nextRetirement, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -85,5 +88,26 @@ public sealed class EscalationService : IHostedService, IAsyncDisposable
 
             Interlocked.Increment(ref _passes);
         }
+    }
+
+    // The retirement pass, on the first loop pass and every RetirementInterval after; a failure retries next interval.
+    private async Task<long> RetireWhenDueAsync(long dueMs, CancellationToken cancellationToken)
+    {
+        var now = _cases.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now < dueMs)
+        {
+            return dueMs;
+        }
+
+        try
+        {
+            await _cases.RetireClosedAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            DispatchLog.RetirementFailed(_logger, ex);
+        }
+
+        return now + (long)_cases.Options.RetirementInterval.TotalMilliseconds;
     }
 }

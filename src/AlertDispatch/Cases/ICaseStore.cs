@@ -45,6 +45,13 @@ public interface ICaseStore : IAsyncDisposable
     /// <summary>Ids of cases whose <see cref="CaseState.NextEscalationMs"/> is due at <paramref name="nowMs"/>, earliest first.</summary>
     ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Retires (deletes) up to <paramref name="max"/> closed cases closed before <paramref name="closedBeforeMs"/>,
+    /// earliest closed first, and returns how many; fewer than <paramref name="max"/> means none is left. Raises no
+    /// <see cref="Changed"/> event. A retired case is gone: <see cref="GetAsync"/> returns null for it.
+    /// </summary>
+    ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default);
+
     /// <summary>Cases matching the query, newest opened first, at most <see cref="CaseQuery.Limit"/>.</summary>
     ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default);
 }

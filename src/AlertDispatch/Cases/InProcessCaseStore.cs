@@ -1,4 +1,7 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using Google.Protobuf;
 
@@ -6,11 +9,12 @@ namespace FraudShield.AlertDispatch.Cases;
 
 /// <summary>
 /// The case store of a single dispatch process: cases in memory, every change appended to a journal file
-/// (<c>cases.journal</c>, one JSON case state per line) in a folder and replayed at start, so state survives a
-/// restart. At start the journal is compacted to one line per case (written aside, then renamed over it).
+/// (<c>cases.journal</c>, one JSON case state per line, or <c>{"retired":"alert id"}</c> for a retired case) in a
+/// folder and replayed at start, so state survives a restart. At start the journal is compacted to one line per
+/// case (written aside, then renamed over it).
 /// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap;
-/// pending escalations are indexed by their deadline, so the escalation poll reads only the due ones however many
-/// cases the journal holds.
+/// pending escalations are indexed by their deadline and closed cases by their closing time, so the escalation poll
+/// and retirement read only the due ones however many cases the journal holds.
 /// </summary>
 /// <remarks>
 /// One lock serializes transitions, the journal write and the <see cref="Changed"/> event, so a transition runs
@@ -32,7 +36,10 @@ public sealed class InProcessCaseStore : ICaseStore
     private readonly Dictionary<string, CaseState> _cases;
 
     // (NextEscalationMs, alert id) of every case with an escalation pending, earliest first.
-    private readonly SortedSet<(long At, string Id)> _due = new(DueOrder.Instance);
+    private readonly SortedSet<(long At, string Id)> _due = new(TimeOrder.Instance);
+
+    // (ClosedMs, alert id) of every closed case, earliest first.
+    private readonly SortedSet<(long At, string Id)> _closed = new(TimeOrder.Instance);
     private readonly FileStream _journal;
     private readonly FileStream _folderLock;
     private readonly bool _flushToDisk;
@@ -47,7 +54,7 @@ public sealed class InProcessCaseStore : ICaseStore
         _flushToDisk = flushToDisk;
         foreach (var state in cases.Values)
         {
-            IndexDue(null, state);
+            Index(null, state);
         }
     }
 
@@ -165,7 +172,7 @@ public sealed class InProcessCaseStore : ICaseStore
             }
 
             _cases[alertId] = next;
-            IndexDue(current, next);
+            Index(current, next);
             Changed?.Invoke(this, new CaseChangedEventArgs(next.Clone()));
             return ValueTask.FromResult(new CaseUpdate(current?.Clone(), next.Clone(), true));
         }
@@ -190,6 +197,38 @@ public sealed class InProcessCaseStore : ICaseStore
             }
 
             return ValueTask.FromResult<IReadOnlyList<string>>(result);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Each retired case is a <c>{"retired":"alert id"}</c> line in the journal, flushed like a change.</remarks>
+    public ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var retired = 0;
+            while (retired < max && _closed.Count > 0 && _closed.Min is var (at, id) && at < closedBeforeMs)
+            {
+                _closed.Remove((at, id));
+                if (_cases.Remove(id, out var state))
+                {
+                    _due.Remove((state.NextEscalationMs, id));
+                }
+
+                var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new RetiredLine(id), RetiredLineContext.Default.RetiredLine) + "\n");
+                _journal.Write(line);
+                retired++;
+            }
+
+            if (retired > 0)
+            {
+                _journal.Flush(_flushToDisk);
+            }
+
+            return ValueTask.FromResult(retired);
         }
     }
 
@@ -240,8 +279,8 @@ public sealed class InProcessCaseStore : ICaseStore
         return ValueTask.CompletedTask;
     }
 
-    // Moves a case's entry in the escalation index from its previous state's deadline to its new one.
-    private void IndexDue(CaseState? previous, CaseState next)
+    // Moves a case's entries in the escalation and closing indexes from its previous state's times to its new ones.
+    private void Index(CaseState? previous, CaseState next)
     {
         if (previous is { NextEscalationMs: not 0 })
         {
@@ -251,6 +290,16 @@ public sealed class InProcessCaseStore : ICaseStore
         if (next.NextEscalationMs != 0)
         {
             _due.Add((next.NextEscalationMs, next.AlertId));
+        }
+
+        if (previous is { Status: AlertStatus.Closed })
+        {
+            _closed.Remove((previous.ClosedMs, previous.AlertId));
+        }
+
+        if (next.Status == AlertStatus.Closed)
+        {
+            _closed.Add((next.ClosedMs, next.AlertId));
         }
     }
 
@@ -274,6 +323,20 @@ public sealed class InProcessCaseStore : ICaseStore
                 continue;
             }
 
+            if (line.StartsWith(RetiredLinePrefix, StringComparison.Ordinal))
+            {
+                if (TryParseRetired(line) is { } retired)
+                {
+                    cases.Remove(retired);
+                }
+                else
+                {
+                    pendingError = $"{path} line {lineNumber} is not a retired case's line: {line}";
+                }
+
+                continue;
+            }
+
             try
             {
                 var state = Parser.Parse<CaseState>(line);
@@ -292,9 +355,23 @@ public sealed class InProcessCaseStore : ICaseStore
         }
     }
 
-    private sealed class DueOrder : IComparer<(long At, string Id)>
+    private const string RetiredLinePrefix = "{\"retired\":";
+
+    private static string? TryParseRetired(string line)
     {
-        public static readonly DueOrder Instance = new();
+        try
+        {
+            return JsonSerializer.Deserialize(line, RetiredLineContext.Default.RetiredLine)?.Retired is { Length: > 0 } id ? id : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class TimeOrder : IComparer<(long At, string Id)>
+    {
+        public static readonly TimeOrder Instance = new();
 
         public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.Id, y.Id);
     }
@@ -306,3 +383,10 @@ public sealed class InProcessCaseStore : ICaseStore
         stream.Flush(flushToDisk);
     }
 }
+
+/// <summary>The journal line of a retired case.</summary>
+/// <param name="Retired">The alert id of the retired case.</param>
+internal sealed record RetiredLine([property: JsonPropertyName("retired")] string Retired);
+
+[JsonSerializable(typeof(RetiredLine))]
+internal sealed partial class RetiredLineContext : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using Google.Protobuf;
 using StackExchange.Redis;
@@ -39,6 +40,7 @@ public sealed class RedisCaseStore : ICaseStore
     private readonly string _prefix;
     private readonly RedisKey _due;
     private readonly RedisKey _opened;
+    private readonly RedisKey _closed;
     private readonly int _maxAttempts;
     private int _disposed;
 
@@ -50,6 +52,7 @@ public sealed class RedisCaseStore : ICaseStore
         _prefix = options.KeyPrefix;
         _due = options.KeyPrefix + "due";
         _opened = options.KeyPrefix + "opened";
+        _closed = options.KeyPrefix + "closed";
         _maxAttempts = options.MaxAttempts;
         _changes.OnMessage(OnChange);
     }
@@ -180,6 +183,10 @@ public sealed class RedisCaseStore : ICaseStore
                 ? transaction.SortedSetAddAsync(_due, alertId, next.NextEscalationMs)
                 : transaction.SortedSetRemoveAsync(_due, alertId);
             _ = transaction.SortedSetAddAsync(_opened, alertId, next.OpenedMs);
+            if (next.Status == AlertStatus.Closed)
+            {
+                _ = transaction.SortedSetAddAsync(_closed, alertId, next.ClosedMs);
+            }
             _ = transaction.PublishAsync(RedisChannel.Literal(_prefix + "changes"), bytes);
             if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
             {
@@ -188,6 +195,37 @@ public sealed class RedisCaseStore : ICaseStore
         }
 
         throw new TimeoutException($"Alert {alertId}: the case changed concurrently {_maxAttempts} times in a row; try again.");
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Closed cases are indexed by closing time (the <c>closed</c> sorted set); each retired case's key and index
+    /// entries go in one transaction. Any number of dispatch processes may retire at once: a case retired twice is
+    /// deleted once.
+    /// </remarks>
+    public async ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        try
+        {
+            var ids = await _db.SortedSetRangeByScoreAsync(_closed, double.NegativeInfinity, closedBeforeMs, Exclude.Stop, Order.Ascending, 0, max)
+                .WaitAsync(cancellationToken);
+            foreach (var id in ids)
+            {
+                var transaction = _db.CreateTransaction();
+                _ = transaction.KeyDeleteAsync(CaseKey(id.ToString()));
+                _ = transaction.SortedSetRemoveAsync(_opened, id);
+                _ = transaction.SortedSetRemoveAsync(_due, id);
+                _ = transaction.SortedSetRemoveAsync(_closed, id);
+                await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+            }
+
+            return ids.Length;
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
     }
 
     private async ValueTask<IReadOnlyList<string>> GetDueCoreAsync(long nowMs, int max, CancellationToken cancellationToken)

@@ -49,4 +49,13 @@ internal static partial class DispatchLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Alert stream to {Address}: the resume position is no longer retained (dispatch restarted?); replaying every retained alert.")]
     public static partial void ClientReplaying(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Alert {AlertId} version {Version} was emitted at {EmittedAt:o}, longer than the closed-case retention ({Retention}) ago, and has no case: not opened and not delivered (its case, if it had one, was retired).")]
+    public static partial void AlertPastRetention(ILogger logger, string alertId, int version, DateTimeOffset emittedAt, TimeSpan retention);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "Retired {Count} closed cases whose outcome is older than the retention ({Retention}).")]
+    public static partial void CasesRetired(ILogger logger, int count, TimeSpan retention);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Error, Message = "Retiring closed cases failed; the next retirement pass retries.")]
+    public static partial void RetirementFailed(ILogger logger, Exception exception);
 }

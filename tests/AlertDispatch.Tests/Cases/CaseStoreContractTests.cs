@@ -247,6 +247,39 @@ public abstract class CaseStoreContractTests
         }
     }
 
+    [Fact]
+    public async Task RetireClosedAsync_ClosedBeforeTheHorizonGoEarliestFirst_OthersStay_AndItSurvivesAReopen()
+    {
+        var store = await CreateAsync();
+        foreach (var (id, closedMs) in new[] { ("closed-2", T0 + 200), ("closed-1", T0 + 100), ("closed-3", T0 + 300) })
+        {
+            await OpenAsync(store, id);
+            await store.UpdateAsync(id, s => CaseTransitions.Sign(s, id, T0 + 50, "station:S1")).WithTimeout();
+            await store.UpdateAsync(id, s => CaseTransitions.Close(s, id, Outcome.Dissuaded, 0, 0, closedMs, "station:S1")).WithTimeout();
+        }
+
+        await OpenAsync(store, "unsigned", ackDueMs: T0 + 1_000);
+        await OpenAsync(store, "signed");
+        await store.UpdateAsync("signed", s => CaseTransitions.Sign(s, "signed", T0 + 10, "station:S1")).WithTimeout();
+
+        Assert.Equal(1, await store.RetireClosedAsync(T0 + 250, max: 1).AsTask().WithTimeout());
+        Assert.Null(await store.GetAsync("closed-1").WithTimeout());
+        Assert.NotNull(await store.GetAsync("closed-2").WithTimeout());
+        Assert.Equal(1, await store.RetireClosedAsync(T0 + 250, max: 10).AsTask().WithTimeout());
+        Assert.Equal(0, await store.RetireClosedAsync(T0 + 300, max: 10).AsTask().WithTimeout()); // closed at the horizon: kept
+
+        store = await ReopenAsync(store);
+        await using (store)
+        {
+            Assert.Null(await store.GetAsync("closed-1").WithTimeout());
+            Assert.Null(await store.GetAsync("closed-2").WithTimeout());
+            Assert.Equal(["closed-3", "signed", "unsigned"], Ids(await store.QueryAsync(new CaseQuery()).WithTimeout()).Order(StringComparer.Ordinal));
+            Assert.Equal(["unsigned"], await store.GetDueAsync(T0 + 10_000, 10).WithTimeout());
+            Assert.Equal(1, await store.RetireClosedAsync(long.MaxValue, max: 10).AsTask().WithTimeout());
+            Assert.Equal(["signed", "unsigned"], Ids(await store.QueryAsync(new CaseQuery()).WithTimeout()).Order(StringComparer.Ordinal));
+        }
+    }
+
     protected static Task<CaseUpdate> OpenAsync(ICaseStore store, string id, string station = "S1", string grid = "G1", Severity severity = Severity.L1, long ackDueMs = 0, long now = T0, string? currentStation = null) =>
         store.UpdateAsync(id, s => CaseTransitions.Open(s, TestAlerts.Make(id, station, grid, currentStation: currentStation, severity: severity, ackDueMs: ackDueMs), now, Options)).AsTask().WithTimeout();
 

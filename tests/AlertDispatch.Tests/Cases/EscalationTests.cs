@@ -92,6 +92,79 @@ public sealed class EscalationTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task PublishAsync_AlertEmittedBeforeTheRetentionHorizon_WithoutACase_NeitherOpenedNorDelivered_WithACase_Delivered()
+    {
+        using var all = _hub.Subscribe(AlertScope.All);
+        var retention = new CaseOptions().ClosedCaseRetention;
+        var old = TestAlerts.Make("old");
+        old.EmittedMs = _time.NowMs - (long)retention.TotalMilliseconds - 1;
+        var fresh = TestAlerts.Make("fresh");
+        fresh.EmittedMs = _time.NowMs - (long)retention.TotalMilliseconds;
+
+        Assert.False(await _cases.PublishAsync(old).WithTimeout());
+        Assert.Null(await _store.GetAsync("old").WithTimeout());
+        Assert.True(await _cases.PublishAsync(fresh).WithTimeout());
+        Assert.Equal(["fresh"], (await all.TakeAsync(1)).Select(e => e.AlertId));
+        Assert.Equal(1, _cases.AlertsPastRetention);
+
+        // A day on, the same alert is past the horizon too, but its case lives: a newer version is opened and delivered.
+        _time.Advance(TimeSpan.FromDays(1));
+        var newer = fresh.Clone();
+        newer.Version = 2;
+        Assert.True(await _cases.PublishAsync(newer).WithTimeout());
+        Assert.Equal(2, (await _store.GetAsync("fresh").WithTimeout())!.Alert.Version);
+        Assert.Equal(1, _cases.AlertsPastRetention);
+        Assert.Equal(["fresh/2"], (await all.TakeAsync(1)).Select(e => $"{e.AlertId}/{e.Version}"));
+    }
+
+    [Fact]
+    public async Task EscalationService_RetiresClosedCasesPastTheRetention_OnItsFirstPassAndEveryInterval()
+    {
+        var options = _cases.Options;
+        foreach (var id in new[] { "early", "late" })
+        {
+            await _cases.PublishAsync(TestAlerts.Make(id)).WithTimeout();
+            await _cases.AckAsync(id, DispatchCaller.Anonymous).WithTimeout();
+            await _cases.ReportOutcomeAsync(id, Outcome.Dissuaded, 0, 0, DispatchCaller.Anonymous).WithTimeout();
+            _time.Advance(TimeSpan.FromDays(1));
+        }
+
+        await _cases.PublishAsync(TestAlerts.Make("unsigned", severity: Severity.L4)).WithTimeout();
+
+        // Past the retention for "early" only (closed a day before "late", two days ago).
+        _time.Advance(options.ClosedCaseRetention - TimeSpan.FromDays(2) + TimeSpan.FromMinutes(1));
+        await using var service = new EscalationService(_cases);
+        await service.StartAsync(CancellationToken.None).WithTimeout();
+        await Poll.UntilAsync(() => _time.ActiveTimerCount > 0, "the escalation loop to wait on the clock");
+        _time.Advance(options.EscalationPollInterval);
+        await Poll.UntilAsync(() => _cases.CasesRetired == 1, "the first pass to retire the early case");
+        Assert.Null(await _store.GetAsync("early").WithTimeout());
+        Assert.NotNull(await _store.GetAsync("late").WithTimeout());
+
+        // The next passes within the interval retire nothing; "late" passes the horizon a day later and the first pass
+        // after that retires it.
+        await Poll.UntilAsync(() => _time.ActiveTimerCount > 0 && service.Passes > 0, "the escalation loop to wait on the clock again");
+        var passes = service.Passes;
+        _time.Advance(options.EscalationPollInterval);
+        await Poll.UntilAsync(() => service.Passes > passes, "a pass within the retirement interval");
+        Assert.Equal(1, _cases.CasesRetired);
+        await Poll.UntilAsync(() => _time.ActiveTimerCount > 0, "the escalation loop to wait on the clock again");
+        _time.Advance(TimeSpan.FromDays(1));
+        await Poll.UntilAsync(() => _cases.CasesRetired == 2, "a later pass to retire the late case");
+        Assert.Null(await _store.GetAsync("late").WithTimeout());
+        Assert.NotNull(await _store.GetAsync("unsigned").WithTimeout());
+    }
+
+    [Fact]
+    public void CaseOptions_RetentionUnderADay_Refused_InfiniteKeepsEveryCase()
+    {
+        var hour = new CaseOptions { ClosedCaseRetention = TimeSpan.FromHours(1) };
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new CaseService(_store, _hub, new InMemoryOutcomeSink(), hour, _time));
+        Assert.Contains("ClosedCaseRetention", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(long.MinValue, new CaseOptions { ClosedCaseRetention = Timeout.InfiniteTimeSpan }.RetentionHorizonMs(_time.NowMs));
+    }
+
+    [Fact]
     public async Task EscalationService_OnFakeClock_EscalatesWhenTheClockPassesTheDeadline()
     {
         using var station = _hub.Subscribe(AlertScope.Station("S1"));

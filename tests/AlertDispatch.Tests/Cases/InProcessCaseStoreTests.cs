@@ -2,6 +2,7 @@ using System.Text;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.AlertDispatch.Tests.Cases;
@@ -44,6 +45,40 @@ public sealed class InProcessCaseStoreTests : CaseStoreContractTests, IDisposabl
         Assert.NotNull(await reopened.GetAsync("a1").WithTimeout());
         Assert.Null(await reopened.GetAsync("a2").WithTimeout());
         Assert.Equal(1, reopened.Count);
+    }
+
+    [Fact]
+    public async Task RetireClosed_WritesARetiredLine_WhichTheNextOpenCompactsAway()
+    {
+        var store = await CreateAsync();
+        var folder = _folders[store];
+        var journal = Path.Combine(folder, InProcessCaseStore.JournalFileName);
+        await OpenAsync(store, "kept");
+        await OpenAsync(store, "retired-1");
+        await store.UpdateAsync("retired-1", s => CaseTransitions.Sign(s, "retired-1", T0 + 5, "station:S1")).WithTimeout();
+        await store.UpdateAsync("retired-1", s => CaseTransitions.Close(s, "retired-1", Outcome.FalsePositive, 0, 0, T0 + 9, "station:S1")).WithTimeout();
+
+        Assert.Equal(1, await store.RetireClosedAsync(T0 + 10, 10).AsTask().WithTimeout());
+        Assert.EndsWith("{\"retired\":\"retired-1\"}\n", await File.ReadAllTextAsync(journal).WithTimeout(), StringComparison.Ordinal);
+        await store.DisposeAsync();
+
+        await using var reopened = InProcessCaseStore.Open(folder);
+        Assert.Equal(1, reopened.Count);
+        Assert.DoesNotContain("retired-1", await File.ReadAllTextAsync(journal).WithTimeout(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Open_MalformedRetiredLineBeforeTheEnd_FailsNamingTheLine()
+    {
+        var store = await CreateAsync();
+        var folder = _folders[store];
+        await store.DisposeAsync();
+        var journal = Path.Combine(folder, InProcessCaseStore.JournalFileName);
+        await File.WriteAllTextAsync(journal, "{\"alertId\":\"a1\"}\n{\"retired\":42}\n{\"alertId\":\"a2\"}\n", Encoding.UTF8).WithTimeout();
+
+        var ex = Assert.Throws<InvalidDataException>(() => InProcessCaseStore.Open(folder));
+        Assert.Contains("line 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("retired", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
