@@ -118,7 +118,7 @@ public sealed class AlertHub : IDisposable
             }
 
             var sequence = ++_lastSequence;
-            var entry = new RetainedAlert(sequence, encoded, FormatResumeToken(sequence), escalation, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+            var entry = new RetainedAlert(sequence, encoded, _epoch, escalation, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
             _ring[(int)((sequence - 1) % _ring.Length)] = entry;
 
             if (_subscriberCount != 0)

@@ -1,7 +1,6 @@
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
-using Google.Protobuf;
 
 namespace FraudShield.AlertDispatch;
 
@@ -15,17 +14,13 @@ public readonly struct RetainedAlert
     private readonly EncodedAlert _alert;
     private readonly byte[] _fields;
 
-    internal RetainedAlert(long sequence, EncodedAlert alert, string resumeToken, Escalation? escalation, long publishedMs)
+    internal RetainedAlert(long sequence, EncodedAlert alert, uint epoch, Escalation? escalation, long publishedMs)
     {
         Sequence = sequence;
         PublishedMs = publishedMs;
         EscalationTier = escalation?.Tier ?? EscalationTier.Unspecified;
         _alert = alert;
-
-        // The delivery's fields after the alert (field 1 is absent, so this is exactly their encoding).
-        var fields = new AlertDelivery { ResumeToken = resumeToken, Escalation = escalation, PublishedMs = publishedMs };
-        _fields = new byte[fields.CalculateSize()];
-        fields.WriteTo(_fields);
+        _fields = DeliveryWire.EntryFields(epoch, sequence, escalation, publishedMs);
     }
 
     /// <summary>Monotonically increasing from 1 per published alert.</summary>

@@ -1,20 +1,19 @@
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
-using Google.Protobuf;
 
 namespace FraudShield.AlertDispatch.Internal;
 
 /// <summary>
 /// One alert version as the hub retains it: the alert encoded as field 1 of an <see cref="AlertDelivery"/> (its tag,
 /// length and message), in the two forms a subscriber can receive (with the subject's full number, or without it:
-/// <see cref="AlertMasking.WithholdsNumber(bool, in AlertRoute, AlertScope)"/>), and the few fields routing reads.
+/// <see cref="AlertMasking.WithholdsNumber(bool, in AlertRoute, AlertScope)"/>; <see cref="DeliveryWire"/>), and the
+/// few fields routing reads.
 /// </summary>
 /// <remarks>
 /// <para>The hub keeps no <see cref="Alert"/> object graph (about 45 objects and 1 KB a version): a retention ring of a
 /// city's alerts would be millions of objects for every Gen2 collection to mark. An encoded version is a handful of
 /// objects whose arrays hold no references. A delivery is this field followed by its entry's own fields (resume
-/// token, escalation, publication time): protobuf writes fields in number order, so the two written one after the
-/// other are byte for byte what the generated serializer writes for the whole delivery.</para>
+/// token, escalation, publication time).</para>
 /// <para>Shared by every entry of the version (its publication and its escalations). The form without the number
 /// is encoded when a subscriber first needs it, without a lock: racing writer loops encode identical bytes and the
 /// first stored is kept.</para>
@@ -31,7 +30,7 @@ internal sealed class EncodedAlert
         Severity = alert.Severity;
         Route = route;
         HasNumber = alert.Subject is { Msisdn.Length: > 0 };
-        _full = Encode(alert);
+        _full = DeliveryWire.AlertField(alert);
     }
 
     public string AlertId { get; }
@@ -54,14 +53,5 @@ internal sealed class EncodedAlert
     public Alert Decode() => AlertDelivery.Parser.ParseFrom(_full).Alert;
 
     private byte[] FillWithheld() =>
-        Interlocked.CompareExchange(ref _withheld, Encode(AlertMasking.WithoutNumber(Decode())), null) ?? _withheld!;
-
-    private static byte[] Encode(Alert alert)
-    {
-        // Into an exact-size array through a span: ToByteArray would also allocate a CodedOutputStream.
-        var field = new AlertDelivery { Alert = alert };
-        var bytes = new byte[field.CalculateSize()];
-        field.WriteTo(bytes);
-        return bytes;
-    }
+        Interlocked.CompareExchange(ref _withheld, DeliveryWire.AlertField(AlertMasking.WithoutNumber(Decode())), null) ?? _withheld!;
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 
 namespace FraudShield.AlertDispatch.Internal;
 
@@ -11,8 +13,20 @@ internal static class ResumeTokenCodec
 {
     private const string Prefix = "1.";
 
-    public static string Format(uint epoch, long sequence) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{epoch:x8}.{sequence}");
+    /// <summary>The most UTF-8 bytes <see cref="FormatUtf8"/> writes.</summary>
+    public const int MaxUtf8Length = 2 + 8 + 1 + 19;
+
+    /// <summary>The token of <see cref="Format"/> as UTF-8 into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int FormatUtf8(uint epoch, long sequence, Span<byte> destination) =>
+        Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"{Prefix}{epoch:x8}.{sequence}", out var written)
+            ? written
+            : throw new ArgumentException($"The destination holds fewer than the token's {MaxUtf8Length} bytes.", nameof(destination));
+
+    public static string Format(uint epoch, long sequence)
+    {
+        Span<byte> utf8 = stackalloc byte[MaxUtf8Length];
+        return Encoding.ASCII.GetString(utf8[..FormatUtf8(epoch, sequence, utf8)]);
+    }
 
     public static bool TryParse(string token, out uint epoch, out long sequence)
     {
