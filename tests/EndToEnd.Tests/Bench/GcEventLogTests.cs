@@ -52,6 +52,25 @@ public sealed class GcEventLogTests
         Assert.Equal(-1, records[1].Gen2BytesAfter); // not the runtime's last background collection: figures unknown
     }
 
+    [Fact]
+    public void Collection_ItsStartSeenAgainAfterItEnded_RecordedOnce()
+    {
+        const long Big = 2_000_000_000;
+        using var log = new GcEventLog();
+        var at = DateTime.UtcNow;
+        log.Started(Big, depth: 2, reason: 0, type: 1, at);
+        log.Ended(Big);
+
+        // The same collection's events a second time, stamped minutes later; then the next collection.
+        log.Started(Big, depth: 2, reason: 0, type: 1, at.AddMinutes(6));
+        log.Ended(Big);
+        log.Started(Big + 1, depth: 1, reason: 0, type: 0, at.AddMinutes(7));
+        log.Ended(Big + 1);
+
+        Assert.Equal([(Big, 2), (Big + 1, 1)], log.Records.Where(x => x.Index >= Big).Select(x => (x.Index, x.Generation)));
+        Assert.InRange(log.Records.Single(x => x.Index == Big).AtSeconds, log.Now - 5, log.Now + 1);
+    }
+
     [Theory]
     [InlineData(0, "AllocSmall")]
     [InlineData(1, "Induced")]
