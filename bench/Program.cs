@@ -16,6 +16,11 @@ if (args.Length > 0 && args[0] == "ring")
     return HubRingReport.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
 }
 
+if (args.Length > 0 && args[0] == "cases")
+{
+    return await CaseStoreReport.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30_000);
+}
+
 if (args.Length > 0 && args[0] == "recovery")
 {
     int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;

@@ -30,7 +30,7 @@ public sealed class AlertHub : IDisposable
     private readonly Dictionary<AlertVersionKey, long> _seen;
     private readonly Queue<AlertVersionKey> _seenOrder;
     // Station and grid ids of the retained routes, one string each however many alerts carry it.
-    private readonly Dictionary<string, string> _jurisdictionIds = new(StringComparer.Ordinal);
+    private readonly IdPool _jurisdictionIds = new();
     private readonly Dictionary<string, List<Subscriber>> _byStation = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Subscriber>> _byGrid = new(StringComparer.Ordinal);
     private readonly List<Subscriber> _all = [];
@@ -321,26 +321,7 @@ public sealed class AlertHub : IDisposable
         return null;
     }
 
-    private EncodedAlert EncodeLocked(Alert alert)
-    {
-        var route = AlertRoute.Of(alert);
-        return new EncodedAlert(alert, new AlertRoute(Jurisdiction(route.HomeStation), Jurisdiction(route.CurrentStation), Jurisdiction(route.HomeGrid), Jurisdiction(route.CurrentGrid)));
-
-        string Jurisdiction(string id)
-        {
-            if (id.Length == 0)
-            {
-                return id;
-            }
-
-            if (!_jurisdictionIds.TryGetValue(id, out var held))
-            {
-                _jurisdictionIds.Add(id, held = id);
-            }
-
-            return held;
-        }
-    }
+    private EncodedAlert EncodeLocked(Alert alert) => new(alert, _jurisdictionIds.Intern(AlertRoute.Of(alert)));
 
     private void DeliverToJurisdictions(Dictionary<string, List<Subscriber>> index, string home, string current, RetainedAlert entry)
     {

@@ -1,3 +1,4 @@
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 
@@ -35,13 +36,17 @@ public sealed record CaseQuery
     {
         ArgumentNullException.ThrowIfNull(state);
         var alert = state.Alert;
-        return (Status == AlertStatus.Unspecified || state.Status == Status)
-            && (Severity == Severity.Unspecified || alert?.Severity == Severity)
-            && (FromMs == 0 || state.OpenedMs >= FromMs)
-            && (ToMs == 0 || state.OpenedMs <= ToMs)
-            && (string.IsNullOrEmpty(StationId) || (alert is not null && (alert.Home?.StationId == StationId || alert.Current?.StationId == StationId)))
-            && (string.IsNullOrEmpty(GridId) || (alert is not null && (alert.Home?.GridId == GridId || alert.Current?.GridId == GridId)));
+        return Matches(state.Status, alert?.Severity ?? Severity.Unspecified, state.OpenedMs, alert is null ? default : AlertRoute.Of(alert));
     }
+
+    /// <summary><see cref="Matches(CaseState)"/> for a case known by its status, level, opening time and its alert's route.</summary>
+    internal bool Matches(AlertStatus status, Severity severity, long openedMs, in AlertRoute route) =>
+        (Status == AlertStatus.Unspecified || status == Status)
+        && (Severity == Severity.Unspecified || severity == Severity)
+        && (FromMs == 0 || openedMs >= FromMs)
+        && (ToMs == 0 || openedMs <= ToMs)
+        && (string.IsNullOrEmpty(StationId) || route.HomeStation == StationId || route.CurrentStation == StationId)
+        && (string.IsNullOrEmpty(GridId) || route.HomeGrid == GridId || route.CurrentGrid == GridId);
 
     internal int EffectiveLimit => Math.Clamp(Limit, 1, MaxLimit);
 }

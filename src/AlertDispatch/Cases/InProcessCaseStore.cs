@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using Google.Protobuf;
@@ -14,7 +15,10 @@ namespace FraudShield.AlertDispatch.Cases;
 /// case (written aside, then renamed over it).
 /// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap;
 /// pending escalations are indexed by their deadline and closed cases by their closing time, so the escalation poll
-/// and retirement read only the due ones however many cases the journal holds.
+/// and retirement read only the due ones however many cases the journal holds. A case is held encoded (its protobuf
+/// bytes and the fields the indexes and queries read): two objects with its id, where a <see cref="CaseState"/> is
+/// dozens (the alert, its hits and evidence, the history) for every Gen2 collection to mark; every read decodes a
+/// new instance, which is the copy the store gave out before.
 /// </summary>
 /// <remarks>
 /// One lock serializes transitions, the journal write and the <see cref="Changed"/> event, so a transition runs
@@ -33,7 +37,8 @@ public sealed class InProcessCaseStore : ICaseStore
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, CaseState> _cases;
+    private readonly Dictionary<string, StoredCase> _cases = new(StringComparer.Ordinal);
+    private readonly IdPool _jurisdictionIds = new();
 
     // (NextEscalationMs, alert id) of every case with an escalation pending, earliest first.
     private readonly SortedSet<(long At, string Id)> _due = new(TimeOrder.Instance);
@@ -48,13 +53,14 @@ public sealed class InProcessCaseStore : ICaseStore
 
     private InProcessCaseStore(Dictionary<string, CaseState> cases, FileStream journal, FileStream folderLock, bool flushToDisk)
     {
-        _cases = cases;
         _journal = journal;
         _folderLock = folderLock;
         _flushToDisk = flushToDisk;
         foreach (var state in cases.Values)
         {
-            Index(null, state);
+            var stored = new StoredCase(state, _jurisdictionIds);
+            _cases.Add(state.AlertId, stored);
+            Index(state.AlertId, null, stored);
         }
     }
 
@@ -126,7 +132,7 @@ public sealed class InProcessCaseStore : ICaseStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return ValueTask.FromResult(_cases.TryGetValue(alertId, out var state) ? state.Clone() : null);
+            return ValueTask.FromResult(_cases.TryGetValue(alertId, out var stored) ? stored.Decode() : null);
         }
     }
 
@@ -155,11 +161,11 @@ public sealed class InProcessCaseStore : ICaseStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _cases.TryGetValue(alertId, out var current);
-            var next = transition(current is null ? null : current.Clone());
+            StoredCase? current = _cases.TryGetValue(alertId, out var found) ? found : null;
+            var next = transition(current?.Decode());
             if (next is null)
             {
-                return ValueTask.FromResult(new CaseUpdate(current?.Clone(), current?.Clone(), false));
+                return ValueTask.FromResult(new CaseUpdate(current?.Decode(), current?.Decode(), false));
             }
 
             next = next.Clone();
@@ -171,10 +177,11 @@ public sealed class InProcessCaseStore : ICaseStore
                 Interlocked.Increment(ref _diskFlushes);
             }
 
-            _cases[alertId] = next;
-            Index(current, next);
-            Changed?.Invoke(this, new CaseChangedEventArgs(next.Clone()));
-            return ValueTask.FromResult(new CaseUpdate(current?.Clone(), next.Clone(), true));
+            var stored = new StoredCase(next, _jurisdictionIds);
+            _cases[alertId] = stored;
+            Index(alertId, current, stored);
+            Changed?.Invoke(this, new CaseChangedEventArgs(next));
+            return ValueTask.FromResult(new CaseUpdate(current?.Decode(), stored.Decode(), true));
         }
     }
 
@@ -213,9 +220,9 @@ public sealed class InProcessCaseStore : ICaseStore
             while (retired < max && _closed.Count > 0 && _closed.Min is var (at, id) && at < closedBeforeMs)
             {
                 _closed.Remove((at, id));
-                if (_cases.Remove(id, out var state))
+                if (_cases.Remove(id, out var stored))
                 {
-                    _due.Remove((state.NextEscalationMs, id));
+                    _due.Remove((stored.NextEscalationMs, id));
                 }
 
                 var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new RetiredLine(id), RetiredLineContext.Default.RetiredLine) + "\n");
@@ -236,25 +243,27 @@ public sealed class InProcessCaseStore : ICaseStore
     public ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        List<CaseState> matches = [];
+        List<(string Id, long OpenedMs)> matches = [];
+        List<CaseState> result;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            foreach (var state in _cases.Values)
+            foreach (var (id, stored) in _cases)
             {
-                if (query.Matches(state))
+                if (query.Matches(stored.Status, stored.Severity, stored.OpenedMs, stored.Route))
                 {
-                    matches.Add(state);
+                    matches.Add((id, stored.OpenedMs));
                 }
             }
-        }
 
-        matches.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.AlertId, b.AlertId));
-        var limit = Math.Min(query.EffectiveLimit, matches.Count);
-        var result = new List<CaseState>(limit);
-        for (var i = 0; i < limit; i++)
-        {
-            result.Add(matches[i].Clone());
+            // Newest first; only the cases returned are decoded.
+            matches.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.Id, b.Id));
+            var limit = Math.Min(query.EffectiveLimit, matches.Count);
+            result = new List<CaseState>(limit);
+            for (var i = 0; i < limit; i++)
+            {
+                result.Add(_cases[matches[i].Id].Decode());
+            }
         }
 
         return ValueTask.FromResult<IReadOnlyList<CaseState>>(result);
@@ -280,26 +289,26 @@ public sealed class InProcessCaseStore : ICaseStore
     }
 
     // Moves a case's entries in the escalation and closing indexes from its previous state's times to its new ones.
-    private void Index(CaseState? previous, CaseState next)
+    private void Index(string id, StoredCase? previous, in StoredCase next)
     {
-        if (previous is { NextEscalationMs: not 0 })
+        if (previous is { NextEscalationMs: not 0 } before)
         {
-            _due.Remove((previous.NextEscalationMs, previous.AlertId));
+            _due.Remove((before.NextEscalationMs, id));
         }
 
         if (next.NextEscalationMs != 0)
         {
-            _due.Add((next.NextEscalationMs, next.AlertId));
+            _due.Add((next.NextEscalationMs, id));
         }
 
-        if (previous is { Status: AlertStatus.Closed })
+        if (previous is { Status: AlertStatus.Closed } closed)
         {
-            _closed.Remove((previous.ClosedMs, previous.AlertId));
+            _closed.Remove((closed.ClosedMs, id));
         }
 
         if (next.Status == AlertStatus.Closed)
         {
-            _closed.Add((next.ClosedMs, next.AlertId));
+            _closed.Add((next.ClosedMs, id));
         }
     }
 
@@ -374,6 +383,41 @@ public sealed class InProcessCaseStore : ICaseStore
         public static readonly TimeOrder Instance = new();
 
         public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.Id, y.Id);
+    }
+
+    // A case as the store keeps it: its protobuf encoding, and the fields the indexes and queries read (the route's ids
+    // shared through the store's pool).
+    private readonly struct StoredCase
+    {
+        private readonly byte[] _bytes;
+
+        public StoredCase(CaseState state, IdPool ids)
+        {
+            _bytes = state.ToByteArray();
+            Revision = state.Revision;
+            Status = state.Status;
+            Severity = state.Alert?.Severity ?? Severity.Unspecified;
+            OpenedMs = state.OpenedMs;
+            ClosedMs = state.ClosedMs;
+            NextEscalationMs = state.NextEscalationMs;
+            Route = state.Alert is { } alert ? ids.Intern(AlertRoute.Of(alert)) : default;
+        }
+
+        public long Revision { get; }
+
+        public AlertStatus Status { get; }
+
+        public Severity Severity { get; }
+
+        public long OpenedMs { get; }
+
+        public long ClosedMs { get; }
+
+        public long NextEscalationMs { get; }
+
+        public AlertRoute Route { get; }
+
+        public CaseState Decode() => CaseState.Parser.ParseFrom(_bytes);
     }
 
     private static void Append(FileStream stream, CaseState state, bool flushToDisk)
