@@ -37,6 +37,7 @@ public sealed class NodeConfigFileTests : IDisposable
             password: pw
           token_secret_file: token.secret
           redis: redis-1:6379,ssl=true,abortConnect=false
+          closed_case_retention: 90d
         """;
 
     // A self-signed server certificate as PKCS#12 (password "pw"), with and without its private key; made once.
@@ -85,6 +86,7 @@ public sealed class NodeConfigFileTests : IDisposable
         Assert.Equal((Path.Combine(_dir.Path, "grpc.p12"), "pw"), (c.TlsCert!.Value.Value, c.TlsPassword!.Value.Value));
         Assert.Equal(Path.Combine(_dir.Path, "token.secret"), c.TokenSecretFile!.Value.Value);
         Assert.Equal("redis-1:6379,ssl=true,abortConnect=false", c.Redis!.Value.Value);
+        Assert.Equal((TimeSpan.FromDays(90), 26), (c.ClosedCaseRetention!.Value.Value, c.ClosedCaseRetention.Value.Line));
     }
 
     [Fact]
@@ -142,6 +144,8 @@ public sealed class NodeConfigFileTests : IDisposable
         { "interval over an hour", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: 2h\n", "^4: engine.checkpoint_interval: out of range: expected more than 0 s and at most 3600 s, got 7200 s" },
         { "window not a duration", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: a week\n", "^4: engine.rebuild_window: expected a duration" },
         { "window under a minute", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 30s\n", "^4: engine.rebuild_window: out of range: expected at least 60 s" },
+        { "retention under a day", "kafka:\n  bootstrap: a:1\ndispatch:\n  closed_case_retention: 12h\n", "^4: dispatch.closed_case_retention: out of range: expected never, or at least 86400 s \\(1d\\)" },
+        { "retention not a duration", "kafka:\n  bootstrap: a:1\ndispatch:\n  closed_case_retention: forever\n", "^4: dispatch.closed_case_retention: expected a duration" },
         { "window over 90 days", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 100d\n", "^4: engine.rebuild_window: out of range: expected at least 60 s and at most 7776000 s \\(90d\\), got 8640000 s" },
         { "unknown role", "kafka:\n  bootstrap: a:1\nrole: primary\n", "^3: role: expected engine, dispatch or both, got \"primary\"" },
         { "capacity too small", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    parties: 10\n", "^5: engine.capacity.parties: out of range: expected 1000 to 1000000000 keys, got 10" },
@@ -267,7 +271,7 @@ public sealed class NodeConfigFileTests : IDisposable
     [Fact]
     public async Task Run_CommandLineOptionsWrong_RefusedNamingTheOption()
     {
-        await using var run = TestProcess.Start("dotnet", [HostProcess.Dll, "run", "--grpc-port", "70000", "--listen", "0.0.0.0", "--redis", "ssl=true", "--rebuild-window", "10s"]);
+        await using var run = TestProcess.Start("dotnet", [HostProcess.Dll, "run", "--grpc-port", "70000", "--listen", "0.0.0.0", "--redis", "ssl=true", "--rebuild-window", "10s", "--closed-case-retention", "2h"]);
         var code = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         var stderr = run.StandardError;
@@ -277,6 +281,7 @@ public sealed class NodeConfigFileTests : IDisposable
         Assert.Contains("fraudshield run: --listen: 0.0.0.0 is not loopback", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: --redis: no host:port", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: --rebuild-window: out of range: expected at least 60 s", stderr, StringComparison.Ordinal);
+        Assert.Contains("fraudshield run: --closed-case-retention: out of range: expected never, or at least 86400 s (1d)", stderr, StringComparison.Ordinal);
         Assert.Contains("fraudshield run: refused; nothing started", stderr, StringComparison.Ordinal);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using FraudShield.AlertDispatch;
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Security;
 using FraudShield.Contracts;
 using FraudShield.Host.Runtime;
@@ -35,7 +36,8 @@ internal static class RunCommand
         var secret = SharedOptions.TokenSecretFile();
         var createTopics = new Option<int?>("--create-topics") { Description = "Create missing FraudShield topics with this many partitions first (the table topics compacted)." };
 
-        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { config, bootstrap, role, data, checkpointInterval, rebuildWindow, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
+        var closedCaseRetention = new Option<string?>("--closed-case-retention") { Description = "How long a closed case stays in the dispatch's case store after its outcome (30d by default; at least 1d; never)." };
+        var command = new Command("run", "Run the engine and/or dispatch against a real Kafka cluster.") { config, bootstrap, role, data, checkpointInterval, rebuildWindow, closedCaseRetention, listen, port, cert, certPassword, kafkaProperty, createTopics, rules, redis, secret };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Every setting: the command-line option when given, else the config file's, else the option's default.
@@ -102,6 +104,19 @@ internal static class RunCommand
                 }
             }
 
+            var retention = file?.ClosedCaseRetention?.Value;
+            if (Given(closedCaseRetention))
+            {
+                if (NodeSettingChecks.TryParseClosedCaseRetention(parse.GetValue(closedCaseRetention) ?? string.Empty, out var given, out var retentionError))
+                {
+                    retention = given;
+                }
+                else
+                {
+                    errors.Add(new ConfigError(Command, 0, closedCaseRetention.Name, retentionError));
+                }
+            }
+
             var listenAddress = Given(listen) || file?.Listen is null ? Cli(listen, parse.GetValue(listen), NodeSettingChecks.Listen)! : file.Listen.Value.Value;
             var grpcPort = Given(port) || file?.Port is null ? parse.GetValue(port) : file.Port.Value.Value;
             if (Given(port) && NodeSettingChecks.Port(grpcPort) is { } portError)
@@ -160,6 +175,7 @@ internal static class RunCommand
                 Capacity = CapacityOf(file),
                 CheckpointInterval = checkpointEvery,
                 RebuildWindow = window,
+                Cases = retention is { } keep ? new CaseOptions { ClosedCaseRetention = keep } : new CaseOptions(),
                 EngineGroup = file?.Group?.Value ?? "fraudshield-engine",
                 Server = new DispatchServerOptions
                 {

@@ -224,7 +224,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 _caseStore = InProcessCaseStore.Open(_caseFolder);
             }
 
-            _cases = new CaseService(_caseStore, _hub, new KafkaOutcomeSink(_producer), logger: loggers.CreateLogger<CaseService>());
+            _cases = new CaseService(_caseStore, _hub, new KafkaOutcomeSink(_producer), Options.Cases, logger: loggers.CreateLogger<CaseService>());
             _escalation = new EscalationService(_cases, loggers.CreateLogger<EscalationService>());
             await _escalation.StartAsync(cancellationToken);
             _feed = new AlertFeed(kafka, _cases, _hub, loggers.CreateLogger<AlertFeed>());

@@ -59,6 +59,9 @@ internal sealed record NodeConfig(string Path)
 
     public Located<string>? Redis { get; set; }
 
+    /// <summary>dispatch.closed_case_retention: how long a closed case stays in the case store (<see cref="Timeout.InfiniteTimeSpan"/> for never retired).</summary>
+    public Located<TimeSpan>? ClosedCaseRetention { get; set; }
+
     /// <summary>The line of the <c>kafka:</c> section (1 when absent): where a missing bootstrap is reported.</summary>
     public int KafkaLine { get; set; } = 1;
 }
@@ -76,7 +79,7 @@ internal static class NodeConfigFile
     private static readonly string[] KafkaKeys = ["bootstrap", "create_topics", "properties"];
     private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group", "capacity"];
     private static readonly string[] CapacityKeys = ["parties", "pairs", "register", "watchlist"];
-    private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis"];
+    private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis", "closed_case_retention"];
     private static readonly string[] TlsKeys = ["cert", "password"];
 
     /// <summary>Reads <paramref name="path"/>; false with every error when it cannot be read or has any mistake.</summary>
@@ -334,6 +337,20 @@ internal static class NodeConfigFile
                 case "redis":
                     c.Redis = ctx.Checked(value, "dispatch.redis", NodeSettingChecks.Redis);
                     break;
+                case "closed_case_retention":
+                    if (ctx.Scalar(value, "dispatch.closed_case_retention") is { } retentionText)
+                    {
+                        if (NodeSettingChecks.TryParseClosedCaseRetention(retentionText, out var retention, out var retentionReason))
+                        {
+                            c.ClosedCaseRetention = new(retention, Line(value));
+                        }
+                        else
+                        {
+                            ctx.Error(Line(value), "dispatch.closed_case_retention", retentionReason);
+                        }
+                    }
+
+                    break;
             }
         }
     }
@@ -568,6 +585,28 @@ internal static class NodeSettingChecks
         interval = TimeSpan.FromSeconds(value * unit);
         return true;
     }
+
+    /// <summary>
+    /// A closed-case retention: <c>never</c> (<see cref="Timeout.InfiniteTimeSpan"/>: closed cases are kept) or a
+    /// duration of at least a day and at most ten years (<see cref="FraudShield.AlertDispatch.Cases.CaseOptions.ClosedCaseRetention"/>).
+    /// </summary>
+    public static bool TryParseClosedCaseRetention(string text, out TimeSpan retention, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text == "never")
+        {
+            (retention, reason) = (Timeout.InfiniteTimeSpan, string.Empty);
+            return true;
+        }
+
+        return TryParseDuration(text, ClosedCaseRetention, out retention, out reason);
+    }
+
+    /// <summary>A closed-case retention in seconds: at least a day, at most ten years.</summary>
+    public static string? ClosedCaseRetention(double seconds) =>
+        seconds >= TimeSpan.FromDays(1).TotalSeconds && seconds <= TimeSpan.FromDays(3650).TotalSeconds
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"out of range: expected never, or at least 86400 s (1d) and at most 315360000 s (3650d), got {seconds} s");
 
     /// <summary>A rebuild window in seconds: at least a minute, at most 90 days.</summary>
     public static string? RebuildWindow(double seconds) =>

@@ -1,4 +1,5 @@
 using FraudShield.AlertDispatch;
+using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Kafka;
@@ -53,6 +54,9 @@ internal sealed record NodeOptions
     /// (<see cref="FraudShield.Ingest.Kafka.ReplayBounds"/>).
     /// </summary>
     public TimeSpan? RebuildWindow { get; init; }
+
+    /// <summary>The dispatch's ack deadlines, escalation and closed-case retention.</summary>
+    public CaseOptions Cases { get; init; } = new();
 
     /// <summary>Consumer group of the engine processes.</summary>
     public string EngineGroup { get; init; } = "fraudshield-engine";
