@@ -247,32 +247,11 @@ internal static class NodeConfigFile
                     c.Data = ctx.Checked(value, "engine.data", v => NodeSettingChecks.DataFolder(Resolve(folder, v)), v => Resolve(folder, v));
                     break;
                 case "checkpoint_interval":
-                    if (ctx.Scalar(value, "engine.checkpoint_interval") is { } text)
-                    {
-                        if (NodeSettingChecks.TryParseInterval(text, out var interval, out var reason))
-                        {
-                            c.CheckpointInterval = new(interval, Line(value));
-                        }
-                        else
-                        {
-                            ctx.Error(Line(value), "engine.checkpoint_interval", reason);
-                        }
-                    }
-
+                    c.CheckpointInterval = ctx.Duration(value, "engine.checkpoint_interval", NodeSettingChecks.TryParseInterval);
                     break;
                 case "rebuild_window":
-                    if (ctx.Scalar(value, "engine.rebuild_window") is { } windowText)
-                    {
-                        if (NodeSettingChecks.TryParseDuration(windowText, NodeSettingChecks.RebuildWindow, out var window, out var windowReason))
-                        {
-                            c.RebuildWindow = new(window, Line(value));
-                        }
-                        else
-                        {
-                            ctx.Error(Line(value), "engine.rebuild_window", windowReason);
-                        }
-                    }
-
+                    c.RebuildWindow = ctx.Duration(value, "engine.rebuild_window", static (string text, out TimeSpan window, out string reason) =>
+                        NodeSettingChecks.TryParseDuration(text, NodeSettingChecks.RebuildWindow, out window, out reason));
                     break;
                 case "rules":
                     c.Rules = ctx.Checked(value, "engine.rules", v => NodeSettingChecks.ReadableFile(Resolve(folder, v), "rule file"), v => Resolve(folder, v));
@@ -338,18 +317,7 @@ internal static class NodeConfigFile
                     c.Redis = ctx.Checked(value, "dispatch.redis", NodeSettingChecks.Redis);
                     break;
                 case "closed_case_retention":
-                    if (ctx.Scalar(value, "dispatch.closed_case_retention") is { } retentionText)
-                    {
-                        if (NodeSettingChecks.TryParseClosedCaseRetention(retentionText, out var retention, out var retentionReason))
-                        {
-                            c.ClosedCaseRetention = new(retention, Line(value));
-                        }
-                        else
-                        {
-                            ctx.Error(Line(value), "dispatch.closed_case_retention", retentionReason);
-                        }
-                    }
-
+                    c.ClosedCaseRetention = ctx.Duration(value, "dispatch.closed_case_retention", NodeSettingChecks.TryParseClosedCaseRetention);
                     break;
             }
         }
@@ -375,6 +343,8 @@ internal static class NodeConfigFile
     private static string Resolve(string folder, string path) => System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, path));
 
     private static int Line(YamlNode node) => (int)node.Start.Line;
+
+    private delegate bool DurationParser(string text, out TimeSpan duration, out string reason);
 
     private sealed class Context(string path)
     {
@@ -429,6 +399,23 @@ internal static class NodeConfigFile
             }
 
             Error(Line(node), key, $"expected a value, got {Describe(node)}");
+            return null;
+        }
+
+        // A duration parsed (and range-checked) by parse; its reason is the error when it refuses.
+        public Located<TimeSpan>? Duration(YamlNode node, string key, DurationParser parse)
+        {
+            if (Scalar(node, key) is not { } text)
+            {
+                return null;
+            }
+
+            if (parse(text, out var duration, out var reason))
+            {
+                return new(duration, Line(node));
+            }
+
+            Error(Line(node), key, reason);
             return null;
         }
 
