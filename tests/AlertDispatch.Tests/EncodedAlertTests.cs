@@ -66,10 +66,7 @@ public sealed class EncodedAlertTests
     [Fact]
     public async Task EncodedDelivery_ScopesOfOneForm_ShareOneEncoding()
     {
-        using var hub = new AlertHub();
-        using var subscription = hub.Subscribe(AlertScope.All);
-        hub.Publish(TestAlerts.Make("a1", station: "S1", grid: "G1"));
-        var entry = (await subscription.TakeAsync(1))[0];
+        var entry = await PublishedEntryAsync(TestAlerts.Make("a1", station: "S1", grid: "G1"));
 
         var all = entry.Delivery(AlertScope.All).Alert;
         Assert.Same(all, entry.Delivery(AlertScope.Station("S1")).Alert);
@@ -82,10 +79,7 @@ public sealed class EncodedAlertTests
     [Fact]
     public async Task EncodedDelivery_AlertWithoutNumber_OneEncodingForEveryScope()
     {
-        using var hub = new AlertHub();
-        using var subscription = hub.Subscribe(AlertScope.All);
-        hub.Publish(TestAlerts.Make("a1", station: "S1", msisdn: ""));
-        var entry = (await subscription.TakeAsync(1))[0];
+        var entry = await PublishedEntryAsync(TestAlerts.Make("a1", station: "S1", msisdn: ""));
 
         Assert.Same(entry.Delivery(AlertScope.All).Alert, entry.Delivery(AlertScope.Station("S2")).Alert);
     }
@@ -93,10 +87,7 @@ public sealed class EncodedAlertTests
     [Fact]
     public async Task EncodedDelivery_ConcurrentFirstUseOfTheWithheldForm_EveryCallerGetsTheSameBytes()
     {
-        using var hub = new AlertHub();
-        using var subscription = hub.Subscribe(AlertScope.All);
-        hub.Publish(TestAlerts.Make("a1"));
-        var entry = (await subscription.TakeAsync(1))[0];
+        var entry = await PublishedEntryAsync(TestAlerts.Make("a1"));
 
         using var start = new Barrier(8);
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
@@ -106,6 +97,15 @@ public sealed class EncodedAlertTests
         }))).WithTimeout();
 
         Assert.All(results, bytes => Assert.Same(results[0], bytes));
+    }
+
+    // The hub entry of one published alert, as a subscriber to every alert reads it.
+    private static async Task<RetainedAlert> PublishedEntryAsync(Alert alert)
+    {
+        using var hub = new AlertHub();
+        using var subscription = hub.Subscribe(AlertScope.All);
+        hub.Publish(alert);
+        return (await subscription.TakeAsync(1))[0];
     }
 
     // The rule written out independently of AlertMasking: the full number only to a scope that covers the alert.

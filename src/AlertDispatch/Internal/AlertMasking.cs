@@ -27,7 +27,10 @@ internal static class AlertMasking
     /// The two answers are the only two forms in which a subscriber can receive an alert.
     /// </summary>
     public static bool WithholdsNumber(Alert alert, AlertScope scope) =>
-        WithholdsNumber(alert.Subject is { Msisdn.Length: > 0 }, AlertRoute.Of(alert), scope);
+        WithholdsNumber(HasNumber(alert), AlertRoute.Of(alert), scope);
+
+    /// <summary>True when the alert carries the subject's full number.</summary>
+    public static bool HasNumber(Alert alert) => alert.Subject is { Msisdn.Length: > 0 };
 
     /// <summary><see cref="WithholdsNumber(Alert, AlertScope)"/> for an alert known by whether it has a number and its route.</summary>
     public static bool WithholdsNumber(bool hasNumber, in AlertRoute route, AlertScope scope) => hasNumber && !scope.Matches(route);

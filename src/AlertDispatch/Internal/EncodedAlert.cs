@@ -29,7 +29,7 @@ internal sealed class EncodedAlert
         Version = alert.Version;
         Severity = alert.Severity;
         Route = route;
-        HasNumber = alert.Subject is { Msisdn.Length: > 0 };
+        HasNumber = AlertMasking.HasNumber(alert);
         _full = DeliveryWire.AlertField(alert);
     }
 
