@@ -1,14 +1,19 @@
 using BenchmarkDotNet.Attributes;
 using FraudShield.Ingest.Events;
 using FraudShield.RuleEngine.State;
+using StackExchange.Redis;
 
 namespace FraudShield.Benchmarks;
 
 /// <summary>
-/// Watchlist lookup of a number, hit and miss, at 1 M and 10 M entries: the watchlist as the engine uses it (filter
-/// in front of FASTER), the same FASTER store without the filter, and a <see cref="Dictionary{TKey, TValue}"/> of the
-/// same values. Each invocation probes <see cref="Batch"/> keys from a table of 2^20 probes spread over the whole key
-/// set, so successive invocations do not find the probes' cache lines warm. Every invocation checks its hit count.
+/// Watchlist lookup of a number, hit and miss, at 1 M, 10 M and 50 M entries, four ways in one run: the watchlist as
+/// the engine uses it (filter in front of FASTER), the same FASTER store without the filter, a
+/// <see cref="Dictionary{TKey, TValue}"/> of the same values, and a round trip to a redis-server on loopback holding
+/// them (<see cref="RedisWatchlist"/>: one GET per lookup, as a watchlist kept in Redis would be read). Each invocation
+/// probes <see cref="Batch"/> keys from a table of 2^20 probes spread over the whole key set, so successive
+/// invocations do not find the probes' cache lines warm. Every invocation checks its hit count. The 50 M cases need
+/// about 6 GB at a time and 1-2 minutes of loading each (Redis's ~5 GB stays loaded across its two cases); run the
+/// sizes alone with <c>--filter '*WatchlistBenchmarks*'</c>.
 /// </summary>
 [BenchmarkCategory("watchlist")]
 public class WatchlistBenchmarks : IDisposable
@@ -19,12 +24,13 @@ public class WatchlistBenchmarks : IDisposable
     private Watchlist? _watchlist;
     private WatchlistSession? _session;
     private Dictionary<ulong, WatchValue>? _dictionary;
+    private IDatabase? _redis;
     private ulong[] _hits = [];
     private ulong[] _misses = [];
     private int _cursor;
 
     /// <summary>Entries in the watchlist.</summary>
-    [Params(1_000_000, 10_000_000)]
+    [Params(1_000_000, 10_000_000, 50_000_000)]
     public int Entries { get; set; }
 
     [GlobalSetup(Targets = [nameof(FilteredHit), nameof(FilteredMiss), nameof(FasterHit), nameof(FasterMiss)])]
@@ -51,11 +57,27 @@ public class WatchlistBenchmarks : IDisposable
         MakeProbes();
     }
 
+    [GlobalSetup(Targets = [nameof(RedisHit), nameof(RedisMiss)])]
+    public void SetupRedis()
+    {
+        _redis = RedisWatchlist.For(Entries).Database;
+        MakeProbes();
+        for (var i = 0; i < ProbeCount; i += 997)
+        {
+            WatchlistFixture.Check(RedisWatchlist.IsHit(_redis.StringGet(RedisWatchlist.KeyOf(_hits[i])), _hits[i], WatchlistFixture.NowMs), "listed number not in Redis");
+            WatchlistFixture.Check(!RedisWatchlist.IsHit(_redis.StringGet(RedisWatchlist.KeyOf(_misses[i])), _misses[i], WatchlistFixture.NowMs), "unlisted number in Redis");
+        }
+    }
+
     [GlobalCleanup]
     public void Dispose()
     {
         _session?.Dispose();
         _watchlist?.Dispose();
+        _session = null;
+        _watchlist = null;
+        _dictionary = null;
+        _redis = null;
         GC.SuppressFinalize(this);
     }
 
@@ -82,6 +104,13 @@ public class WatchlistBenchmarks : IDisposable
     [Benchmark(OperationsPerInvoke = Batch)]
     [BenchmarkCategory(BenchConfig.ZeroAlloc)]
     public int DictionaryMiss() => Expect(0, Dictionary(_misses));
+
+    /// <summary>One GET round trip per lookup (StackExchange.Redis allocates per call: not a zero-allocation case).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public int RedisHit() => Expect(Batch, Redis(_hits));
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public int RedisMiss() => Expect(0, Redis(_misses));
 
     private void MakeProbes()
     {
@@ -127,8 +156,20 @@ public class WatchlistBenchmarks : IDisposable
         foreach (var number in NextBatch(probes))
         {
             found += dictionary.TryGetValue(number, out var value)
-                && value.Check == (uint)(number ^ (number >> 32))
+                && value.Check == WatchlistFixture.CheckOf(number)
                 && value.IsValidAt(WatchlistFixture.NowMs) ? 1 : 0;
+        }
+
+        return found;
+    }
+
+    private int Redis(ulong[] probes)
+    {
+        var redis = _redis!;
+        var found = 0;
+        foreach (var number in NextBatch(probes))
+        {
+            found += RedisWatchlist.IsHit(redis.StringGet(RedisWatchlist.KeyOf(number)), number, WatchlistFixture.NowMs) ? 1 : 0;
         }
 
         return found;

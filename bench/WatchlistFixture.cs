@@ -72,11 +72,17 @@ internal static class WatchlistFixture
         for (long i = 0; i < entries; i++)
         {
             var number = Listed(i);
-            dictionary[number] = new WatchValue { Check = (uint)(number ^ (number >> 32)), Level = WatchLevel.Confirmed };
+            dictionary[number] = ValueOf(number);
         }
 
         return dictionary;
     }
+
+    /// <summary>The value the dictionary and Redis hold for listed <paramref name="number"/>: confirmed, always valid, with its <see cref="CheckOf"/>.</summary>
+    public static WatchValue ValueOf(ulong number) => new() { Check = CheckOf(number), Level = WatchLevel.Confirmed };
+
+    /// <summary>The second hash a lookup compares, as FASTER's records carry one.</summary>
+    public static uint CheckOf(ulong number) => (uint)(number ^ (number >> 32));
 
     /// <summary><paramref name="count"/> probe numbers spread over the whole key set: listed ones or their unlisted twins.</summary>
     public static ulong[] Probes(long entries, int count, bool listed, int seed)

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
@@ -100,6 +103,29 @@ public sealed class EncodedAlertTests
     }
 
     // The hub entry of one published alert, as a subscriber to every alert reads it.
+    [Fact]
+    public async Task WriteGrpcMessage_TwoDeliveries_EachFramedAsOneUncompressedMessageOfTheDelivery()
+    {
+        var entry = await PublishedEntryAsync(TestAlerts.Make("a1", station: "S1"));
+        var body = new ArrayBufferWriter<byte>();
+
+        var first = DeliveryWire.WriteGrpcMessage(body, entry.Delivery(AlertScope.Station("S1")));
+        var second = DeliveryWire.WriteGrpcMessage(body, entry.Delivery(AlertScope.Station("S2")));
+
+        var written = body.WrittenSpan;
+        Assert.Equal(first + second, written.Length);
+        foreach (var (at, scope) in new[] { (0, AlertScope.Station("S1")), (first, AlertScope.Station("S2")) })
+        {
+            var delivery = entry.EncodedDelivery(scope);
+            Assert.Equal(0, written[at]);
+            Assert.Equal((uint)delivery.Length, BinaryPrimitives.ReadUInt32BigEndian(written[(at + 1)..]));
+            Assert.Equal(delivery, written.Slice(at + DeliveryWire.GrpcMessageHeaderSize, delivery.Length).ToArray());
+        }
+
+        Assert.Equal(DeliveryWire.GrpcMessageHeaderSize + entry.EncodedDelivery(AlertScope.Station("S2")).Length, second);
+        Assert.Equal("a1", AlertDelivery.Parser.ParseFrom(written[(first + DeliveryWire.GrpcMessageHeaderSize)..].ToArray()).Alert.AlertId);
+    }
+
     private static async Task<RetainedAlert> PublishedEntryAsync(Alert alert)
     {
         using var hub = new AlertHub();

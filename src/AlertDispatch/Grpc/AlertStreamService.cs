@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Pipelines;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.AlertDispatch.Security;
@@ -34,7 +32,6 @@ namespace FraudShield.AlertDispatch.Grpc;
 public sealed class AlertStreamService
 {
     private const int FlushBytes = 64 * 1024;
-    private const int MessageHeaderSize = 5;
     private readonly AlertHub _hub;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<AlertStreamService> _logger;
@@ -141,7 +138,7 @@ public sealed class AlertStreamService
                 var unflushed = 0;
                 while (unflushed < FlushBytes && subscription.TryRead(out var entry))
                 {
-                    unflushed += WriteMessage(body, entry.Delivery(scope));
+                    unflushed += DeliveryWire.WriteGrpcMessage(body, entry.Delivery(scope));
                     lastWritten = entry.Sequence;
                     delivered++;
                     if (_cases is not null && !entry.IsEscalation)
@@ -202,21 +199,6 @@ public sealed class AlertStreamService
         {
             subscription?.Dispose();
         }
-    }
-
-    /// <summary>Writes one gRPC length-prefixed message: compressed flag 0, 4-byte big-endian length, the encoded delivery.</summary>
-    // One gRPC message (uncompressed flag, big-endian length) whose body is the delivery's two parts one after the
-    // other; returns the bytes written.
-    private static int WriteMessage(PipeWriter body, (byte[] Alert, byte[] Fields) delivery)
-    {
-        var length = delivery.Alert.Length + delivery.Fields.Length;
-        var span = body.GetSpan(MessageHeaderSize + length);
-        span[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)length);
-        delivery.Alert.CopyTo(span[MessageHeaderSize..]);
-        delivery.Fields.CopyTo(span[(MessageHeaderSize + delivery.Alert.Length)..]);
-        body.Advance(MessageHeaderSize + length);
-        return MessageHeaderSize + length;
     }
 
     private async Task MarkDeliveredAsync(string alertId, DispatchCaller caller, CancellationToken cancellationToken)
