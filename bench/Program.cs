@@ -21,6 +21,13 @@ if (args.Length > 0 && args[0] == "cases")
     return await CaseStoreReport.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30_000);
 }
 
+if (args.Length > 0 && args[0] == "case-query")
+{
+    return await CaseQueryReport.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+}
+
 if (args.Length > 0 && args[0] == "recovery")
 {
     int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;

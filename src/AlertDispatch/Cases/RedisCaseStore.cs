@@ -1,3 +1,5 @@
+using System.Globalization;
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using Google.Protobuf;
@@ -24,8 +26,15 @@ public sealed class RedisCaseStoreOptions
 /// </summary>
 /// <remarks>
 /// <para>Keys: <c>{prefix}case:{id}</c> holds the protobuf case state; <c>{prefix}due</c> is a sorted set of ids by
-/// <see cref="CaseState.NextEscalationMs"/>; <c>{prefix}opened</c> a sorted set of ids by opening time; changes are
-/// published on the channel <c>{prefix}changes</c>.</para>
+/// <see cref="CaseState.NextEscalationMs"/>; <c>{prefix}opened</c> a sorted set of ids by opening time, and
+/// <c>{prefix}closed</c> of closed ones by closing time; changes are published on the channel <c>{prefix}changes</c>.</para>
+/// <para>Query indexes, sorted sets of ids by opening time: <c>{prefix}q:station:{id}</c> and <c>{prefix}q:grid:{id}</c>
+/// for the home and current jurisdictions of each case's alert, <c>{prefix}q:status:{n}</c> for its status. A query
+/// walks the one of them (or <c>opened</c>) that holds the fewest cases in its time window and checks every filter on
+/// the cases it reads, so its cost follows what one station, grid or status holds, not the province. An index entry
+/// never leaves out a case it should hold (it changes in the transaction that changes the case); a stale extra entry
+/// costs a read, never a wrong answer. <c>{prefix}schema</c> records that the indexes are kept: a store written
+/// before them is indexed once, at the first connect (<see cref="ConnectAsync"/>).</para>
 /// <para>A transition is optimistic: read the state, run the transition in .NET, then write in a MULTI/EXEC guarded by
 /// WATCH on the exact bytes read (StackExchange.Redis conditions). Only one of two concurrent writers of one case can
 /// commit against the same state; the other re-reads and re-runs its transition on the new state (where, e.g., an
@@ -41,8 +50,12 @@ public sealed class RedisCaseStore : ICaseStore
     private readonly RedisKey _due;
     private readonly RedisKey _opened;
     private readonly RedisKey _closed;
+    private readonly RedisKey _schema;
     private readonly int _maxAttempts;
     private int _disposed;
+
+    // The value of the schema key once the query indexes are kept.
+    private const string QueryIndexSchema = "query-indexes-1";
 
     private RedisCaseStore(ConnectionMultiplexer connection, ChannelMessageQueue changes, RedisCaseStoreOptions options)
     {
@@ -53,6 +66,7 @@ public sealed class RedisCaseStore : ICaseStore
         _due = options.KeyPrefix + "due";
         _opened = options.KeyPrefix + "opened";
         _closed = options.KeyPrefix + "closed";
+        _schema = options.KeyPrefix + "schema";
         _maxAttempts = options.MaxAttempts;
         _changes.OnMessage(OnChange);
     }
@@ -74,6 +88,7 @@ public sealed class RedisCaseStore : ICaseStore
         // console's Ack gets UNAVAILABLE immediately and the alert feed is never held up by the case store.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken);
+        RedisCaseStore store;
         try
         {
             // The subscription rides its own connection, which can still be opening when ConnectAsync returns;
@@ -84,7 +99,8 @@ public sealed class RedisCaseStore : ICaseStore
                 try
                 {
                     var changes = await connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(options.KeyPrefix + "changes")).WaitAsync(cancellationToken);
-                    return new RedisCaseStore(connection, changes, options);
+                    store = new RedisCaseStore(connection, changes, options);
+                    break;
                 }
                 catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
                 {
@@ -95,6 +111,17 @@ public sealed class RedisCaseStore : ICaseStore
         catch
         {
             await connection.DisposeAsync();
+            throw;
+        }
+
+        try
+        {
+            await store.EnsureQueryIndexesAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
             throw;
         }
     }
@@ -187,6 +214,20 @@ public sealed class RedisCaseStore : ICaseStore
             {
                 _ = transaction.SortedSetAddAsync(_closed, alertId, next.ClosedMs);
             }
+
+            var indexes = QueryIndexesOf(next);
+            foreach (var left in QueryIndexesOf(current))
+            {
+                if (!indexes.Contains(left))
+                {
+                    _ = transaction.SortedSetRemoveAsync(left, alertId);
+                }
+            }
+
+            foreach (var index in indexes)
+            {
+                _ = transaction.SortedSetAddAsync(index, alertId, next.OpenedMs);
+            }
             _ = transaction.PublishAsync(RedisChannel.Literal(_prefix + "changes"), bytes);
             if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
             {
@@ -200,8 +241,8 @@ public sealed class RedisCaseStore : ICaseStore
     /// <inheritdoc />
     /// <remarks>
     /// Closed cases are indexed by closing time (the <c>closed</c> sorted set); each retired case's key and index
-    /// entries go in one transaction. Any number of dispatch processes may retire at once: a case retired twice is
-    /// deleted once.
+    /// entries go in one transaction, guarded by the exact bytes read, as a transition is. Any number of dispatch
+    /// processes may retire at once: a case retired twice is deleted once.
     /// </remarks>
     public async ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default)
     {
@@ -212,12 +253,7 @@ public sealed class RedisCaseStore : ICaseStore
                 .WaitAsync(cancellationToken);
             foreach (var id in ids)
             {
-                var transaction = _db.CreateTransaction();
-                _ = transaction.KeyDeleteAsync(CaseKey(id.ToString()));
-                _ = transaction.SortedSetRemoveAsync(_opened, id);
-                _ = transaction.SortedSetRemoveAsync(_due, id);
-                _ = transaction.SortedSetRemoveAsync(_closed, id);
-                await transaction.ExecuteAsync().WaitAsync(cancellationToken);
+                await RetireAsync(id.ToString(), cancellationToken);
             }
 
             return ids.Length;
@@ -226,6 +262,32 @@ public sealed class RedisCaseStore : ICaseStore
         {
             throw Unavailable(ex);
         }
+    }
+
+    private async Task RetireAsync(string alertId, CancellationToken cancellationToken)
+    {
+        var key = CaseKey(alertId);
+        for (var attempt = 0; attempt < _maxAttempts; attempt++)
+        {
+            var raw = await _db.StringGetAsync(key).WaitAsync(cancellationToken);
+            var transaction = _db.CreateTransaction();
+            transaction.AddCondition(raw.IsNull ? Condition.KeyNotExists(key) : Condition.StringEqual(key, raw));
+            _ = transaction.KeyDeleteAsync(key);
+            _ = transaction.SortedSetRemoveAsync(_opened, alertId);
+            _ = transaction.SortedSetRemoveAsync(_due, alertId);
+            _ = transaction.SortedSetRemoveAsync(_closed, alertId);
+            foreach (var index in QueryIndexesOf(raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!)))
+            {
+                _ = transaction.SortedSetRemoveAsync(index, alertId);
+            }
+
+            if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
+            {
+                return;
+            }
+        }
+
+        throw new TimeoutException($"Alert {alertId}: the case changed concurrently {_maxAttempts} times in a row while being retired; try again.");
     }
 
     private async ValueTask<IReadOnlyList<string>> GetDueCoreAsync(long nowMs, int max, CancellationToken cancellationToken)
@@ -247,14 +309,14 @@ public sealed class RedisCaseStore : ICaseStore
         var result = new List<CaseState>(Math.Min(limit, 256));
         double from = query.FromMs == 0 ? double.NegativeInfinity : query.FromMs;
         double to = query.ToMs == 0 ? double.PositiveInfinity : query.ToMs;
+        var index = await NarrowestIndexAsync(query, from, to, cancellationToken);
 
-        // Newest first in pages over the opening-time index; filters other than time run here (a district's
-        // ~860 alerts a day keep this cheap).
+        // Newest first in pages over that index; every filter is checked on the cases read.
         const int Page = 512;
         long skip = 0;
         while (result.Count < limit)
         {
-            var ids = await _db.SortedSetRangeByScoreAsync(_opened, from, to, Exclude.None, Order.Descending, skip, Page).WaitAsync(cancellationToken);
+            var ids = await _db.SortedSetRangeByScoreAsync(index, from, to, Exclude.None, Order.Descending, skip, Page).WaitAsync(cancellationToken);
             if (ids.Length == 0)
             {
                 break;
@@ -299,6 +361,113 @@ public sealed class RedisCaseStore : ICaseStore
         }
 
         return result;
+    }
+
+    // Of the indexes that hold every case the query can match (all cases; the station's, the grid's, the status's),
+    // the one with the fewest cases in the time window.
+    private async Task<RedisKey> NarrowestIndexAsync(CaseQuery query, double from, double to, CancellationToken cancellationToken)
+    {
+        var candidates = new List<RedisKey>(3);
+        if (!string.IsNullOrEmpty(query.StationId))
+        {
+            candidates.Add(QueryIndex("station:", query.StationId));
+        }
+
+        if (!string.IsNullOrEmpty(query.GridId))
+        {
+            candidates.Add(QueryIndex("grid:", query.GridId));
+        }
+
+        if (query.Status != AlertStatus.Unspecified)
+        {
+            candidates.Add(StatusIndex(query.Status));
+        }
+
+        if (candidates.Count == 0)
+        {
+            return _opened;
+        }
+
+        if (candidates.Count == 1)
+        {
+            return candidates[0];
+        }
+
+        var counts = await Task.WhenAll(candidates.Select(key => _db.SortedSetLengthAsync(key, from, to))).WaitAsync(cancellationToken);
+        return candidates[Array.IndexOf(counts, counts.Min())];
+    }
+
+    // The query indexes a case belongs in: its alert's home and current station and grid (when known), its status.
+    private List<RedisKey> QueryIndexesOf(CaseState? state)
+    {
+        var indexes = new List<RedisKey>(5);
+        if (state is null)
+        {
+            return indexes;
+        }
+
+        if (state.Alert is { } alert)
+        {
+            var route = AlertRoute.Of(alert);
+            foreach (var (kind, id) in (ReadOnlySpan<(string, string)>)[("station:", route.HomeStation), ("station:", route.CurrentStation), ("grid:", route.HomeGrid), ("grid:", route.CurrentGrid)])
+            {
+                if (id.Length > 0 && QueryIndex(kind, id) is var index && !indexes.Contains(index))
+                {
+                    indexes.Add(index);
+                }
+            }
+        }
+
+        indexes.Add(StatusIndex(state.Status));
+        return indexes;
+    }
+
+    private RedisKey QueryIndex(string kind, string id) => _prefix + "q:" + kind + id;
+
+    private RedisKey StatusIndex(AlertStatus status) => _prefix + "q:status:" + ((int)status).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Indexes every case of a store written before the query indexes (no <c>schema</c> key), once: reads them through
+    /// the opening-time index in pages and adds each to its indexes, then records the schema. Several processes may do
+    /// it at once (the adds are idempotent); a case that changes meanwhile is indexed by its own transaction too.
+    /// </summary>
+    private async Task EnsureQueryIndexesAsync(CancellationToken cancellationToken)
+    {
+        if (await _db.StringGetAsync(_schema).WaitAsync(cancellationToken) == QueryIndexSchema)
+        {
+            return;
+        }
+
+        const int Page = 1_000;
+        for (long start = 0; ; start += Page)
+        {
+            var ids = await _db.SortedSetRangeByRankAsync(_opened, start, start + Page - 1).WaitAsync(cancellationToken);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+
+            var keys = Array.ConvertAll(ids, id => CaseKey(id.ToString()));
+            var values = await _db.StringGetAsync(keys).WaitAsync(cancellationToken);
+            var batch = _db.CreateBatch();
+            var adds = new List<Task>();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (!values[i].IsNull)
+                {
+                    var state = CaseState.Parser.ParseFrom((byte[])values[i]!);
+                    foreach (var index in QueryIndexesOf(state))
+                    {
+                        adds.Add(batch.SortedSetAddAsync(index, ids[i], state.OpenedMs));
+                    }
+                }
+            }
+
+            batch.Execute();
+            await Task.WhenAll(adds).WaitAsync(cancellationToken);
+        }
+
+        await _db.StringSetAsync(_schema, QueryIndexSchema).WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc />

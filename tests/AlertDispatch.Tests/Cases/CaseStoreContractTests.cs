@@ -199,6 +199,48 @@ public abstract class CaseStoreContractTests
     }
 
     [Fact]
+    public async Task QueryAsync_CaseMovesStationAndStatus_FoundWhereItIsNow_NotWhereItWas()
+    {
+        await using var store = await CreateAsync();
+        await OpenAsync(store, "moves", station: "S1", grid: "G1", now: T0 + 1);
+        await OpenAsync(store, "stays", station: "S1", grid: "G1", now: T0 + 2);
+
+        // Version 2 finds the subject away from home, in S3's grid G7; then S3 signs for it.
+        var away = TestAlerts.Make("moves", station: "S1", grid: "G1", version: 2, currentStation: "S3", currentGrid: "G7");
+        await store.UpdateAsync("moves", s => CaseTransitions.Open(s, away, T0 + 5, Options)).WithTimeout();
+        await store.UpdateAsync("moves", s => CaseTransitions.Sign(s, "moves", T0 + 6, "station:S3")).WithTimeout();
+        var back = TestAlerts.Make("moves", station: "S1", grid: "G1", version: 3, currentStation: "S4", currentGrid: "G8");
+        await store.UpdateAsync("moves", s => CaseTransitions.Open(s, back, T0 + 7, Options)).WithTimeout();
+
+        Assert.Equal(["stays", "moves"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S1" }).WithTimeout()));
+        Assert.Equal(["moves"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S4" }).WithTimeout()));
+        Assert.Empty(await store.QueryAsync(new CaseQuery { StationId = "S3" }).WithTimeout());
+        Assert.Empty(await store.QueryAsync(new CaseQuery { GridId = "G7" }).WithTimeout());
+        Assert.Equal(["moves"], Ids(await store.QueryAsync(new CaseQuery { GridId = "G8", Status = AlertStatus.Signed }).WithTimeout()));
+        Assert.Equal(["stays"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S1", Status = AlertStatus.New }).WithTimeout()));
+        Assert.Empty(await store.QueryAsync(new CaseQuery { StationId = "S4", Status = AlertStatus.New }).WithTimeout());
+    }
+
+    [Fact]
+    public async Task QueryAsync_ManyCasesOfOtherStations_FindsAStationsNewestUnderTheLimitAndWindow()
+    {
+        await using var store = await CreateAsync();
+        for (var i = 0; i < 1_200; i++)
+        {
+            // Station S9 has every 100th case; the others share out the rest.
+            await OpenAsync(store, $"c{i:D4}", station: i % 100 == 0 ? "S9" : $"S{i % 7}", now: T0 + i);
+        }
+
+        await store.UpdateAsync("c1100", s => CaseTransitions.Sign(s, "c1100", T0 + 5_000, "station:S9")).WithTimeout();
+
+        Assert.Equal(["c1100", "c1000", "c0900"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S9", Limit = 3 }).WithTimeout()));
+        Assert.Equal(["c1000", "c0900"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S9", Status = AlertStatus.New, Limit = 2 }).WithTimeout()));
+        Assert.Equal(["c0500", "c0400"], Ids(await store.QueryAsync(new CaseQuery { StationId = "S9", FromMs = T0 + 350, ToMs = T0 + 550 }).WithTimeout()));
+        Assert.Equal(["c1100"], Ids(await store.QueryAsync(new CaseQuery { Status = AlertStatus.Signed }).WithTimeout()));
+        Assert.Equal(12, (await store.QueryAsync(new CaseQuery { StationId = "S9", Limit = 1_000 }).WithTimeout()).Count);
+    }
+
+    [Fact]
     public async Task Changed_RaisedOncePerStoredChange_InOrder()
     {
         await using var store = await CreateAsync();

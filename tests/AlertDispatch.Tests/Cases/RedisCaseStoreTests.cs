@@ -1,4 +1,7 @@
 using FraudShield.AlertDispatch.Cases;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+using StackExchange.Redis;
 using FraudShield.Tests.Shared;
 
 namespace FraudShield.AlertDispatch.Tests.Cases;
@@ -28,6 +31,87 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         // A crash of the server itself: only what the append-only file holds comes back.
         await redis.Server.RestartAsync().WithTimeout();
         return await ConnectAsync(prefix);
+    }
+
+    [Fact]
+    public async Task QueryIndexes_AfterMovesStatusChangesAndRetirement_HoldEachLiveCaseWhereItIsNow()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        await using (var store = await ConnectAsync(prefix))
+        {
+            await OpenAsync(store, "a", station: "S1", grid: "G1");
+            await OpenAsync(store, "b", station: "S1", grid: "G1");
+            var away = TestAlerts.Make("a", station: "S1", grid: "G1", version: 2, currentStation: "S3", currentGrid: "G7");
+            await store.UpdateAsync("a", s => CaseTransitions.Open(s, away, T0 + 5, Options)).WithTimeout();
+            await store.UpdateAsync("a", s => CaseTransitions.Sign(s, "a", T0 + 6, "station:S3")).WithTimeout();
+            await store.UpdateAsync("b", s => CaseTransitions.Sign(s, "b", T0 + 6, "station:S1")).WithTimeout();
+            Assert.Equal(
+                new Dictionary<string, string[]>
+                {
+                    ["station:S1"] = ["a", "b"], ["station:S3"] = ["a"], ["grid:G1"] = ["a", "b"], ["grid:G7"] = ["a"],
+                    [Status(AlertStatus.Signed)] = ["a", "b"],
+                },
+                await QueryIndexesAsync(prefix));
+
+            await store.UpdateAsync("a", s => CaseTransitions.Close(s, "a", Outcome.Dissuaded, 0, 0, T0 + 10, "station:S3")).WithTimeout();
+            Assert.Equal(["a"], (await QueryIndexesAsync(prefix))[Status(AlertStatus.Closed)]);
+            Assert.Equal(1, await store.RetireClosedAsync(T0 + 11, max: 10).AsTask().WithTimeout());
+            Assert.Equal(
+                new Dictionary<string, string[]> { ["station:S1"] = ["b"], ["grid:G1"] = ["b"], [Status(AlertStatus.Signed)] = ["b"] },
+                await QueryIndexesAsync(prefix));
+        }
+    }
+
+    [Fact]
+    public async Task ConnectAsync_StoreWrittenBeforeTheQueryIndexes_IndexesItOnce_AndQueriesFindEveryCase()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        await using (var store = await ConnectAsync(prefix))
+        {
+            for (var i = 0; i < 2_500; i++)
+            {
+                await OpenAsync(store, $"c{i:D4}", station: $"S{i % 5}", grid: $"G{i % 3}", now: T0 + i);
+            }
+        }
+
+        // What a store written by an earlier version holds: the cases and the opening-time index, no query indexes.
+        using (var raw = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout())
+        {
+            var db = raw.GetDatabase();
+            var stale = raw.GetServer(raw.GetEndPoints()[0]).Keys(pattern: prefix + "q:*").Append((RedisKey)(prefix + "schema")).ToArray();
+            Assert.Equal(5 + 3 + 1 + 1, stale.Length);
+            await db.KeyDeleteAsync(stale).WithTimeout();
+        }
+
+        await using (var store = await ConnectAsync(prefix))
+        {
+            var s2 = await store.QueryAsync(new CaseQuery { StationId = "S2", Limit = CaseQuery.MaxLimit }).WithTimeout();
+            Assert.Equal(500, s2.Count);
+            Assert.Equal("c2497", s2[0].AlertId);
+            Assert.Equal(834, (await store.QueryAsync(new CaseQuery { GridId = "G0", Limit = CaseQuery.MaxLimit }).WithTimeout()).Count);
+            Assert.Equal(2_500, (await store.QueryAsync(new CaseQuery { Status = AlertStatus.New, Limit = CaseQuery.MaxLimit }).WithTimeout()).Count);
+        }
+
+        var indexes = await QueryIndexesAsync(prefix);
+        Assert.Equal(500, indexes["station:S4"].Length);
+        Assert.Equal(2_500, indexes[Status(AlertStatus.New)].Length);
+    }
+
+    private static string Status(AlertStatus status) => "status:" + (int)status;
+
+    // Every query index under the prefix (without "q:"), with its ids in order.
+    private async Task<Dictionary<string, string[]>> QueryIndexesAsync(string prefix)
+    {
+        using var raw = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout();
+        var db = raw.GetDatabase();
+        var indexes = new Dictionary<string, string[]>();
+        foreach (var key in raw.GetServer(raw.GetEndPoints()[0]).Keys(pattern: prefix + "q:*"))
+        {
+            var ids = await db.SortedSetRangeByRankAsync(key).WithTimeout();
+            indexes[key.ToString()[(prefix.Length + 2)..]] = ids.Select(id => id.ToString()).Order(StringComparer.Ordinal).ToArray();
+        }
+
+        return indexes;
     }
 
     private async Task<ICaseStore> ConnectAsync(string prefix)

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using FraudShield.AlertDispatch.Cases;
+using FraudShield.Contracts.Alerts.V1;
+using FraudShield.Contracts.Dispatch.V1;
+
+namespace FraudShield.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench -- case-query 100000 1000</c>: what a console's or an analyst's
+/// <c>Alerts.Query</c> costs against the shared Redis case store (<see cref="RedisCaseStore"/>) holding N cases spread
+/// over S stations, as a province's dispatch holds them (~86,000 alerts a day over ~1,000 stations; 30 days of closed
+/// cases are kept). Each case is a copy of the seed scenario's L1 alert with its own id, station and grid, opened a
+/// second after the one before; every tenth is signed for. On a <see cref="LoopbackRedis"/>. Printed: the time per
+/// opening, and the median of 5 runs of each query: a station's newest 100, a station's newest 100 still NEW, a
+/// grid's newest 100, the newest 100 signed for across the province, and the newest 100 of all.
+/// </summary>
+internal static class CaseQueryReport
+{
+    private const int Concurrency = 32;
+    private const int Rounds = 5;
+
+    public static async Task<int> RunAsync(int cases, int stations)
+    {
+        var seed = SeedAlert.Build();
+        var options = new CaseOptions();
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; cases {cases:N0}, stations {stations:N0}");
+        using var redis = LoopbackRedis.Start();
+        await using var store = await RedisCaseStore.ConnectAsync(new RedisCaseStoreOptions { Configuration = redis.Configuration });
+
+        var clock = Stopwatch.StartNew();
+        var pending = new List<Task>(Concurrency);
+        for (var i = 0; i < cases; i++)
+        {
+            pending.Add(OpenAsync(store, seed, i, stations, options));
+            if (pending.Count == Concurrency)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+        var openUs = clock.Elapsed.TotalMicroseconds / cases;
+        Console.WriteLine($"// {cases:N0} cases opened in {clock.Elapsed.TotalSeconds:F1} s ({Concurrency} at a time); redis used_memory {redis.UsedMemory() / (double)cases:F0} B/case");
+
+        var station = StationOf(cases - 1, stations);
+        var expected = Math.Min(100, cases / stations);
+        (string Name, CaseQuery Query, Func<IReadOnlyList<CaseState>, bool> Check)[] queries =
+        [
+            ("a station's newest 100", new CaseQuery { StationId = station }, r => r.Count == expected && r.All(c => c.Alert.Home.StationId == station)),
+            ("a station's newest 100 NEW", new CaseQuery { StationId = station, Status = AlertStatus.New }, r => r.Count > 0 && r.All(c => c.Status == AlertStatus.New)),
+            ("a grid's newest 100", new CaseQuery { GridId = station + "-G1" }, r => r.Count == expected),
+            ("the newest 100 signed", new CaseQuery { Status = AlertStatus.Signed }, r => r.Count == Math.Min(100, cases / 10) && r.All(c => c.Status == AlertStatus.Signed)),
+            ("the newest 100 of all", new CaseQuery(), r => r.Count == Math.Min(100, cases)),
+        ];
+
+        Console.WriteLine("| query | ms (median of 5) | cases returned |");
+        Console.WriteLine("|---|---:|---:|");
+        var failed = 0;
+        foreach (var (name, query, check) in queries)
+        {
+            var times = new double[Rounds];
+            IReadOnlyList<CaseState> result = [];
+            for (var round = 0; round < Rounds; round++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                result = await store.QueryAsync(query with { Limit = 100 });
+                times[round] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            Array.Sort(times);
+            var ok = check(result);
+            failed += ok ? 0 : 1;
+            Console.WriteLine($"| {name} | {times[Rounds / 2]:F2} | {result.Count}{(ok ? string.Empty : " (WRONG)")} |");
+        }
+
+        Console.WriteLine($"| (opening a case) | {openUs / 1000:F3} | - |");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static string StationOf(int i, int stations) => "S" + (i % stations).ToString("D4", CultureInfo.InvariantCulture);
+
+    private static async Task OpenAsync(RedisCaseStore store, Alert seed, int i, int stations, CaseOptions options)
+    {
+        var alert = seed.Clone();
+        alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+        var station = StationOf(i, stations);
+        alert.Home.StationId = station;
+        alert.Home.GridId = station + "-G1";
+        alert.Current = alert.Home.Clone();
+        var opened = CannedEvents.T0 + (i * 1_000L);
+        await store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, opened, options));
+        if (i % 10 == 0)
+        {
+            await store.UpdateAsync(alert.AlertId, s => CaseTransitions.Sign(s, alert.AlertId, opened + 500, "station:" + station));
+        }
+    }
+}
