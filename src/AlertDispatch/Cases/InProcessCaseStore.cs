@@ -45,6 +45,9 @@ public sealed class InProcessCaseStore : ICaseStore
 
     // (ClosedMs, alert id) of every closed case, earliest first.
     private readonly SortedSet<(long At, string Id)> _closed = new(TimeOrder.Instance);
+
+    // (OpenedMs, alert id) of every case, newest first: the order of QueryAsync's answers.
+    private readonly SortedSet<(long At, string Id)> _newest = new(NewestFirst.Instance);
     private readonly FileStream _journal;
     private readonly FileStream _folderLock;
     private readonly bool _flushToDisk;
@@ -223,6 +226,7 @@ public sealed class InProcessCaseStore : ICaseStore
                 if (_cases.Remove(id, out var stored))
                 {
                     _due.Remove((stored.NextEscalationMs, id));
+                    _newest.Remove((stored.OpenedMs, id));
                 }
 
                 var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new RetiredLine(id), RetiredLineContext.Default.RetiredLine) + "\n");
@@ -240,29 +244,35 @@ public sealed class InProcessCaseStore : ICaseStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Walks the cases newest opened first and stops at the limit: an unfiltered query reads as many cases as it
+    /// returns, a station's about as many as the stations sharing the store times that. Only the cases returned are
+    /// decoded.
+    /// </remarks>
     public ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        List<(string Id, long OpenedMs)> matches = [];
-        List<CaseState> result;
+        var limit = query.EffectiveLimit;
+        var result = new List<CaseState>(Math.Min(limit, 256));
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            foreach (var (id, stored) in _cases)
+            foreach (var (openedMs, id) in _newest)
             {
-                if (query.Matches(stored.Status, stored.Severity, stored.OpenedMs, stored.Route))
+                if (query.FromMs != 0 && openedMs < query.FromMs)
                 {
-                    matches.Add((id, stored.OpenedMs));
+                    break;
                 }
-            }
 
-            // Newest first; only the cases returned are decoded.
-            matches.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.Id, b.Id));
-            var limit = Math.Min(query.EffectiveLimit, matches.Count);
-            result = new List<CaseState>(limit);
-            for (var i = 0; i < limit; i++)
-            {
-                result.Add(_cases[matches[i].Id].Decode());
+                var stored = _cases[id];
+                if (query.Matches(stored.Status, stored.Severity, openedMs, stored.Route))
+                {
+                    result.Add(stored.Decode());
+                    if (result.Count == limit)
+                    {
+                        break;
+                    }
+                }
             }
         }
 
@@ -288,7 +298,7 @@ public sealed class InProcessCaseStore : ICaseStore
         return ValueTask.CompletedTask;
     }
 
-    // Moves a case's entries in the escalation and closing indexes from its previous state's times to its new ones.
+    // Moves a case's entries in the escalation, closing and opening-time indexes from its previous state's times to its new ones.
     private void Index(string id, StoredCase? previous, in StoredCase next)
     {
         if (previous is { NextEscalationMs: not 0 } before)
@@ -299,6 +309,16 @@ public sealed class InProcessCaseStore : ICaseStore
         if (next.NextEscalationMs != 0)
         {
             _due.Add((next.NextEscalationMs, id));
+        }
+
+        if (previous is not { } known || known.OpenedMs != next.OpenedMs)
+        {
+            if (previous is { } moved)
+            {
+                _newest.Remove((moved.OpenedMs, id));
+            }
+
+            _newest.Add((next.OpenedMs, id));
         }
 
         if (previous is { Status: AlertStatus.Closed } closed)
@@ -383,6 +403,13 @@ public sealed class InProcessCaseStore : ICaseStore
         public static readonly TimeOrder Instance = new();
 
         public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.Id, y.Id);
+    }
+
+    private sealed class NewestFirst : IComparer<(long At, string Id)>
+    {
+        public static readonly NewestFirst Instance = new();
+
+        public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? y.At.CompareTo(x.At) : string.CompareOrdinal(x.Id, y.Id);
     }
 
     // A case as the store keeps it: its protobuf encoding, and the fields the indexes and queries read (the route's ids
