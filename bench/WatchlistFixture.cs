@@ -98,6 +98,21 @@ internal static class WatchlistFixture
         return probes;
     }
 
+    /// <summary>
+    /// Looks <paramref name="window"/> up in batches of <paramref name="batchSize"/> numbers through
+    /// <see cref="WatchlistSession.TryLookupBatch"/> (the filter misses of a batch overlap); returns the hits.
+    /// </summary>
+    public static int LookupBatched(WatchlistSession session, ReadOnlySpan<ulong> window, int batchSize, Span<WatchHit?> results)
+    {
+        var found = 0;
+        for (var i = 0; i < window.Length; i += batchSize)
+        {
+            found += session.TryLookupBatch(WatchKeyType.Msisdn, window.Slice(i, Math.Min(batchSize, window.Length - i)), NowMs, results);
+        }
+
+        return found;
+    }
+
     /// <summary>Throws when <paramref name="condition"/> is false. Pass a constant message on measured paths.</summary>
     public static void Check(bool condition, string message)
     {

@@ -69,15 +69,7 @@ public class WatchlistScaleBenchmarks : IDisposable
     {
         var start = _cursor;
         _cursor = (start + Batch) & (ProbeCount - 1);
-        var session = _session!;
-        var found = 0;
-        var window = probes.AsSpan(start, Batch);
-        for (var i = 0; i < Batch; i += batchSize)
-        {
-            found += session.TryLookupBatch(WatchKeyType.Msisdn, window.Slice(i, batchSize), WatchlistFixture.NowMs, _results);
-        }
-
-        return found;
+        return WatchlistFixture.LookupBatched(_session!, probes.AsSpan(start, Batch), batchSize, _results);
     }
 
     private int Lookup(ulong[] probes)
