@@ -247,12 +247,11 @@ public sealed class CaseService : IDisposable
     public async Task<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default) =>
         await _store.QueryAsync(query, cancellationToken);
 
-    /// <summary>Statistics over the cases matching a query (its limit is raised to <see cref="CaseQuery.MaxLimit"/>).</summary>
+    /// <summary>Statistics over every case matching a query's filters (its limit does not apply), read a page at a time (<see cref="ICaseStore.ScanAsync"/>).</summary>
     public async Task<StatsReply> StatsAsync(CaseQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var cases = await _store.QueryAsync(query with { Limit = CaseQuery.MaxLimit }, cancellationToken);
-        return CaseStatistics.Compute(cases);
+        return await CaseStatistics.ComputeAsync(_store.ScanAsync(query, cancellationToken), cancellationToken);
     }
 
     /// <summary>Stops following the store's changes.</summary>

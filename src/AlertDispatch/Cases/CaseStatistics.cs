@@ -14,41 +14,68 @@ public static class CaseStatistics
     public static StatsReply Compute(IEnumerable<CaseState> cases)
     {
         ArgumentNullException.ThrowIfNull(cases);
-        var reply = new StatsReply();
-        var byStatus = new SortedDictionary<AlertStatus, long>();
-        var byOutcome = new SortedDictionary<Outcome, long>();
-        var rules = new SortedDictionary<string, (long True, long False)>(StringComparer.Ordinal);
-        double signSum = 0, contactSum = 0;
-        long signCount = 0, contactCount = 0;
+        var tally = new Tally();
         foreach (var state in cases)
         {
-            reply.Total++;
-            byStatus[state.Status] = byStatus.GetValueOrDefault(state.Status) + 1;
+            tally.Add(state);
+        }
+
+        return tally.Reply();
+    }
+
+    /// <summary><see cref="Compute"/> over cases read as they come (<see cref="ICaseStore.ScanAsync"/>): none is held after it is counted.</summary>
+    public static async Task<StatsReply> ComputeAsync(IAsyncEnumerable<CaseState> cases, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        var tally = new Tally();
+        await foreach (var state in cases.WithCancellation(cancellationToken))
+        {
+            tally.Add(state);
+        }
+
+        return tally.Reply();
+    }
+
+    private sealed class Tally
+    {
+        private readonly StatsReply _reply = new();
+        private readonly SortedDictionary<AlertStatus, long> _byStatus = [];
+        private readonly SortedDictionary<Outcome, long> _byOutcome = [];
+        private readonly SortedDictionary<string, (long True, long False)> _rules = new(StringComparer.Ordinal);
+        private double _signSum;
+        private double _contactSum;
+        private long _signCount;
+        private long _contactCount;
+
+        public void Add(CaseState state)
+        {
+            _reply.Total++;
+            _byStatus[state.Status] = _byStatus.GetValueOrDefault(state.Status) + 1;
             if (state.Tier > EscalationTier.Station)
             {
-                reply.Escalated++;
+                _reply.Escalated++;
             }
 
             if (state.SignedMs != 0)
             {
-                signSum += state.SignedMs - state.OpenedMs;
-                signCount++;
+                _signSum += state.SignedMs - state.OpenedMs;
+                _signCount++;
             }
 
             if (state.ContactedMs != 0)
             {
-                contactSum += state.ContactedMs - state.OpenedMs;
-                contactCount++;
+                _contactSum += state.ContactedMs - state.OpenedMs;
+                _contactCount++;
             }
 
-            reply.LossPreventedMinor += state.LossPreventedMinor;
-            reply.LossIncurredMinor += state.LossIncurredMinor;
+            _reply.LossPreventedMinor += state.LossPreventedMinor;
+            _reply.LossIncurredMinor += state.LossIncurredMinor;
             if (state.Outcome == Outcome.Unspecified)
             {
-                continue;
+                return;
             }
 
-            byOutcome[state.Outcome] = byOutcome.GetValueOrDefault(state.Outcome) + 1;
+            _byOutcome[state.Outcome] = _byOutcome.GetValueOrDefault(state.Outcome) + 1;
             var verdict = state.Outcome switch
             {
                 Outcome.Dissuaded or Outcome.AlreadyDefrauded or Outcome.Refused => (True: 1, False: 0),
@@ -57,39 +84,42 @@ public static class CaseStatistics
             };
             if (verdict == (0, 0) || state.Alert is null)
             {
-                continue;
+                return;
             }
 
             foreach (var rule in state.Alert.RuleIds)
             {
-                var counts = rules.GetValueOrDefault(rule);
-                rules[rule] = (counts.True + verdict.True, counts.False + verdict.False);
+                var counts = _rules.GetValueOrDefault(rule);
+                _rules[rule] = (counts.True + verdict.True, counts.False + verdict.False);
             }
         }
 
-        foreach (var (status, count) in byStatus)
+        public StatsReply Reply()
         {
-            reply.ByStatus.Add(new StatusCount { Status = status, Count = count });
-        }
-
-        foreach (var (outcome, count) in byOutcome)
-        {
-            reply.ByOutcome.Add(new OutcomeCount { Outcome = outcome, Count = count });
-        }
-
-        foreach (var (rule, counts) in rules)
-        {
-            reply.Rules.Add(new RulePrecision
+            foreach (var (status, count) in _byStatus)
             {
-                RuleId = rule,
-                TruePositives = counts.True,
-                FalsePositives = counts.False,
-                Precision = (double)counts.True / (counts.True + counts.False),
-            });
-        }
+                _reply.ByStatus.Add(new StatusCount { Status = status, Count = count });
+            }
 
-        reply.MeanTimeToSignMs = signCount == 0 ? 0 : signSum / signCount;
-        reply.MeanTimeToContactMs = contactCount == 0 ? 0 : contactSum / contactCount;
-        return reply;
+            foreach (var (outcome, count) in _byOutcome)
+            {
+                _reply.ByOutcome.Add(new OutcomeCount { Outcome = outcome, Count = count });
+            }
+
+            foreach (var (rule, counts) in _rules)
+            {
+                _reply.Rules.Add(new RulePrecision
+                {
+                    RuleId = rule,
+                    TruePositives = counts.True,
+                    FalsePositives = counts.False,
+                    Precision = (double)counts.True / (counts.True + counts.False),
+                });
+            }
+
+            _reply.MeanTimeToSignMs = _signCount == 0 ? 0 : _signSum / _signCount;
+            _reply.MeanTimeToContactMs = _contactCount == 0 ? 0 : _contactSum / _contactCount;
+            return _reply;
+        }
     }
 }

@@ -54,6 +54,13 @@ public interface ICaseStore : IAsyncDisposable
 
     /// <summary>Cases matching the query, newest opened first, at most <see cref="CaseQuery.Limit"/>.</summary>
     ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every case matching the query's filters, however many (its <see cref="CaseQuery.Limit"/> is ignored), newest
+    /// opened first, read a page at a time: what statistics over a window count. A case changed during the scan is
+    /// seen in one of its states; one opened during it may be missed.
+    /// </summary>
+    IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The result of <see cref="ICaseStore.UpdateAsync"/>.</summary>

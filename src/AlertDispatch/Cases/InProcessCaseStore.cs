@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -32,6 +33,9 @@ public sealed class InProcessCaseStore : ICaseStore
     public const string JournalFileName = "cases.journal";
 
     private const string LockFileName = "cases.lock";
+
+    // Cases ScanAsync decodes between two yields of the thread.
+    private const int ScanPage = 512;
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
@@ -257,26 +261,42 @@ public sealed class InProcessCaseStore : ICaseStore
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            foreach (var (openedMs, id) in _newest)
+            foreach (var stored in Matching(query))
             {
-                if (query.FromMs != 0 && openedMs < query.FromMs)
+                result.Add(stored.Decode());
+                if (result.Count == limit)
                 {
                     break;
-                }
-
-                var stored = _cases[id];
-                if (query.Matches(stored.Status, stored.Severity, openedMs, stored.Route))
-                {
-                    result.Add(stored.Decode());
-                    if (result.Count == limit)
-                    {
-                        break;
-                    }
                 }
             }
         }
 
         return ValueTask.FromResult<IReadOnlyList<CaseState>>(result);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The matching cases are listed under the lock and decoded after it, one as it is read.</remarks>
+    public async IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var matches = new List<StoredCase>();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            matches.AddRange(Matching(query));
+        }
+
+        for (var i = 0; i < matches.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (i % ScanPage == ScanPage - 1)
+            {
+                // A long scan (statistics over a month) lets the rest of the dispatch run between pages.
+                await Task.Yield();
+            }
+
+            yield return matches[i].Decode();
+        }
     }
 
     /// <inheritdoc />
@@ -296,6 +316,24 @@ public sealed class InProcessCaseStore : ICaseStore
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    // The cases matching the query's filters, newest opened first; call holding the lock.
+    private IEnumerable<StoredCase> Matching(CaseQuery query)
+    {
+        foreach (var (openedMs, id) in _newest)
+        {
+            if (query.FromMs != 0 && openedMs < query.FromMs)
+            {
+                break;
+            }
+
+            var stored = _cases[id];
+            if (query.Matches(stored.Status, stored.Severity, openedMs, stored.Route))
+            {
+                yield return stored;
+            }
+        }
     }
 
     // Moves a case's entries in the escalation, closing and opening-time indexes from its previous state's times to its new ones.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
@@ -307,29 +308,91 @@ public sealed class RedisCaseStore : ICaseStore
     {
         var limit = query.EffectiveLimit;
         var result = new List<CaseState>(Math.Min(limit, 256));
+        var scan = await StartScanAsync(query, cancellationToken);
+        while (result.Count < limit && await scan.NextPageAsync(cancellationToken) is { } page)
+        {
+            foreach (var state in page)
+            {
+                if (result.Count == limit)
+                {
+                    break;
+                }
+
+                result.Add(state);
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Pages of 512 over the narrowest query index, as <see cref="QueryAsync"/> reads them.</remarks>
+    public async IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var scan = await UnlessUnavailableAsync(() => StartScanAsync(query, cancellationToken));
+        while (await UnlessUnavailableAsync(() => scan.NextPageAsync(cancellationToken)) is { } page)
+        {
+            foreach (var state in page)
+            {
+                yield return state;
+            }
+        }
+    }
+
+    private async Task<IndexScan> StartScanAsync(CaseQuery query, CancellationToken cancellationToken)
+    {
         double from = query.FromMs == 0 ? double.NegativeInfinity : query.FromMs;
         double to = query.ToMs == 0 ? double.PositiveInfinity : query.ToMs;
-        var index = await NarrowestIndexAsync(query, from, to, cancellationToken);
+        return new IndexScan(this, query, await NarrowestIndexAsync(query, from, to, cancellationToken), from, to);
+    }
 
-        // Newest first in pages over that index; every filter is checked on the cases read.
-        const int Page = 512;
-        long skip = 0;
-        while (result.Count < limit)
+    private static async Task<T> UnlessUnavailableAsync<T>(Func<Task<T>> call)
+    {
+        try
         {
-            var ids = await _db.SortedSetRangeByScoreAsync(index, from, to, Exclude.None, Order.Descending, skip, Page).WaitAsync(cancellationToken);
-            if (ids.Length == 0)
+            return await call();
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>
+    /// A walk over one query index, newest first, a page at a time: each page's cases read with one MGET, every
+    /// filter checked on them, the matching ones newest first.
+    /// </summary>
+    private sealed class IndexScan(RedisCaseStore store, CaseQuery query, RedisKey index, double from, double to)
+    {
+        private const int Page = 512;
+        private long _skip;
+        private bool _done;
+
+        /// <summary>The next page's matching cases (possibly none), or null when the index is walked.</summary>
+        public async Task<List<CaseState>?> NextPageAsync(CancellationToken cancellationToken)
+        {
+            if (_done)
             {
-                break;
+                return null;
             }
 
-            skip += ids.Length;
+            var db = store._db;
+            var ids = await db.SortedSetRangeByScoreAsync(index, from, to, Exclude.None, Order.Descending, _skip, Page).WaitAsync(cancellationToken);
+            _skip += ids.Length;
+            _done = ids.Length < Page;
+            if (ids.Length == 0)
+            {
+                return null;
+            }
+
             var keys = new RedisKey[ids.Length];
             for (var i = 0; i < ids.Length; i++)
             {
-                keys[i] = CaseKey(ids[i].ToString());
+                keys[i] = store.CaseKey(ids[i].ToString());
             }
 
-            var values = await _db.StringGetAsync(keys).WaitAsync(cancellationToken);
+            var values = await db.StringGetAsync(keys).WaitAsync(cancellationToken);
             var page = new List<CaseState>(values.Length);
             foreach (var value in values)
             {
@@ -344,23 +407,8 @@ public sealed class RedisCaseStore : ICaseStore
             }
 
             page.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.AlertId, b.AlertId));
-            foreach (var state in page)
-            {
-                if (result.Count == limit)
-                {
-                    break;
-                }
-
-                result.Add(state);
-            }
-
-            if (ids.Length < Page)
-            {
-                break;
-            }
+            return page;
         }
-
-        return result;
     }
 
     // Of the indexes that hold every case the query can match (all cases; the station's, the grid's, the status's),

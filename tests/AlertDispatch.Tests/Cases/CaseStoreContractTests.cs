@@ -241,6 +241,42 @@ public abstract class CaseStoreContractTests
     }
 
     [Fact]
+    public async Task ScanAsync_MoreThanAPageOfCases_EveryMatchingOneNewestFirst_WhateverTheLimit()
+    {
+        await using var store = await CreateAsync();
+        for (var i = 0; i < 1_100; i++)
+        {
+            await OpenAsync(store, $"c{i:D4}", station: i % 100 == 0 ? "S9" : "S1", now: T0 + i);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 1_100).Reverse().Select(i => $"c{i:D4}"), await ScanIdsAsync(store, new CaseQuery { Limit = 1 }).WithTimeout());
+        Assert.Equal(
+            ["c1000", "c0900", "c0800", "c0700", "c0600", "c0500", "c0400", "c0300", "c0200"],
+            await ScanIdsAsync(store, new CaseQuery { StationId = "S9", FromMs = T0 + 200, Limit = 1 }).WithTimeout());
+    }
+
+    [Fact]
+    public async Task StatsAsync_MoreCasesThanAQueryReturns_CountsEveryOne()
+    {
+        await using var store = await CreateAsync();
+        const int Cases = CaseQuery.MaxLimit + 40;
+        for (var i = 0; i < Cases; i += 50)
+        {
+            await Task.WhenAll(Enumerable.Range(i, Math.Min(50, Cases - i)).Select(k => OpenAsync(store, $"c{k:D5}", now: T0 + k))).WithTimeout();
+        }
+
+        await store.UpdateAsync("c00007", s => CaseTransitions.Sign(s, "c00007", T0 + 1_007, "station:S1")).WithTimeout();
+        using var hub = new AlertHub();
+        using var cases = new CaseService(store, hub, new InMemoryOutcomeSink(), Options);
+
+        var stats = await cases.StatsAsync(new CaseQuery { StationId = "S1" }).WithTimeout();
+
+        Assert.Equal(Cases, stats.Total);
+        Assert.Equal(1, stats.ByStatus.Single(s => s.Status == AlertStatus.Signed).Count);
+        Assert.Equal(1_000, stats.MeanTimeToSignMs);
+    }
+
+    [Fact]
     public async Task Changed_RaisedOncePerStoredChange_InOrder()
     {
         await using var store = await CreateAsync();
@@ -324,6 +360,17 @@ public abstract class CaseStoreContractTests
 
     protected static Task<CaseUpdate> OpenAsync(ICaseStore store, string id, string station = "S1", string grid = "G1", Severity severity = Severity.L1, long ackDueMs = 0, long now = T0, string? currentStation = null) =>
         store.UpdateAsync(id, s => CaseTransitions.Open(s, TestAlerts.Make(id, station, grid, currentStation: currentStation, severity: severity, ackDueMs: ackDueMs), now, Options)).AsTask().WithTimeout();
+
+    private static async Task<string[]> ScanIdsAsync(ICaseStore store, CaseQuery query)
+    {
+        var ids = new List<string>();
+        await foreach (var state in store.ScanAsync(query))
+        {
+            ids.Add(state.AlertId);
+        }
+
+        return ids.ToArray();
+    }
 
     private static string[] Ids(IReadOnlyList<CaseState> states) => states.Select(s => s.AlertId).ToArray();
 
