@@ -12,8 +12,9 @@ namespace FraudShield.Benchmarks;
 /// over S stations, as a province's dispatch holds them (~86,000 alerts a day over ~1,000 stations; 30 days of closed
 /// cases are kept). Each case is a copy of the seed scenario's L1 alert with its own id, station and grid, opened a
 /// second after the one before; every tenth is signed for. On a <see cref="LoopbackRedis"/>. Printed: the time per
-/// opening, and the median of 5 runs of each query: a station's newest 100, a station's newest 100 still NEW, a
-/// grid's newest 100, the newest 100 signed for across the province, and the newest 100 of all.
+/// opening, the median of 5 runs of each query: a station's newest 100, a station's newest 100 still NEW, a grid's
+/// newest 100, the newest 100 signed for across the province, and the newest 100 of all; then the time of
+/// <c>Alerts.Stats</c> over a station and over every case (one run each).
 /// </summary>
 internal static class CaseQueryReport
 {
@@ -73,6 +74,16 @@ internal static class CaseQueryReport
             var ok = check(result);
             failed += ok ? 0 : 1;
             Console.WriteLine($"| {name} | {times[Rounds / 2]:F2} | {result.Count}{(ok ? string.Empty : " (WRONG)")} |");
+        }
+
+        // Statistics count every case their filters match (Alerts.Stats), read a page at a time.
+        foreach (var (name, query, total) in new[] { ("statistics of a station", new CaseQuery { StationId = station }, cases / stations), ("statistics of all", new CaseQuery(), cases) })
+        {
+            var start = Stopwatch.GetTimestamp();
+            var stats = await CaseStatistics.ComputeAsync(store.ScanAsync(query));
+            var ok = stats.Total == total;
+            failed += ok ? 0 : 1;
+            Console.WriteLine($"| {name} | {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F2} | {stats.Total}{(ok ? string.Empty : " (WRONG)")} |");
         }
 
         Console.WriteLine($"| (opening a case) | {openUs / 1000:F3} | - |");
