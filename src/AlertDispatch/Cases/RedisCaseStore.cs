@@ -361,11 +361,14 @@ public sealed class RedisCaseStore : ICaseStore
 
     /// <summary>
     /// A walk over one query index, newest first, a page at a time: each page's cases read with one MGET, every
-    /// filter checked on them, the matching ones newest first.
+    /// filter checked on them, the matching ones newest first. Each page starts where the last one ended, at its
+    /// last opening time less the ids already read at that time (not at an offset from the top, which Redis walks
+    /// again for every page: a scan of 200,000 cases spent most of its time there).
     /// </summary>
     private sealed class IndexScan(RedisCaseStore store, CaseQuery query, RedisKey index, double from, double to)
     {
         private const int Page = 512;
+        private double _to = to;
         private long _skip;
         private bool _done;
 
@@ -378,18 +381,28 @@ public sealed class RedisCaseStore : ICaseStore
             }
 
             var db = store._db;
-            var ids = await db.SortedSetRangeByScoreAsync(index, from, to, Exclude.None, Order.Descending, _skip, Page).WaitAsync(cancellationToken);
-            _skip += ids.Length;
+            var ids = await db.SortedSetRangeByScoreWithScoresAsync(index, from, _to, Exclude.None, Order.Descending, _skip, Page).WaitAsync(cancellationToken);
             _done = ids.Length < Page;
             if (ids.Length == 0)
             {
                 return null;
             }
 
+            // The next page starts at this one's last time, after the ids read at that time (all of this page's when
+            // every one of them is at the time this page started from).
+            var last = ids[^1].Score;
+            var atLast = 0;
+            for (var i = ids.Length - 1; i >= 0 && ids[i].Score == last; i--)
+            {
+                atLast++;
+            }
+
+            (_to, _skip) = last == _to ? (_to, _skip + atLast) : (last, atLast);
+
             var keys = new RedisKey[ids.Length];
             for (var i = 0; i < ids.Length; i++)
             {
-                keys[i] = store.CaseKey(ids[i].ToString());
+                keys[i] = store.CaseKey(ids[i].Element.ToString());
             }
 
             var values = await db.StringGetAsync(keys).WaitAsync(cancellationToken);

@@ -256,6 +256,28 @@ public abstract class CaseStoreContractTests
     }
 
     [Fact]
+    public async Task ScanAsync_PagesOfCasesOpenedInTheSameMillisecond_EachCaseOnce()
+    {
+        await using var store = await CreateAsync();
+        for (var i = 0; i < 1_800; i += 50)
+        {
+            // 1,200 opened at T0 + 1 (more than two pages of one time), 600 at T0, 1 before: page boundaries fall
+            // inside runs of equal times.
+            await Task.WhenAll(Enumerable.Range(i, Math.Min(50, 1_800 - i)).Select(k => OpenAsync(store, $"c{k:D4}", now: k < 1_200 ? T0 + 1 : T0))).WithTimeout();
+        }
+
+        await OpenAsync(store, "first", now: T0 - 1);
+
+        var ids = await ScanIdsAsync(store, new CaseQuery()).WithTimeout();
+
+        Assert.Equal(1_801, ids.Length);
+        Assert.Equal(1_801, ids.Distinct().Count());
+        Assert.Equal("first", ids[^1]);
+        Assert.All(ids.Take(1_200), id => Assert.True(string.CompareOrdinal(id, "c1200") < 0, id));
+        Assert.Equal(1_200, (await store.QueryAsync(new CaseQuery { FromMs = T0 + 1, Limit = 2_000 }).WithTimeout()).Count);
+    }
+
+    [Fact]
     public async Task StatsAsync_MoreCasesThanAQueryReturns_CountsEveryOne()
     {
         await using var store = await CreateAsync();
