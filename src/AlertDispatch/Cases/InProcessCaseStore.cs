@@ -13,8 +13,10 @@ namespace FraudShield.AlertDispatch.Cases;
 /// The case store of a single dispatch process: cases in memory, every change appended to a journal file
 /// (<c>cases.journal</c>, one JSON case state per line, or <c>{"retired":"alert id"}</c> for a retired case) in a
 /// folder and replayed at start, so state survives a restart. At start the journal is compacted to one line per
-/// case (written aside, then renamed over it).
-/// Volumes are a district's ~860 alerts a day, so holding every case in memory and scanning for queries is cheap;
+/// case (written aside, then renamed over it), and again while open whenever it has grown to four times its size
+/// after the last compaction (and to at least <see cref="MinCompactionBytes"/>), so a dispatch that runs for months
+/// keeps a journal of the cases it holds, not of every change.
+/// Volumes are a district's ~860 alerts a day, so holding every case in memory and walking them newest first for queries is cheap;
 /// pending escalations are indexed by their deadline and closed cases by their closing time, so the escalation poll
 /// and retirement read only the due ones however many cases the journal holds. A case is held encoded (its protobuf
 /// bytes and the fields the indexes and queries read): two objects with its id, where a <see cref="CaseState"/> is
@@ -32,7 +34,13 @@ public sealed class InProcessCaseStore : ICaseStore
     /// <summary>The journal's file name inside the folder.</summary>
     public const string JournalFileName = "cases.journal";
 
+    /// <summary>The journal size below which it is not compacted while the store is open: 64 MiB.</summary>
+    public const long MinCompactionBytes = 64L << 20;
+
     private const string LockFileName = "cases.lock";
+
+    // How many times its size after the last compaction the journal grows before it is compacted again.
+    private const int CompactionFactor = 4;
 
     // Cases ScanAsync decodes between two yields of the thread.
     private const int ScanPage = 512;
@@ -52,17 +60,25 @@ public sealed class InProcessCaseStore : ICaseStore
 
     // (OpenedMs, alert id) of every case, newest first: the order of QueryAsync's answers.
     private readonly SortedSet<(long At, string Id)> _newest = new(NewestFirst.Instance);
-    private readonly FileStream _journal;
+    private readonly string _journalPath;
     private readonly FileStream _folderLock;
     private readonly bool _flushToDisk;
+    private readonly long _minCompactionBytes;
+    private FileStream _journal;
+    private long _journalBytes;
+    private long _compactedBytes;
+    private long _compactions;
     private bool _disposed;
     private long _diskFlushes;
 
-    private InProcessCaseStore(Dictionary<string, CaseState> cases, FileStream journal, FileStream folderLock, bool flushToDisk)
+    private InProcessCaseStore(Dictionary<string, CaseState> cases, string journalPath, FileStream folderLock, bool flushToDisk, long minCompactionBytes)
     {
-        _journal = journal;
+        _journalPath = journalPath;
+        _journal = new FileStream(journalPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+        _journalBytes = _compactedBytes = _journal.Length;
         _folderLock = folderLock;
         _flushToDisk = flushToDisk;
+        _minCompactionBytes = minCompactionBytes;
         foreach (var state in cases.Values)
         {
             var stored = new StoredCase(state, _jurisdictionIds);
@@ -91,7 +107,10 @@ public sealed class InProcessCaseStore : ICaseStore
     /// <param name="flushToDisk">Flush each change to the disk before returning (survives a machine crash, not only a process crash). Default true.</param>
     /// <exception cref="InvalidDataException">A journal line other than the last is not a case state.</exception>
     /// <exception cref="IOException">Another process holds the folder.</exception>
-    public static InProcessCaseStore Open(string folder, bool flushToDisk = true)
+    public static InProcessCaseStore Open(string folder, bool flushToDisk = true) => Open(folder, flushToDisk, MinCompactionBytes);
+
+    /// <summary><see cref="Open(string, bool)"/> with the journal compacted while open from <paramref name="minCompactionBytes"/> on (tests).</summary>
+    internal static InProcessCaseStore Open(string folder, bool flushToDisk, long minCompactionBytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         Directory.CreateDirectory(folder);
@@ -108,22 +127,8 @@ public sealed class InProcessCaseStore : ICaseStore
                 Replay(path, cases);
             }
 
-            // Compaction: one line per case, written aside and renamed over the journal (atomic on one file system),
-            // so a crash at any point leaves either the old or the new journal whole.
-            var side = path + ".compact";
-            using (var output = new FileStream(side, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                foreach (var state in cases.Values)
-                {
-                    Append(output, state, flushToDisk: false);
-                }
-
-                output.Flush(flushToDisk: true);
-            }
-
-            File.Move(side, path, overwrite: true);
-            var journal = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            return new InProcessCaseStore(cases, journal, folderLock, flushToDisk);
+            WriteCompacted(path, cases.Values);
+            return new InProcessCaseStore(cases, path, folderLock, flushToDisk, minCompactionBytes);
         }
         catch
         {
@@ -142,6 +147,9 @@ public sealed class InProcessCaseStore : ICaseStore
             return ValueTask.FromResult(_cases.TryGetValue(alertId, out var stored) ? stored.Decode() : null);
         }
     }
+
+    /// <summary>Times the journal was compacted while open (not counting the one at start).</summary>
+    public long Compactions => Interlocked.Read(ref _compactions);
 
     /// <summary>Times a change was taken to the disk (fsync) before its update returned.</summary>
     public long DiskFlushes => Interlocked.Read(ref _diskFlushes);
@@ -178,7 +186,7 @@ public sealed class InProcessCaseStore : ICaseStore
             next = next.Clone();
             next.AlertId = alertId;
             next.Revision = (current?.Revision ?? 0) + 1;
-            Append(_journal, next, flushToDisk);
+            _journalBytes += Append(_journal, next, flushToDisk);
             if (flushToDisk)
             {
                 Interlocked.Increment(ref _diskFlushes);
@@ -188,6 +196,7 @@ public sealed class InProcessCaseStore : ICaseStore
             _cases[alertId] = stored;
             Index(alertId, current, stored);
             Changed?.Invoke(this, new CaseChangedEventArgs(next));
+            CompactIfGrown();
             return ValueTask.FromResult(new CaseUpdate(current?.Decode(), stored.Decode(), true));
         }
     }
@@ -235,12 +244,14 @@ public sealed class InProcessCaseStore : ICaseStore
 
                 var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new RetiredLine(id), RetiredLineContext.Default.RetiredLine) + "\n");
                 _journal.Write(line);
+                _journalBytes += line.Length;
                 retired++;
             }
 
             if (retired > 0)
             {
                 _journal.Flush(_flushToDisk);
+                CompactIfGrown();
             }
 
             return ValueTask.FromResult(retired);
@@ -485,11 +496,59 @@ public sealed class InProcessCaseStore : ICaseStore
         public CaseState Decode() => CaseState.Parser.ParseFrom(_bytes);
     }
 
-    private static void Append(FileStream stream, CaseState state, bool flushToDisk)
+    // Appends the state's line; returns its bytes.
+    private static int Append(FileStream stream, CaseState state, bool flushToDisk)
     {
         var line = Encoding.UTF8.GetBytes(Formatter.Format(state) + "\n");
         stream.Write(line);
         stream.Flush(flushToDisk);
+        return line.Length;
+    }
+
+    // One line per case, written aside and renamed over the journal (atomic on one file system), so a crash at any
+    // point leaves either the old or the new journal whole.
+    private static void WriteCompacted(string path, IEnumerable<CaseState> states)
+    {
+        var side = path + ".compact";
+        using (var output = new FileStream(side, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            foreach (var state in states)
+            {
+                Append(output, state, flushToDisk: false);
+            }
+
+            output.Flush(flushToDisk: true);
+        }
+
+        File.Move(side, path, overwrite: true);
+    }
+
+    // Compacts the journal while open once it has grown CompactionFactor times past its size after the last
+    // compaction (and past the minimum); call holding the lock, after a change is in the journal. The change has
+    // been made either way: a compaction that fails (a full disk) leaves the journal as it was, and is tried again
+    // once the journal has grown CompactionFactor times past its size then.
+    private void CompactIfGrown()
+    {
+        if (_journalBytes < Math.Max(_minCompactionBytes, CompactionFactor * _compactedBytes))
+        {
+            return;
+        }
+
+        _journal.Flush(flushToDisk: true);
+        _journal.Dispose();
+        try
+        {
+            WriteCompacted(_journalPath, _cases.Values.Select(static stored => stored.Decode()));
+            Interlocked.Increment(ref _compactions);
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            _journal = new FileStream(_journalPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            _journalBytes = _compactedBytes = _journal.Length;
+        }
     }
 }
 

@@ -33,6 +33,42 @@ public sealed class InProcessCaseStoreTests : CaseStoreContractTests, IDisposabl
     }
 
     [Fact]
+    public async Task Journal_GrownFourTimesPastItsCompactedSize_RewrittenAsOneLinePerCase_WhileOpen()
+    {
+        var folder = Path.Combine(_root.Path, Guid.NewGuid().ToString("N"));
+        var journal = Path.Combine(folder, InProcessCaseStore.JournalFileName);
+        var store = InProcessCaseStore.Open(folder, flushToDisk: true, minCompactionBytes: 32 * 1024);
+        await OpenAsync(store, "kept");
+        await OpenAsync(store, "retired");
+        await store.UpdateAsync("retired", s => CaseTransitions.Sign(s, "retired", T0 + 5, "station:S1")).WithTimeout();
+        await store.UpdateAsync("retired", s => CaseTransitions.Close(s, "retired", Outcome.FalsePositive, 0, 0, T0 + 9, "station:S1")).WithTimeout();
+        Assert.Equal(1, await store.RetireClosedAsync(T0 + 10, 10).AsTask().WithTimeout());
+
+        // New versions of one alert until the journal passes the minimum: every one is a line until the compaction.
+        var version = 1;
+        while (store.Compactions == 0)
+        {
+            var next = TestAlerts.Make("kept", version: ++version);
+            await store.UpdateAsync("kept", s => CaseTransitions.Open(s, next, T0 + version, Options)).WithTimeout();
+            Assert.True(version < 1_000, "no compaction after 1,000 changes");
+        }
+
+        var kept = await store.GetAsync("kept").WithTimeout();
+        var lines = await File.ReadAllLinesAsync(journal).WithTimeout();
+        Assert.Equal(kept!.Revision, Assert.Single(lines.Select(l => Google.Protobuf.JsonParser.Default.Parse<CaseState>(l))).Revision);
+
+        // Appending goes on in the new journal, and a reopen finds every change.
+        await store.UpdateAsync("kept", s => CaseTransitions.Sign(s, "kept", T0 + 5_000, "station:S1")).WithTimeout();
+        Assert.Equal(2, (await File.ReadAllLinesAsync(journal).WithTimeout()).Length);
+        var signed = await store.GetAsync("kept").WithTimeout();
+        await store.DisposeAsync();
+        await using var reopened = InProcessCaseStore.Open(folder);
+        Assert.Equal(signed, await reopened.GetAsync("kept").WithTimeout());
+        Assert.Null(await reopened.GetAsync("retired").WithTimeout());
+        Assert.Equal(1, reopened.Count);
+    }
+
+    [Fact]
     public async Task Open_TornLastLine_DroppedAndEarlierStateKept()
     {
         var store = await CreateAsync();
