@@ -58,7 +58,7 @@ public class WatchlistBenchmarks : IDisposable
         MakeProbes();
     }
 
-    [GlobalSetup(Targets = [nameof(RedisHit), nameof(RedisMiss)])]
+    [GlobalSetup(Targets = [nameof(RedisHit), nameof(RedisMiss), nameof(RedisMissBatch64)])]
     public void SetupRedis()
     {
         _redis = RedisWatchlist.For(Entries).Database;
@@ -122,6 +122,10 @@ public class WatchlistBenchmarks : IDisposable
     [Benchmark(OperationsPerInvoke = Batch)]
     public int RedisMiss() => Expect(0, Redis(_misses));
 
+    /// <summary>Misses 64 to a round trip (one MGET of 64 keys): the most a Redis watchlist could batch per poll.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public int RedisMissBatch64() => Expect(0, RedisBatched(_misses, 64));
+
     private void MakeProbes()
     {
         _hits = WatchlistFixture.Probes(Entries, ProbeCount, listed: true, seed: 1);
@@ -180,6 +184,30 @@ public class WatchlistBenchmarks : IDisposable
         foreach (var number in NextBatch(probes))
         {
             found += RedisWatchlist.IsHit(redis.StringGet(RedisWatchlist.KeyOf(number)), number, WatchlistFixture.NowMs) ? 1 : 0;
+        }
+
+        return found;
+    }
+
+    private int RedisBatched(ulong[] probes, int batchSize)
+    {
+        var redis = _redis!;
+        var window = NextBatch(probes);
+        var keys = new RedisKey[batchSize];
+        var found = 0;
+        for (var i = 0; i < window.Length; i += batchSize)
+        {
+            var numbers = window.Slice(i, batchSize);
+            for (var k = 0; k < numbers.Length; k++)
+            {
+                keys[k] = RedisWatchlist.KeyOf(numbers[k]);
+            }
+
+            var values = redis.StringGet(keys);
+            for (var k = 0; k < numbers.Length; k++)
+            {
+                found += RedisWatchlist.IsHit(values[k], numbers[k], WatchlistFixture.NowMs) ? 1 : 0;
+            }
         }
 
         return found;
