@@ -326,17 +326,30 @@ public sealed class RedisCaseStore : ICaseStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Pages of 512 over the narrowest query index, as <see cref="QueryAsync"/> reads them.</remarks>
+    /// <remarks>
+    /// Pages of 512 over the narrowest query index, as <see cref="QueryAsync"/> reads them; the next page is read
+    /// (fetched and decoded) while the caller consumes this one.
+    /// </remarks>
     public async IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var scan = await UnlessUnavailableAsync(() => StartScanAsync(query, cancellationToken));
-        while (await UnlessUnavailableAsync(() => scan.NextPageAsync(cancellationToken)) is { } page)
+        var next = UnlessUnavailableAsync(() => scan.NextPageAsync(cancellationToken));
+        try
         {
-            foreach (var state in page)
+            while (await next is { } page)
             {
-                yield return state;
+                next = UnlessUnavailableAsync(() => scan.NextPageAsync(cancellationToken));
+                foreach (var state in page)
+                {
+                    yield return state;
+                }
             }
+        }
+        finally
+        {
+            // A caller that stops early leaves a page being read: let it finish, so nothing runs on after the scan.
+            await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
