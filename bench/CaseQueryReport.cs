@@ -94,8 +94,7 @@ internal static class CaseQueryReport
 
     private static async Task OpenAsync(RedisCaseStore store, Alert seed, int i, int stations, CaseOptions options)
     {
-        var alert = seed.Clone();
-        alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+        var alert = SeedAlert.Numbered(seed, i);
         var station = StationOf(i, stations);
         alert.Home.StationId = station;
         alert.Home.GridId = station + "-G1";

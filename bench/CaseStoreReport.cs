@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts.Dispatch.V1;
 
@@ -31,8 +30,7 @@ internal static class CaseStoreReport
             var changeTicks = 0L;
             for (var i = 0; i < cases; i++)
             {
-                var alert = seed.Clone();
-                alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+                var alert = SeedAlert.Numbered(seed, i);
                 var start = Stopwatch.GetTimestamp();
                 await store.UpdateAsync(alert.AlertId, s => CaseTransitions.Open(s, alert, now, options));
                 await store.UpdateAsync(alert.AlertId, s => CaseTransitions.Deliver(s, now + 10, "station:S1"));

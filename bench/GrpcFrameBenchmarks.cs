@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Globalization;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using FraudShield.AlertDispatch;
@@ -44,8 +43,7 @@ public class GrpcFrameBenchmarks : IDisposable
         using var reader = _hub.Subscribe(AlertScope.All);
         for (var i = 0; i < Batch; i++)
         {
-            var alert = seed.Clone();
-            alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+            var alert = SeedAlert.Numbered(seed, i);
             _hub.Publish(alert);
         }
 

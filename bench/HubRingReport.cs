@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using FraudShield.AlertDispatch;
 using FraudShield.Contracts.Dispatch.V1;
 
@@ -33,8 +32,7 @@ internal static class HubRingReport
         for (var i = 0; i < alertCount; i++)
         {
             // The alert as the feed decodes it from fs.alerts, and the case store's copy the escalation pass hands over.
-            var alert = seed.Clone();
-            alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+            var alert = SeedAlert.Numbered(seed, i);
             var stored = alert.Clone();
 
             var start = Stopwatch.GetTimestamp();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Events;
 using FraudShield.Ingest.Simulation;
@@ -38,6 +39,14 @@ internal static class SeedAlert
 
         WatchlistFixture.Check(alerts.Count > 0 && alerts[^1].Severity == Severity.L1, "seed scenario gave no L1 alert");
         return alerts[^1];
+    }
+
+    /// <summary>A copy of <paramref name="seed"/> with its own id, <c>A-</c> and <paramref name="i"/> in 8 digits, as fs.alerts gives each alert its own.</summary>
+    public static Alert Numbered(Alert seed, int i)
+    {
+        var alert = seed.Clone();
+        alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+        return alert;
     }
 
     private sealed class ListSink(List<Alert> alerts) : IAlertSink
