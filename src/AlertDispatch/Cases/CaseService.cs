@@ -247,11 +247,11 @@ public sealed class CaseService : IDisposable
     public async Task<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default) =>
         await _store.QueryAsync(query, cancellationToken);
 
-    /// <summary>Statistics over every case matching a query's filters (its limit does not apply), read a page at a time (<see cref="ICaseStore.ScanAsync"/>).</summary>
+    /// <summary>Statistics over every case matching a query's filters (its limit does not apply): <see cref="ICaseStore.StatsAsync"/>.</summary>
     public async Task<StatsReply> StatsAsync(CaseQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return await CaseStatistics.ComputeAsync(_store.ScanAsync(query, cancellationToken), cancellationToken);
+        return await _store.StatsAsync(query, cancellationToken);
     }
 
     /// <summary>Stops following the store's changes.</summary>

@@ -1,9 +1,16 @@
+using System.Globalization;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 
 namespace FraudShield.AlertDispatch.Cases;
 
 /// <summary>Computes <see cref="StatsReply"/> over a set of cases.</summary>
+/// <remarks>
+/// Every figure of the reply is built from additive counters (<see cref="CountersOf"/>): a sum over cases, so a
+/// store may keep them summed ahead, per jurisdiction and hour (<see cref="RedisCaseStore"/>), adding a case's
+/// counters when it changes and taking its old ones away, and <see cref="Tally"/> turns either kind of input, cases
+/// or counter sums, into the same reply.
+/// </remarks>
 public static class CaseStatistics
 {
     /// <summary>
@@ -28,98 +35,216 @@ public static class CaseStatistics
     {
         ArgumentNullException.ThrowIfNull(cases);
         var tally = new Tally();
-        await foreach (var state in cases.WithCancellation(cancellationToken))
-        {
-            tally.Add(state);
-        }
-
+        await tally.AddAsync(cases, cancellationToken);
         return tally.Reply();
     }
 
-    private sealed class Tally
+    // Counter names: one letter, then for the per-outcome and per-rule counters the outcome's number or the rule id.
+    private const string Total = "n";
+    private const string Escalated = "e";
+    private const string SignSum = "ss";
+    private const string SignCount = "sc";
+    private const string ContactSum = "cs";
+    private const string ContactCount = "cc";
+    private const string LossPrevented = "lp";
+    private const string LossIncurred = "li";
+    private const string OutcomePrefix = "o:";
+    private const string RuleTruePrefix = "t:";
+    private const string RuleFalsePrefix = "f:";
+
+    /// <summary>
+    /// The counters one case adds to the statistics of every set it belongs to, as (name, value) pairs: the
+    /// statistics of a set of cases are the sums of its cases' counters, grouped by status (<see cref="Tally.Add(AlertStatus, string, long)"/>).
+    /// </summary>
+    internal static void CountersOf(CaseState state, List<(string Name, long Value)> counters)
     {
-        private readonly StatsReply _reply = new();
+        counters.Add((Total, 1));
+        if (state.Tier > EscalationTier.Station)
+        {
+            counters.Add((Escalated, 1));
+        }
+
+        if (state.SignedMs != 0)
+        {
+            counters.Add((SignSum, state.SignedMs - state.OpenedMs));
+            counters.Add((SignCount, 1));
+        }
+
+        if (state.ContactedMs != 0)
+        {
+            counters.Add((ContactSum, state.ContactedMs - state.OpenedMs));
+            counters.Add((ContactCount, 1));
+        }
+
+        if (state.LossPreventedMinor != 0)
+        {
+            counters.Add((LossPrevented, state.LossPreventedMinor));
+        }
+
+        if (state.LossIncurredMinor != 0)
+        {
+            counters.Add((LossIncurred, state.LossIncurredMinor));
+        }
+
+        if (state.Outcome == Outcome.Unspecified)
+        {
+            return;
+        }
+
+        counters.Add((OutcomePrefix + ((int)state.Outcome).ToString(CultureInfo.InvariantCulture), 1));
+        var prefix = state.Outcome switch
+        {
+            Outcome.Dissuaded or Outcome.AlreadyDefrauded or Outcome.Refused => RuleTruePrefix,
+            Outcome.FalsePositive => RuleFalsePrefix,
+            _ => null,
+        };
+        if (prefix is null || state.Alert is null)
+        {
+            return;
+        }
+
+        foreach (var rule in state.Alert.RuleIds)
+        {
+            counters.Add((prefix + rule, 1));
+        }
+    }
+
+    /// <summary>Sums counters, of cases or of counter sums, into a <see cref="StatsReply"/>.</summary>
+    internal sealed class Tally
+    {
+        private readonly List<(string Name, long Value)> _counters = [];
         private readonly SortedDictionary<AlertStatus, long> _byStatus = [];
         private readonly SortedDictionary<Outcome, long> _byOutcome = [];
         private readonly SortedDictionary<string, (long True, long False)> _rules = new(StringComparer.Ordinal);
-        private double _signSum;
-        private double _contactSum;
+        private long _total;
+        private long _escalated;
+        private long _signSum;
         private long _signCount;
+        private long _contactSum;
         private long _contactCount;
+        private long _lossPrevented;
+        private long _lossIncurred;
 
+        /// <summary>Counts one case.</summary>
         public void Add(CaseState state)
         {
-            _reply.Total++;
-            _byStatus[state.Status] = _byStatus.GetValueOrDefault(state.Status) + 1;
-            if (state.Tier > EscalationTier.Station)
+            _counters.Clear();
+            CountersOf(state, _counters);
+            foreach (var (name, value) in _counters)
             {
-                _reply.Escalated++;
-            }
-
-            if (state.SignedMs != 0)
-            {
-                _signSum += state.SignedMs - state.OpenedMs;
-                _signCount++;
-            }
-
-            if (state.ContactedMs != 0)
-            {
-                _contactSum += state.ContactedMs - state.OpenedMs;
-                _contactCount++;
-            }
-
-            _reply.LossPreventedMinor += state.LossPreventedMinor;
-            _reply.LossIncurredMinor += state.LossIncurredMinor;
-            if (state.Outcome == Outcome.Unspecified)
-            {
-                return;
-            }
-
-            _byOutcome[state.Outcome] = _byOutcome.GetValueOrDefault(state.Outcome) + 1;
-            var verdict = state.Outcome switch
-            {
-                Outcome.Dissuaded or Outcome.AlreadyDefrauded or Outcome.Refused => (True: 1, False: 0),
-                Outcome.FalsePositive => (True: 0, False: 1),
-                _ => (True: 0, False: 0),
-            };
-            if (verdict == (0, 0) || state.Alert is null)
-            {
-                return;
-            }
-
-            foreach (var rule in state.Alert.RuleIds)
-            {
-                var counts = _rules.GetValueOrDefault(rule);
-                _rules[rule] = (counts.True + verdict.True, counts.False + verdict.False);
+                Add(state.Status, name, value);
             }
         }
 
+        /// <summary>Counts every case of a scan as it comes.</summary>
+        public async Task AddAsync(IAsyncEnumerable<CaseState> cases, CancellationToken cancellationToken)
+        {
+            await foreach (var state in cases.WithCancellation(cancellationToken))
+            {
+                Add(state);
+            }
+        }
+
+        /// <summary>Adds a counter's sum over cases of one status.</summary>
+        public void Add(AlertStatus status, string name, long value)
+        {
+            switch (name)
+            {
+                case Total:
+                    _total += value;
+                    _byStatus[status] = _byStatus.GetValueOrDefault(status) + value;
+                    break;
+                case Escalated:
+                    _escalated += value;
+                    break;
+                case SignSum:
+                    _signSum += value;
+                    break;
+                case SignCount:
+                    _signCount += value;
+                    break;
+                case ContactSum:
+                    _contactSum += value;
+                    break;
+                case ContactCount:
+                    _contactCount += value;
+                    break;
+                case LossPrevented:
+                    _lossPrevented += value;
+                    break;
+                case LossIncurred:
+                    _lossIncurred += value;
+                    break;
+                default:
+                    AddKeyed(name, value);
+                    break;
+            }
+        }
+
+        private void AddKeyed(string name, long value)
+        {
+            if (name.StartsWith(OutcomePrefix, StringComparison.Ordinal)
+                && int.TryParse(name.AsSpan(OutcomePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var outcome))
+            {
+                _byOutcome[(Outcome)outcome] = _byOutcome.GetValueOrDefault((Outcome)outcome) + value;
+            }
+            else if (name.StartsWith(RuleTruePrefix, StringComparison.Ordinal))
+            {
+                var rule = name[RuleTruePrefix.Length..];
+                var counts = _rules.GetValueOrDefault(rule);
+                _rules[rule] = (counts.True + value, counts.False);
+            }
+            else if (name.StartsWith(RuleFalsePrefix, StringComparison.Ordinal))
+            {
+                var rule = name[RuleFalsePrefix.Length..];
+                var counts = _rules.GetValueOrDefault(rule);
+                _rules[rule] = (counts.True, counts.False + value);
+            }
+        }
+
+        /// <summary>The reply; counts that summed to zero (every case they counted was taken away again) are left out.</summary>
         public StatsReply Reply()
         {
+            var reply = new StatsReply
+            {
+                Total = _total,
+                Escalated = _escalated,
+                LossPreventedMinor = _lossPrevented,
+                LossIncurredMinor = _lossIncurred,
+                MeanTimeToSignMs = _signCount == 0 ? 0 : (double)_signSum / _signCount,
+                MeanTimeToContactMs = _contactCount == 0 ? 0 : (double)_contactSum / _contactCount,
+            };
             foreach (var (status, count) in _byStatus)
             {
-                _reply.ByStatus.Add(new StatusCount { Status = status, Count = count });
+                if (count != 0)
+                {
+                    reply.ByStatus.Add(new StatusCount { Status = status, Count = count });
+                }
             }
 
             foreach (var (outcome, count) in _byOutcome)
             {
-                _reply.ByOutcome.Add(new OutcomeCount { Outcome = outcome, Count = count });
+                if (count != 0)
+                {
+                    reply.ByOutcome.Add(new OutcomeCount { Outcome = outcome, Count = count });
+                }
             }
 
             foreach (var (rule, counts) in _rules)
             {
-                _reply.Rules.Add(new RulePrecision
+                if (counts.True + counts.False != 0)
                 {
-                    RuleId = rule,
-                    TruePositives = counts.True,
-                    FalsePositives = counts.False,
-                    Precision = (double)counts.True / (counts.True + counts.False),
-                });
+                    reply.Rules.Add(new RulePrecision
+                    {
+                        RuleId = rule,
+                        TruePositives = counts.True,
+                        FalsePositives = counts.False,
+                        Precision = (double)counts.True / (counts.True + counts.False),
+                    });
+                }
             }
 
-            _reply.MeanTimeToSignMs = _signCount == 0 ? 0 : _signSum / _signCount;
-            _reply.MeanTimeToContactMs = _contactCount == 0 ? 0 : _contactSum / _contactCount;
-            return _reply;
+            return reply;
         }
     }
 }

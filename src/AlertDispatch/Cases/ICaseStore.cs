@@ -61,6 +61,14 @@ public interface ICaseStore : IAsyncDisposable
     /// seen in one of its states; one opened during it may be missed.
     /// </summary>
     IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="CaseStatistics"/> over every case matching the query's filters (its <see cref="CaseQuery.Limit"/> is
+    /// ignored). The default counts a <see cref="ScanAsync"/>; a store may answer from counters it keeps summed, as
+    /// long as the reply is the one the scan would give.
+    /// </summary>
+    Task<StatsReply> StatsAsync(CaseQuery query, CancellationToken cancellationToken = default)
+        => CaseStatistics.ComputeAsync(ScanAsync(query, cancellationToken), cancellationToken);
 }
 
 /// <summary>The result of <see cref="ICaseStore.UpdateAsync"/>.</summary>

@@ -34,15 +34,16 @@ public sealed class RedisCaseStoreOptions
 /// walks the one of them (or <c>opened</c>) that holds the fewest cases in its time window and checks every filter on
 /// the cases it reads, so its cost follows what one station, grid or status holds, not the province. An index entry
 /// never leaves out a case it should hold (it changes in the transaction that changes the case); a stale extra entry
-/// costs a read, never a wrong answer. <c>{prefix}schema</c> records that the indexes are kept: a store written
-/// before them is indexed once, at the first connect (<see cref="ConnectAsync"/>).</para>
+/// costs a read, never a wrong answer. <c>{prefix}schema</c> records that the indexes and the statistics counters
+/// (RedisCaseStore.Statistics.cs) are kept: a store written before them is brought up to date once, at the first
+/// connect (<see cref="ConnectAsync"/>).</para>
 /// <para>A transition is optimistic: read the state, run the transition in .NET, then write in a MULTI/EXEC guarded by
 /// WATCH on the exact bytes read (StackExchange.Redis conditions). Only one of two concurrent writers of one case can
 /// commit against the same state; the other re-reads and re-runs its transition on the new state (where, e.g., an
 /// escalation is no longer due or a sign-for is refused). The index updates and the change notification (PUBLISH)
 /// are in the same transaction, so every committed change is announced exactly once to every subscribed process.</para>
 /// </remarks>
-public sealed class RedisCaseStore : ICaseStore
+public sealed partial class RedisCaseStore : ICaseStore
 {
     private readonly ConnectionMultiplexer _connection;
     private readonly IDatabase _db;
@@ -54,9 +55,6 @@ public sealed class RedisCaseStore : ICaseStore
     private readonly RedisKey _schema;
     private readonly int _maxAttempts;
     private int _disposed;
-
-    // The value of the schema key once the query indexes are kept.
-    private const string QueryIndexSchema = "query-indexes-1";
 
     private RedisCaseStore(ConnectionMultiplexer connection, ChannelMessageQueue changes, RedisCaseStoreOptions options)
     {
@@ -117,7 +115,7 @@ public sealed class RedisCaseStore : ICaseStore
 
         try
         {
-            await store.EnsureQueryIndexesAsync(cancellationToken);
+            await store.EnsureSchemaAsync(cancellationToken);
             return store;
         }
         catch
@@ -229,6 +227,11 @@ public sealed class RedisCaseStore : ICaseStore
             {
                 _ = transaction.SortedSetAddAsync(index, alertId, next.OpenedMs);
             }
+
+            var counters = new CounterChanges(this);
+            counters.Add(current, -1);
+            counters.Add(next, +1);
+            _ = counters.WriteTo(transaction);
             _ = transaction.PublishAsync(RedisChannel.Literal(_prefix + "changes"), bytes);
             if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
             {
@@ -277,10 +280,15 @@ public sealed class RedisCaseStore : ICaseStore
             _ = transaction.SortedSetRemoveAsync(_opened, alertId);
             _ = transaction.SortedSetRemoveAsync(_due, alertId);
             _ = transaction.SortedSetRemoveAsync(_closed, alertId);
-            foreach (var index in QueryIndexesOf(raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!)))
+            var current = raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
+            foreach (var index in QueryIndexesOf(current))
             {
                 _ = transaction.SortedSetRemoveAsync(index, alertId);
             }
+
+            var counters = new CounterChanges(this);
+            counters.Add(current, -1);
+            _ = counters.WriteTo(transaction);
 
             if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
             {
@@ -480,69 +488,41 @@ public sealed class RedisCaseStore : ICaseStore
             return indexes;
         }
 
-        if (state.Alert is { } alert)
+        foreach (var jurisdiction in JurisdictionsOf(state))
         {
-            var route = AlertRoute.Of(alert);
-            foreach (var (kind, id) in (ReadOnlySpan<(string, string)>)[("station:", route.HomeStation), ("station:", route.CurrentStation), ("grid:", route.HomeGrid), ("grid:", route.CurrentGrid)])
-            {
-                if (id.Length > 0 && QueryIndex(kind, id) is var index && !indexes.Contains(index))
-                {
-                    indexes.Add(index);
-                }
-            }
+            indexes.Add(_prefix + "q:" + jurisdiction);
         }
 
         indexes.Add(StatusIndex(state.Status));
         return indexes;
     }
 
+    // What a station or grid filter finds a case by: "station:{id}" and "grid:{id}" for its alert's home and current
+    // jurisdictions (when known), each once.
+    private static List<string> JurisdictionsOf(CaseState state)
+    {
+        var jurisdictions = new List<string>(4);
+        if (state.Alert is { } alert)
+        {
+            var route = AlertRoute.Of(alert);
+            foreach (var (kind, id) in (ReadOnlySpan<(string, string)>)[(StationKind, route.HomeStation), (StationKind, route.CurrentStation), (GridKind, route.HomeGrid), (GridKind, route.CurrentGrid)])
+            {
+                if (id.Length > 0 && kind + id is var jurisdiction && !jurisdictions.Contains(jurisdiction))
+                {
+                    jurisdictions.Add(jurisdiction);
+                }
+            }
+        }
+
+        return jurisdictions;
+    }
+
+    private const string StationKind = "station:";
+    private const string GridKind = "grid:";
+
     private RedisKey QueryIndex(string kind, string id) => _prefix + "q:" + kind + id;
 
     private RedisKey StatusIndex(AlertStatus status) => _prefix + "q:status:" + ((int)status).ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Indexes every case of a store written before the query indexes (no <c>schema</c> key), once: reads them through
-    /// the opening-time index in pages and adds each to its indexes, then records the schema. Several processes may do
-    /// it at once (the adds are idempotent); a case that changes meanwhile is indexed by its own transaction too.
-    /// </summary>
-    private async Task EnsureQueryIndexesAsync(CancellationToken cancellationToken)
-    {
-        if (await _db.StringGetAsync(_schema).WaitAsync(cancellationToken) == QueryIndexSchema)
-        {
-            return;
-        }
-
-        const int Page = 1_000;
-        for (long start = 0; ; start += Page)
-        {
-            var ids = await _db.SortedSetRangeByRankAsync(_opened, start, start + Page - 1).WaitAsync(cancellationToken);
-            if (ids.Length == 0)
-            {
-                break;
-            }
-
-            var keys = Array.ConvertAll(ids, id => CaseKey(id.ToString()));
-            var values = await _db.StringGetAsync(keys).WaitAsync(cancellationToken);
-            var batch = _db.CreateBatch();
-            var adds = new List<Task>();
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (!values[i].IsNull)
-                {
-                    var state = CaseState.Parser.ParseFrom((byte[])values[i]!);
-                    foreach (var index in QueryIndexesOf(state))
-                    {
-                        adds.Add(batch.SortedSetAddAsync(index, ids[i], state.OpenedMs));
-                    }
-                }
-            }
-
-            batch.Execute();
-            await Task.WhenAll(adds).WaitAsync(cancellationToken);
-        }
-
-        await _db.StringSetAsync(_schema, QueryIndexSchema).WaitAsync(cancellationToken);
-    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

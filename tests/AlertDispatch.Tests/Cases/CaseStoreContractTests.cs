@@ -278,6 +278,94 @@ public abstract class CaseStoreContractTests
     }
 
     [Fact]
+    public async Task StatsAsync_AfterRandomChangesMovesAndRetirements_AnswersWhatCountingEveryMatchingCaseAnswers()
+    {
+        const long Hour = 3_600_000;
+        var random = new Random(20261207);
+        await using var store = await CreateAsync();
+        var stored = new Dictionary<string, CaseState>();
+        for (var change = 0; change < 1_500; change++)
+        {
+            // Any state may follow any other: a case moves station, hour, status, outcome and level at random.
+            var id = $"c{random.Next(300):D3}";
+            var state = RandomCase(random, id, T0 + random.NextInt64(10 * Hour));
+            await store.UpdateAsync(id, _ => state).AsTask().WithTimeout();
+            stored[id] = state;
+        }
+
+        foreach (var id in stored.Keys.Order(StringComparer.Ordinal).Take(40).ToList())
+        {
+            var closed = stored[id].Clone();
+            (closed.Status, closed.Outcome, closed.ClosedMs) = (AlertStatus.Closed, Outcome.Dissuaded, T0 - 1);
+            await store.UpdateAsync(id, _ => closed).AsTask().WithTimeout();
+            stored.Remove(id);
+        }
+
+        Assert.Equal(40, await store.RetireClosedAsync(T0, max: 100).AsTask().WithTimeout());
+
+        var hourAfterT0 = ((T0 / Hour) + 1) * Hour;
+        (long From, long To)[] windows =
+        [
+            (0, 0), (T0 + (Hour * 3 / 2), T0 + (Hour * 29 / 4)), (0, T0 + (3 * Hour) + 17), (T0 + (5 * Hour), 0),
+            (hourAfterT0, hourAfterT0 + (4 * Hour) - 1), (T0 + 10, T0 + 20_000),
+        ];
+        (string? Station, string? Grid)[] scopes = [(null, null), ("S0", null), ("S3", null), (null, "G1"), ("S1", "G1")];
+        var compared = 0;
+        foreach (var (from, to) in windows)
+        {
+            foreach (var (station, grid) in scopes)
+            {
+                foreach (var status in (AlertStatus[])[AlertStatus.Unspecified, AlertStatus.Signed, AlertStatus.Closed])
+                {
+                    foreach (var severity in (Severity[])[Severity.Unspecified, Severity.L2])
+                    {
+                        var query = new CaseQuery { FromMs = from, ToMs = to, StationId = station, GridId = grid, Status = status, Severity = severity };
+                        var expected = CaseStatistics.Compute(stored.Values.Where(query.Matches));
+                        var actual = await store.StatsAsync(query).WithTimeout();
+                        Assert.True(expected.Equals(actual), $"{query}:\nexpected {expected}\nactual   {actual}");
+                        compared += expected.Total > 0 ? 1 : 0;
+                    }
+                }
+            }
+        }
+
+        Assert.True(compared > 100, $"only {compared} queries matched any case");
+    }
+
+    // A case in any state: home and current station and grid, level, rules, times, outcome and losses drawn at random.
+    private static CaseState RandomCase(Random random, string id, long openedMs)
+    {
+        var alert = TestAlerts.Make(
+            id,
+            station: $"S{random.Next(3)}",
+            grid: $"G{random.Next(3)}",
+            currentStation: random.Next(3) == 0 ? $"S{random.Next(4)}" : null,
+            currentGrid: random.Next(3) == 0 ? $"G{random.Next(4)}" : null,
+            severity: (Severity)random.Next(1, 5));
+        alert.RuleIds.Clear();
+        alert.RuleIds.Add(Enumerable.Range(1, 4).Where(_ => random.Next(2) == 0).Select(r => $"R0{r}").DefaultIfEmpty("R05"));
+        var state = new CaseState
+        {
+            AlertId = id,
+            Alert = alert,
+            Status = (AlertStatus)random.Next(1, 7),
+            Tier = (EscalationTier)random.Next(1, 4),
+            OpenedMs = openedMs,
+            SignedMs = random.Next(2) == 0 ? openedMs + random.Next(1, 600_000) : 0,
+            ContactedMs = random.Next(3) == 0 ? openedMs + random.Next(1, 900_000) : 0,
+        };
+        if (state.Status == AlertStatus.Closed)
+        {
+            state.ClosedMs = openedMs + 1_000;
+            state.Outcome = (Outcome)random.Next(0, 7);
+            state.LossPreventedMinor = random.Next(100_000);
+            state.LossIncurredMinor = random.Next(2) * random.Next(50_000);
+        }
+
+        return state;
+    }
+
+    [Fact]
     public async Task StatsAsync_MoreCasesThanAQueryReturns_CountsEveryOne()
     {
         await using var store = await CreateAsync();

@@ -75,7 +75,7 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         }
 
         // What a store written by an earlier version holds: the cases and the opening-time index, no query indexes.
-        using (var raw = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout())
+        using (var raw = await AdminAsync())
         {
             var db = raw.GetDatabase();
             var stale = raw.GetServer(raw.GetEndPoints()[0]).Keys(pattern: prefix + "q:*").Append((RedisKey)(prefix + "schema")).ToArray();
@@ -97,12 +97,72 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         Assert.Equal(2_500, indexes[Status(AlertStatus.New)].Length);
     }
 
+    [Fact]
+    public async Task ConnectAsync_StoreWrittenBeforeTheStatisticsCounters_TwoProcessesUpgradingAtOnce_CountEveryCaseOnce()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        CaseQuery[] queries = [new(), new() { StationId = "S1" }, new() { GridId = "G2", Status = AlertStatus.Signed }, new() { Severity = Severity.L1, FromMs = T0 + 1 }];
+        var expected = new List<StatsReply>();
+        await using (var store = await ConnectAsync(prefix))
+        {
+            // 1,200 cases 10 s apart: 3.3 hours, so statistics read the counters of whole hours.
+            for (var i = 0; i < 1_200; i++)
+            {
+                await OpenAsync(store, $"c{i:D4}", station: $"S{i % 4}", grid: $"G{i % 3}", now: T0 + (i * 10_000L));
+                if (i % 7 == 0)
+                {
+                    await store.UpdateAsync($"c{i:D4}", s => CaseTransitions.Sign(s, $"c{i:D4}", T0 + (i * 10_000L) + 30_000, "station:S1")).WithTimeout();
+                }
+            }
+
+            foreach (var query in queries)
+            {
+                expected.Add(await CaseStatistics.ComputeAsync(store.ScanAsync(query)).WithTimeout());
+            }
+        }
+
+        // What the version before the counters left: the cases and their query indexes, no counters.
+        using (var raw = await AdminAsync())
+        {
+            var server = raw.GetServer(raw.GetEndPoints()[0]);
+            var counters = server.Keys(pattern: prefix + "r:*").Concat(server.Keys(pattern: prefix + "rh:*")).ToArray();
+            // 8 scopes (all, 4 stations, 3 grids): each one's hours, and its counters in each of the 4 hours.
+            Assert.Equal(8 + (8 * 4), counters.Length);
+            await raw.GetDatabase().KeyDeleteAsync(counters).WithTimeout();
+            await raw.GetDatabase().StringSetAsync(prefix + "schema", "query-indexes-1").WithTimeout();
+        }
+
+        var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
+        try
+        {
+            foreach (var store in stores)
+            {
+                for (var i = 0; i < queries.Length; i++)
+                {
+                    Assert.Equal(expected[i], await store.StatsAsync(queries[i]).WithTimeout());
+                }
+            }
+
+            Assert.Equal(1_200, expected[0].Total);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<ConnectionMultiplexer> AdminAsync() =>
+        await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout();
+
     private static string Status(AlertStatus status) => "status:" + (int)status;
 
     // Every query index under the prefix (without "q:"), with its ids in order.
     private async Task<Dictionary<string, string[]>> QueryIndexesAsync(string prefix)
     {
-        using var raw = await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout();
+        using var raw = await AdminAsync();
         var db = raw.GetDatabase();
         var indexes = new Dictionary<string, string[]>();
         foreach (var key in raw.GetServer(raw.GetEndPoints()[0]).Keys(pattern: prefix + "q:*"))
