@@ -52,12 +52,15 @@ public interface ICaseStore : IAsyncDisposable
     /// </summary>
     ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default);
 
-    /// <summary>Cases matching the query, newest opened first, at most <see cref="CaseQuery.Limit"/>.</summary>
+    /// <summary>
+    /// Cases matching the query, newest opened first (cases opened in the same millisecond by id, greatest first, in
+    /// ordinal order), at most <see cref="CaseQuery.Limit"/>.
+    /// </summary>
     ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Every case matching the query's filters, however many (its <see cref="CaseQuery.Limit"/> is ignored), newest
-    /// opened first, read a page at a time: what statistics over a window count. A case changed during the scan is
+    /// Every case matching the query's filters, however many (its <see cref="CaseQuery.Limit"/> is ignored), in
+    /// <see cref="QueryAsync"/>'s order, read a page at a time: what statistics over a window count. A case changed during the scan is
     /// seen in one of its states; one opened during it may be missed.
     /// </summary>
     IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, CancellationToken cancellationToken = default);

@@ -458,7 +458,7 @@ public sealed class InProcessCaseStore : ICaseStore
     {
         public static readonly NewestFirst Instance = new();
 
-        public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? y.At.CompareTo(x.At) : string.CompareOrdinal(x.Id, y.Id);
+        public int Compare((long At, string Id) x, (long At, string Id) y) => x.At != y.At ? y.At.CompareTo(x.At) : string.CompareOrdinal(y.Id, x.Id);
     }
 
     // A case as the store keeps it: its protobuf encoding, and the fields the indexes and queries read (the route's ids

@@ -440,7 +440,8 @@ public sealed partial class RedisCaseStore : ICaseStore
                 }
             }
 
-            page.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(a.AlertId, b.AlertId));
+            // Redis's own order (ZREVRANGEBYSCORE: equal times by member, greatest first), which the next page continues.
+            page.Sort(static (a, b) => a.OpenedMs != b.OpenedMs ? b.OpenedMs.CompareTo(a.OpenedMs) : string.CompareOrdinal(b.AlertId, a.AlertId));
             return page;
         }
     }
