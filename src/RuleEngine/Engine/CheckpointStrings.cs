@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.Text;
 using FraudShield.RuleEngine.State;
 
 namespace FraudShield.RuleEngine.Engine;
@@ -60,7 +59,7 @@ internal sealed class CheckpointStrings
     }
 
     /// <summary>The strings <paramref name="manifest"/> covers; null when the file no longer holds them as saved.</summary>
-    public string[]? TryRead(CheckpointManifest manifest)
+    public SavedStrings? TryRead(CheckpointManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         try
@@ -77,19 +76,7 @@ internal sealed class CheckpointStrings
                 file.ReadExactly(bytes);
             }
 
-            if (XxHash3.HashToUInt64(bytes) != manifest.StringsHash)
-            {
-                return null;
-            }
-
-            var strings = new string[manifest.StringCount];
-            using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-            for (var i = 0; i < strings.Length; i++)
-            {
-                strings[i] = reader.ReadString();
-            }
-
-            return reader.BaseStream.Position == bytes.Length ? strings : null;
+            return XxHash3.HashToUInt64(bytes) == manifest.StringsHash ? SavedStrings.TryRead(bytes, manifest.StringCount) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OverflowException)
         {

@@ -120,7 +120,7 @@ public sealed class EngineCheckpoints
         ArgumentNullException.ThrowIfNull(stores);
 
         // Ids in a checkpoint whose strings disagree would name other strings than they did: try an older one.
-        return _folder.Recover(stores.Parties, stores.Pairs, manifest => (manifest.Strings ?? _strings.TryRead(manifest)) is { } saved && TryAlignStrings(stores.Strings, saved), passedOver);
+        return _folder.Recover(stores.Parties, stores.Pairs, manifest => (manifest.Strings is { } inline ? State.SavedStrings.From(inline) : _strings.TryRead(manifest)) is { } saved && TryAlignStrings(stores.Strings, saved), passedOver);
     }
 
     /// <summary>
@@ -128,7 +128,7 @@ public sealed class EngineCheckpoints
     /// not have yet, in order, when the table holds a prefix of them (the usual case: tables restored from their
     /// snapshots, or still empty); false when the two disagree on an id (the checkpoint's state cannot be trusted).
     /// </summary>
-    internal static bool TryAlignStrings(State.StringTable table, IReadOnlyList<string> saved)
+    internal static bool TryAlignStrings(State.StringTable table, State.SavedStrings saved)
     {
         var common = Math.Min(table.Count - 1, saved.Count);
         for (var i = 0; i < common; i++)

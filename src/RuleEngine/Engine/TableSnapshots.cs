@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -171,20 +172,20 @@ public sealed partial class TableSnapshots
         }
 
         // The longest string list all picked snapshots agree with (each is a prefix of it).
-        string[] strings = [];
+        var strings = SavedStrings.Empty;
         foreach (var (table, manifest) in picked.OrderByDescending(p => p.Value.Strings).ToList())
         {
-            string[]? saved = TryReadStrings(table, manifest);
+            var saved = TryReadStrings(table, manifest);
             if (saved is null)
             {
                 picked.Remove(table);
                 Log.Discarded(_logger, table, manifest.Sequence, "its strings file cannot be read");
             }
-            else if (strings.Length == 0)
+            else if (strings.Count == 0)
             {
                 strings = saved;
             }
-            else if (!IsPrefix(saved, strings))
+            else if (!saved.IsPrefixOf(strings))
             {
                 picked.Remove(table);
                 Log.Discarded(_logger, table, manifest.Sequence, "its strings disagree with the other tables' snapshots");
@@ -214,7 +215,7 @@ public sealed partial class TableSnapshots
             DeleteNewerThan(table, _restored[(int)table]?.Sequence ?? 0);
         }
 
-        Log.RestoreDone(_logger, picked.Count, strings.Length, clock.ElapsedMilliseconds);
+        Log.RestoreDone(_logger, picked.Count, strings.Count, clock.ElapsedMilliseconds);
     }
 
     /// <summary>
@@ -434,48 +435,27 @@ public sealed partial class TableSnapshots
         }
     }
 
-    private string[]? TryReadStrings(SnapshotTable table, TableSnapshotManifest manifest)
+    // The snapshot's strings file: a count, then the strings as the table stores them.
+    private SavedStrings? TryReadStrings(SnapshotTable table, TableSnapshotManifest manifest)
     {
         try
         {
             using var file = new FileStream(PathOf(table, manifest.Sequence, ".strings"), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            using var reader = new BinaryReader(file, Encoding.UTF8);
-            var count = reader.ReadInt32();
-            if (count != manifest.Strings)
+            Span<byte> header = stackalloc byte[sizeof(int)];
+            file.ReadExactly(header);
+            if (BinaryPrimitives.ReadInt32LittleEndian(header) != manifest.Strings || file.Length - file.Position > Array.MaxLength)
             {
                 return null;
             }
 
-            var strings = new string[count];
-            for (var i = 0; i < count; i++)
-            {
-                strings[i] = reader.ReadString();
-            }
-
-            return file.Position == file.Length ? strings : null;
+            var bytes = new byte[file.Length - file.Position];
+            file.ReadExactly(bytes);
+            return SavedStrings.TryRead(bytes, manifest.Strings);
         }
-        catch (Exception e) when (e is IOException or EndOfStreamException or FormatException)
+        catch (IOException)
         {
             return null;
         }
-    }
-
-    private static bool IsPrefix(string[] prefix, string[] of)
-    {
-        if (prefix.Length > of.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < prefix.Length; i++)
-        {
-            if (!string.Equals(prefix[i], of[i], StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private void Prune(SnapshotTable table)

@@ -86,6 +86,10 @@ public sealed class StringTable
         return Utf8Of(reference).SequenceEqual(utf8.Bytes);
     }
 
+    /// <summary>True when <paramref name="reference"/> holds exactly these UTF-8 bytes.</summary>
+    public bool Holds(int reference, ReadOnlySpan<byte> utf8) =>
+        (uint)reference < (uint)Count && Utf8Of(reference).SequenceEqual(utf8);
+
     /// <summary>
     /// The interned strings in id order, from reference 1 (the empty string at 0 is implied): what a table snapshot
     /// saves so that restored FASTER values keep pointing at the same strings. Thread-safe; strings interned during the
@@ -144,7 +148,15 @@ public sealed class StringTable
     /// </summary>
     /// <param name="values">Strings in id order from reference 1; non-empty and distinct.</param>
     /// <exception cref="InvalidOperationException">The table is not empty, or a value is empty or repeated.</exception>
-    public void Restore(IReadOnlyList<string> values)
+    public void Restore(IReadOnlyList<string> values) => Restore(SavedStrings.From(values));
+
+    /// <summary>
+    /// Interns the strings a snapshot or checkpoint file saved, in order, so that string i gets reference i + 1,
+    /// straight from their bytes. Call it first, before anything else interns.
+    /// </summary>
+    /// <param name="values">Strings in id order from reference 1; non-empty and distinct.</param>
+    /// <exception cref="InvalidOperationException">The table is not empty, or a value is empty or repeated.</exception>
+    public void Restore(SavedStrings values)
     {
         ArgumentNullException.ThrowIfNull(values);
         lock (_gate)
@@ -154,9 +166,23 @@ public sealed class StringTable
                 throw new InvalidOperationException($"A string table is restored before anything is interned; it holds {_count - 1} strings.");
             }
 
+            // Sized for every string at once: the slots are not rehashed at each doubling on the way.
+            if (values.Count >= _locations.Length)
+            {
+                _locations = new long[values.Count + 1];
+            }
+
+            var slots = _slots.Length;
+            while ((values.Count + 1) * 10L >= slots * 7L)
+            {
+                slots *= 2;
+            }
+
+            _slots = slots == _slots.Length ? _slots : new long[slots];
             for (var i = 0; i < values.Count; i++)
             {
-                if (string.IsNullOrEmpty(values[i]) || Intern(values[i]) != i + 1)
+                var utf8 = values[i];
+                if (utf8.IsEmpty || Intern(utf8) != i + 1)
                 {
                     throw new InvalidOperationException($"String {i + 1} of the restored table is empty or repeated.");
                 }

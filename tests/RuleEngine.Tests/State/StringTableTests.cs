@@ -100,6 +100,51 @@ public sealed class StringTableTests
         restored.Restore(read);
         Assert.Equal(values, restored.Snapshot());
         Assert.Equal(table.Intern(values[4321]), restored.Intern(values[4321]));
+
+        // Straight from the file's bytes, as snapshots and checkpoints restore.
+        var saved = SavedStrings.TryRead(file.ToArray(), values.Length);
+        Assert.NotNull(saved);
+        var fromBytes = new StringTable();
+        fromBytes.Restore(saved);
+        Assert.Equal(values, fromBytes.Snapshot());
+        Assert.True(fromBytes.Holds(4322, saved[4321]));
+        Assert.False(fromBytes.Holds(4323, saved[4321]));
+    }
+
+    [Fact]
+    public void SavedStrings_BytesThatAreNotExactlyTheStrings_AreRefused()
+    {
+        var bytes = SavedStrings.From(["alpha", "β", new string('x', 300)]);
+        Assert.Equal(3, bytes.Count);
+        Assert.Equal("β"u8.ToArray(), bytes[1].ToArray());
+        Assert.Equal(300, bytes[2].Length);
+
+        using var file = new MemoryStream();
+        using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("alpha");
+            writer.Write(new string('x', 300));
+        }
+
+        var whole = file.ToArray();
+        Assert.NotNull(SavedStrings.TryRead(whole, 2));
+        Assert.Null(SavedStrings.TryRead(whole, 1));
+        Assert.Null(SavedStrings.TryRead(whole, 3));
+        Assert.Null(SavedStrings.TryRead(whole[..^1], 2));
+        Assert.Null(SavedStrings.TryRead([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], 1));
+        Assert.Null(SavedStrings.TryRead([0x80], 1));
+        Assert.Null(SavedStrings.TryRead([0x05, (byte)'a'], 1));
+    }
+
+    [Fact]
+    public void SavedStrings_IsPrefixOf_ComparesTheBytesInOrder()
+    {
+        var ab = SavedStrings.From(["a", "b"]);
+        Assert.True(SavedStrings.Empty.IsPrefixOf(ab));
+        Assert.True(SavedStrings.From(["a"]).IsPrefixOf(ab));
+        Assert.True(ab.IsPrefixOf(SavedStrings.From(["a", "b", "c"])));
+        Assert.False(SavedStrings.From(["b"]).IsPrefixOf(ab));
+        Assert.False(ab.IsPrefixOf(SavedStrings.From(["a"])));
     }
 
     [Fact]
