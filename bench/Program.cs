@@ -31,7 +31,7 @@ if (args.Length > 0 && args[0] == "case-query")
 if (args.Length > 0 && args[0] == "recovery")
 {
     int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    return RecoveryReport.Run(parties: Arg(1, 1_000_000), watchlist: Arg(2, 10_000_000), kafkaRecords: Arg(3, 500_000));
+    return RecoveryReport.Run(parties: Arg(1, 1_000_000), watchlist: Arg(2, 10_000_000), kafkaRecords: Arg(3, 500_000), residents: Arg(4, 0));
 }
 
 if (args.Length > 0 && args[0] == "fanout")

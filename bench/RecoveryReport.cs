@@ -3,14 +3,17 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using FraudShield.Ingest.Kafka;
+using FraudShield.Ingest.Simulation;
 using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 
 namespace FraudShield.Benchmarks;
 
 /// <summary>
-/// `dotnet run -c Release --project bench -- recovery [parties] [watchlist entries] [kafka records]`: what a restart
-/// costs with N parties of engine state and M watchlist entries. The parties go into the party store; the watchlist
+/// `dotnet run -c Release --project bench -- recovery [parties] [watchlist entries] [kafka records] [residents]`: what
+/// a restart costs with N parties of engine state, M watchlist entries and R residents in the register (the simulated
+/// city's register records through <see cref="TableApplier.ApplyRegistry"/>, snapshot and restored with the
+/// watchlist; their ids fill the string table). The parties go into the party store; the watchlist
 /// entries go through the table apply path (<see cref="TableApplier.ApplyWatchlist"/>: JSON parse, typology interned,
 /// filter, FASTER upsert). Then the engine checkpoint and the watchlist's table snapshot are taken and timed, the
 /// stores are dropped, and a fresh set is restored (table snapshot: strings, filter bits, watchlist FASTER recover;
@@ -24,7 +27,7 @@ internal static class RecoveryReport
     private const int Partitions = 12;
     private static readonly string[] Typologies = ["SCAM_CALLER", "MONEY_MULE", "ACCOUNT_TAKEOVER", "FAKE_INVESTMENT", "IMPERSONATION", "LOAN_FRAUD"];
 
-    public static int Run(int parties, int watchlist, int kafkaRecords)
+    public static int Run(int parties, int watchlist, int kafkaRecords, int residents = 0)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fraudshield-recovery-" + Guid.NewGuid().ToString("N"));
         var options = new FasterStoreOptions
@@ -42,6 +45,7 @@ internal static class RecoveryReport
         {
             var clock = Stopwatch.StartNew();
             TableSnapshotManifest snapshot;
+            TableSnapshotManifest? registerSnapshot = null;
             using (var stores = new EngineStores(options))
             {
                 new TableSnapshots(tables, stores).Restore(_ => null);
@@ -75,6 +79,21 @@ internal static class RecoveryReport
 
                 var applied = clock.Elapsed;
                 Console.WriteLine($"watchlist: {watchlist:N0} entries applied in {applied.TotalSeconds:F2} s ({watchlist / applied.TotalSeconds:N0} records/s through TableApplier, no Kafka)");
+                if (residents > 0)
+                {
+                    clock.Restart();
+                    using var applier = new TableApplier(stores);
+                    foreach (var record in City(residents).Register())
+                    {
+                        if (!applier.ApplyRegistry(record.Value, tombstone: false, out var error))
+                        {
+                            Console.Error.WriteLine($"register record rejected: {error}");
+                            return 1;
+                        }
+                    }
+
+                    Console.WriteLine($"register: {residents:N0} residents applied in {clock.Elapsed.TotalSeconds:F2} s; string table {stores.Strings.Count - 1:N0} strings");
+                }
 
                 // As the engine does it: cut both stores' version (the engine's pause), then wait for the files.
                 clock.Restart();
@@ -95,17 +114,21 @@ internal static class RecoveryReport
                 Console.WriteLine($"engine checkpoint: engine paused {pause.TotalMilliseconds:F1} ms (version cut), snapshot written in the background in {engineCheckpoint.TotalSeconds:F2} s");
                 clock.Restart();
                 snapshot = new TableSnapshots(tables, stores).Take(SnapshotTable.Watchlist, new long[Partitions].Select(_ => (long)watchlist / Partitions).ToArray());
+                if (residents > 0)
+                {
+                    registerSnapshot = new TableSnapshots(tables, stores).Take(SnapshotTable.Register, new long[Partitions].Select(_ => (long)residents / Partitions).ToArray());
+                }
+
                 var tableSnapshot = clock.Elapsed;
-                Console.WriteLine($"engine checkpoint (parties + pairs) in {engineCheckpoint.TotalSeconds:F2} s; watchlist table snapshot in {tableSnapshot.TotalSeconds:F2} s (filter {snapshot.DataBytes / 1048576.0:F1} MiB, {snapshot.Strings} strings); together {(engineCheckpoint + tableSnapshot).TotalSeconds:F2} s");
+                Console.WriteLine($"engine checkpoint (parties + pairs) in {engineCheckpoint.TotalSeconds:F2} s; table snapshots ({(residents > 0 ? "watchlist, register" : "watchlist")}) in {tableSnapshot.TotalSeconds:F2} s (filter {snapshot.DataBytes / 1048576.0:F1} MiB, {snapshot.Strings} strings); together {(engineCheckpoint + tableSnapshot).TotalSeconds:F2} s");
             }
 
             clock.Restart();
             using var recovered = new EngineStores(options);
             var storesTime = clock.Elapsed;
             var snapshots = new TableSnapshots(tables, recovered);
-            snapshots.Restore(table => table == SnapshotTable.Watchlist
-                ? snapshot.Offsets.Select((o, p) => new PartitionWatermarks(p, 0, o)).ToArray()
-                : null);
+            snapshots.Restore(table => (table == SnapshotTable.Watchlist ? snapshot : table == SnapshotTable.Register ? registerSnapshot : null)?.Offsets
+                .Select((o, p) => new PartitionWatermarks(p, 0, o)).ToArray());
             var tablesTime = clock.Elapsed;
             var found = checkpoints.Recover(recovered) ?? throw new InvalidOperationException("no checkpoint recovered");
             var recoverTime = clock.Elapsed;
@@ -115,7 +138,13 @@ internal static class RecoveryReport
                 return 1;
             }
 
-            Console.WriteLine($"restored: empty stores created in {storesTime.TotalSeconds:F2} s, then the watchlist table snapshot (strings, filter, FASTER recover) in {(tablesTime - storesTime).TotalSeconds:F2} s, engine checkpoint {found.Sequence} (parties) in {(recoverTime - tablesTime).TotalSeconds:F2} s; together {recoverTime.TotalSeconds:F2} s");
+            if (residents > 0 && snapshots.Restored(SnapshotTable.Register) is null)
+            {
+                Console.Error.WriteLine("register not restored");
+                return 1;
+            }
+
+            Console.WriteLine($"restored: empty stores created in {storesTime.TotalSeconds:F2} s, then the table snapshots ({(residents > 0 ? "watchlist, register" : "watchlist")}: strings, filter, FASTER recover) in {(tablesTime - storesTime).TotalSeconds:F2} s, engine checkpoint {found.Sequence} (parties) in {(recoverTime - tablesTime).TotalSeconds:F2} s; together {recoverTime.TotalSeconds:F2} s");
 
             clock.Restart();
             using (var reader = recovered.Parties.NewSession())
@@ -143,7 +172,22 @@ internal static class RecoveryReport
                 }
             }
 
-            Console.WriteLine($"all {parties:N0} parties and {watchlist:N0} watchlist entries read back and checked in {clock.Elapsed.TotalSeconds:F2} s");
+            if (residents > 0)
+            {
+                var city = City(residents);
+                using var reader = recovered.Register.NewSession();
+                for (var i = 0; i < residents; i++)
+                {
+                    if (!reader.TryGetByNumber(CitySimulator.ResidentNumber(i), out var info) ||
+                        recovered.Strings[info.Person] != "P" + i.ToString("D7", CultureInfo.InvariantCulture) || recovered.Strings[info.Grid] != city.GridOf(i))
+                    {
+                        Console.Error.WriteLine($"resident {i} not restored");
+                        return 1;
+                    }
+                }
+            }
+
+            Console.WriteLine($"all {parties:N0} parties, {watchlist:N0} watchlist entries and {residents:N0} residents read back and checked in {clock.Elapsed.TotalSeconds:F2} s");
             if (kafkaRecords > 0)
             {
                 ReReadRate(kafkaRecords, watchlist, recoverTime);
@@ -163,6 +207,9 @@ internal static class RecoveryReport
             }
         }
     }
+
+    // The simulated city's register, its ids shaped as the demo's (40 stations of 25 grids).
+    private static CitySimulator City(int residents) => new(new CityOptions { Residents = residents, Stations = 40, GridsPerStation = 25 }, seed: 1);
 
     private static ulong Number(int i) => 8613_000_000_000UL + (2UL * (ulong)i);
 
