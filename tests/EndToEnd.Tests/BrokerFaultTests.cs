@@ -34,6 +34,13 @@ public sealed class BrokerFaultTests
     /// </summary>
     private static readonly TimeSpan Resume = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// A resume slower than this writes the librdkafka lines of every client around it (broker states, metadata and
+    /// leaders, the idempotent producers' state, the consumer groups) to the test's output, kept in the TRX file: the
+    /// long stalls have only been seen in whole-suite runs, so that is where their evidence has to come from.
+    /// </summary>
+    private static readonly TimeSpan SlowResume = TimeSpan.FromSeconds(3);
+
     private readonly ITestOutputHelper _output;
 
     public BrokerFaultTests(ITestOutputHelper output) => _output = output;
@@ -43,8 +50,14 @@ public sealed class BrokerFaultTests
     {
         using var cluster = EmbeddedKafkaCluster.Start(3);
         cluster.CreateTopics(Topics.All, Partitions);
-        var kafka = KafkaOptions.For(cluster.BootstrapServers);
-        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        var clock = Stopwatch.StartNew();
+        var lines = new ConcurrentQueue<(TimeSpan At, string Line)>();
+        var kafka = KafkaOptions.For(cluster.BootstrapServers) with
+        {
+            ExtraProperties = new Dictionary<string, string>(StringComparer.Ordinal) { ["debug"] = "broker,topic,metadata,eos,cgrp" },
+            LogHandler = message => lines.Enqueue((clock.Elapsed, $"{(int)message.Level} {message.Name} {message.Facility}: {message.Message}")),
+        };
+        using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).WithLogs(kafka).Build();
         var victims = Enumerable.Range(0, Victims).Select(i => (8613800200000L + i).ToString(CultureInfo.InvariantCulture)).ToArray();
         for (var i = 0; i < Victims; i++)
         {
@@ -105,6 +118,7 @@ public sealed class BrokerFaultTests
         var producing = Stream(3);
         await InFlightDuringOutageAsync(producing);
         var up = Stopwatch.StartNew();
+        var upAt = clock.Elapsed;
         cluster.SetBrokerUp(1);
         await Task.WhenAll(producing).WithTimeout(Resume);
         await Poll.UntilAsync(() => Complete(received, 6), "victims 3-5 after broker 1 came back", Resume);
@@ -120,6 +134,7 @@ public sealed class BrokerFaultTests
         }
 
         var moved = Stopwatch.StartNew();
+        var movedAt = clock.Elapsed;
         await Task.WhenAll(Stream(3)).WithTimeout();
         await Poll.UntilAsync(() => Complete(received, 9), "victims 6-8 after the leaders moved", Resume);
         var afterMove = moved.Elapsed;
@@ -129,6 +144,7 @@ public sealed class BrokerFaultTests
         producing = Stream(3);
         await InFlightDuringOutageAsync(producing);
         var up2 = Stopwatch.StartNew();
+        var up2At = clock.Elapsed;
         cluster.SetBrokerUp(2);
         await Task.WhenAll(producing).WithTimeout(Resume);
         await Poll.UntilAsync(() => Complete(received, 12), "victims 9-11 after broker 2 came back", Resume);
@@ -141,6 +157,20 @@ public sealed class BrokerFaultTests
         Assert.Equal(deliveries.Count, deliveries.Distinct().Count());
         Assert.Equal(Victims, deliveries.Select(d => d.Id).Distinct().Count());
         _output.WriteLine($"resumed after broker 1 up {afterUp}, leaders moved {afterMove}, broker 2 up {afterUp2}");
+        foreach (var (name, at, took) in new[] { ("broker 1 up", upAt, afterUp), ("leaders moved", movedAt, afterMove), ("broker 2 up", up2At, afterUp2) })
+        {
+            if (took > SlowResume)
+            {
+                // From 1 s before the change to the resume; of a longer stretch, its first and last 3,000 lines.
+                var window = lines.Where(l => l.At >= at - TimeSpan.FromSeconds(1) && l.At <= at + took).ToList();
+                _output.WriteLine($"--- librdkafka lines around '{name}' at {at}, resumed after {took} ({window.Count} lines):");
+                foreach (var (lineAt, line) in window.Count <= 6_000 ? window : [.. window.Take(3_000), (at, "..."), .. window.TakeLast(3_000)])
+                {
+                    _output.WriteLine($"{lineAt} {line}");
+                }
+            }
+        }
+
         Assert.True(afterUp < Resume && afterMove < Resume && afterUp2 < Resume, $"resumed after {afterUp}, {afterMove}, {afterUp2}");
     }
 

@@ -105,8 +105,9 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             ThreadPool.SetMinThreads(MinPoolThreads, completionPorts);
         }
 
-        var kafka = Options.Kafka;
-        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
+        // librdkafka's own lines (a broker gone, a connection refused) go to the node's log, not to stderr.
+        var kafka = Options.Kafka.LogHandler is null ? Options.Kafka with { LogHandler = KafkaClientLogs.To(loggers.CreateLogger("FraudShield.Kafka")) } : Options.Kafka;
+        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).WithLogs(kafka).Build();
         if (Options.RunEngine)
         {
             _stores = new EngineStores(Options.Stores, Options.Capacity);

@@ -8,7 +8,7 @@ namespace FraudShield.Ingest.Kafka;
 /// The same settings serve the embedded cluster and a real one; a real cluster's security settings go in
 /// <see cref="ExtraProperties"/>.
 /// </summary>
-public sealed class KafkaOptions
+public sealed record KafkaOptions
 {
     /// <summary>The comma-separated host:port list for <c>bootstrap.servers</c>.</summary>
     public required string BootstrapServers { get; init; }
@@ -21,6 +21,13 @@ public sealed class KafkaOptions
     /// <c>ssl.*</c>, <c>sasl.*</c> for a real cluster, or a tuning override). Keys are librdkafka property names.
     /// </summary>
     public IDictionary<string, string> ExtraProperties { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Receives the log lines of librdkafka in every client built with these options (<see cref="KafkaClientLogs"/>):
+    /// its warnings and errors, and its debug lines when <see cref="ExtraProperties"/> sets <c>debug</c>. Null leaves
+    /// them to librdkafka, which prints them on stderr. A node sends them to its logger.
+    /// </summary>
+    public Action<LogMessage>? LogHandler { get; init; }
 
     /// <summary>
     /// The longest a client waits between two attempts to reconnect to a broker: 1 s instead of librdkafka's 10 s, so

@@ -65,7 +65,8 @@ public static class NativeConsumeLoop
     /// Told where each assigned partition starts (the handler's answer), so the handler can tell the records before
     /// the group's committed offset (<see cref="ReplayBounds.IsReplay"/>).
     /// </param>
-    public static void Run<THandler>(ConsumerConfig config, IEnumerable<string> topics, THandler handler, CancellationToken stop, TimeSpan? pollWait = null, int maxBatch = DefaultMaxBatch, TimeSpan? offsetStoreInterval = null, OutputLedger? outputs = null, ReplayBounds? replay = null)
+    /// <param name="log">Receives the consumer's librdkafka log lines (<see cref="KafkaOptions.LogHandler"/>); null leaves them on stderr.</param>
+    public static void Run<THandler>(ConsumerConfig config, IEnumerable<string> topics, THandler handler, CancellationToken stop, TimeSpan? pollWait = null, int maxBatch = DefaultMaxBatch, TimeSpan? offsetStoreInterval = null, OutputLedger? outputs = null, ReplayBounds? replay = null, Action<LogMessage>? log = null)
         where THandler : INativeConsumeHandler
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -74,7 +75,13 @@ public static class NativeConsumeLoop
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         var waitMs = (int)(pollWait ?? TimeSpan.FromMilliseconds(100)).TotalMilliseconds;
         var offsets = new PartitionOffsets(offsetStoreInterval);
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
+        var builder = new ConsumerBuilder<Ignore, Ignore>(config);
+        if (log is not null)
+        {
+            builder.SetLogHandler((_, message) => log(message));
+        }
+
+        using var consumer = builder
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 var starts = handler.OnAssigned(partitions).ToList();

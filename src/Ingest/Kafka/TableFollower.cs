@@ -121,6 +121,7 @@ public sealed partial class TableFollower : IDisposable
         var keys = new ReusableBufferDeserializer();
         var values = new ReusableBufferDeserializer();
         IConsumer<int, int> consumer = new ConsumerBuilder<int, int>(options.CreateTableFollowerConfig(latencySensitive))
+            .WithLogs(options)
             .SetKeyDeserializer(keys)
             .SetValueDeserializer(values)
             .Build();
@@ -187,7 +188,7 @@ public sealed partial class TableFollower : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(topic);
-        using IConsumer<Ignore, Ignore> consumer = new ConsumerBuilder<Ignore, Ignore>(options.CreateTableFollowerConfig()).Build();
+        using IConsumer<Ignore, Ignore> consumer = new ConsumerBuilder<Ignore, Ignore>(options.CreateTableFollowerConfig()).WithLogs(options).Build();
         int partitions = DiscoverPartitions(consumer, topic, timeout);
         var result = new PartitionWatermarks[partitions];
         for (int p = 0; p < partitions; p++)

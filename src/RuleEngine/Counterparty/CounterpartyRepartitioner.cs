@@ -83,6 +83,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         ArgumentNullException.ThrowIfNull(kafka);
         ArgumentNullException.ThrowIfNull(logger);
         return new ProducerBuilder<byte[], byte[]>(CounterpartyKafka.ProducerConfig(kafka))
+            .WithLogs(kafka)
             .SetErrorHandler((_, error) => Log.ProducerError(logger, error.Code, error.Reason, error.IsFatal))
             .Build();
     }
@@ -124,7 +125,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         try
         {
-            NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), Inputs, new LoopHandler(this), _stop.Token, outputs: _outputs);
+            NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), Inputs, new LoopHandler(this), _stop.Token, outputs: _outputs, log: _kafka.LogHandler);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {

@@ -126,7 +126,7 @@ public sealed partial class CounterpartyWorker : IDisposable
 
         using var aggregator = new CounterpartyAggregator(_stores, _rules, AlertSink);
         _nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
-        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token, outputs: _outputs, replay: _replay);
+        NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), [Topics.Counterparty], new LoopHandler(this, aggregator), _stop.Token, outputs: _outputs, replay: _replay, log: _kafka.LogHandler);
 
         // The consumer is closed; the state and the positions it reflects are this thread's.
         if (_cycle is not null && !_skipFinalCheckpoint)

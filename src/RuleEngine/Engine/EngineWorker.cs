@@ -246,6 +246,7 @@ public sealed partial class EngineWorker : IDisposable
         // of a party's state. (Cooperative-sticky balances each topic on its own and would split them.)
         config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
+            .WithLogs(_kafka)
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 Log.PartitionsAssigned(_logger, partitions.Count);
