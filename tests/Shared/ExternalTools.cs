@@ -64,7 +64,7 @@ public static class ExternalTools
             info.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        using var process = FraudShield.Ingest.Kafka.ChildProcess.Start(info);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardInput.Write(input);

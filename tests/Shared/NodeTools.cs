@@ -53,7 +53,7 @@ public static class NodeTools
                 info.ArgumentList.Add(argument);
             }
 
-            using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start npm.");
+            using var process = FraudShield.Ingest.Kafka.ChildProcess.Start(info);
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));

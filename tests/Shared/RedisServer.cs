@@ -92,7 +92,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         var output = new StringBuilder();
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {ServerPath}.");
+        var process = FraudShield.Ingest.Kafka.ChildProcess.Start(info);
         process.OutputDataReceived += (_, e) =>
         {
             lock (output)

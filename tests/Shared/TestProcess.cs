@@ -66,6 +66,8 @@ public sealed class TestProcess : IAsyncDisposable
                 }
             }
         };
+        // Not the embedded clusters' sockets: a child holding them keeps connections open that a test closed.
+        FraudShield.Ingest.Kafka.ChildProcess.SealInheritedHandles();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FraudShield.Ingest.Kafka;
 
 namespace FraudShield.Host.Bench;
 
@@ -308,9 +309,9 @@ internal static class BenchReport
         var b = new StringBuilder();
         try
         {
-            using var lscpu = Process.Start(new ProcessStartInfo("lscpu") { RedirectStandardOutput = true, UseShellExecute = false });
-            var text = lscpu?.StandardOutput.ReadToEnd() ?? string.Empty;
-            lscpu?.WaitForExit(5000);
+            using var lscpu = ChildProcess.Start(new ProcessStartInfo("lscpu") { RedirectStandardOutput = true, UseShellExecute = false });
+            var text = lscpu.StandardOutput.ReadToEnd();
+            lscpu.WaitForExit(5000);
             foreach (var line in text.Split('\n'))
             {
                 if (line.StartsWith("Model name:", StringComparison.Ordinal) || line.StartsWith("CPU(s):", StringComparison.Ordinal)

@@ -110,7 +110,7 @@ internal sealed class LoadProcess : ILoadSource
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the load generator process");
+        var process = ChildProcess.Start(start);
         var load = new LoadProcess(process);
         try
         {
