@@ -19,6 +19,7 @@ namespace FraudShield.EndToEnd.Tests;
 /// partition leader has moved. Every victim's two alert versions reach a subscriber exactly once, and processing
 /// resumes within seconds of the broker's return (about a second; see <see cref="Resume"/>).
 /// </summary>
+[Collection(RunAloneWithBrokerFaults.Name)]
 public sealed class BrokerFaultTests
 {
     private const string Fraudster = "442079460001";
@@ -203,4 +204,18 @@ public sealed class BrokerFaultTests
 
     private static Task<DeliveryResult<byte[], byte[]>> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string value) =>
         producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(value) });
+}
+
+/// <summary>
+/// Runs <see cref="BrokerFaultTests"/> alone, after the tests that run in parallel (the same name as Ingest.Tests'
+/// collection for <c>BrokerDownChildProcessTests</c>; each test assembly has its own). <see cref="ChildProcess"/> seals
+/// the process's descriptors before every child start. But a connection the embedded cluster accepts between that
+/// sealing and the fork is still inherited. One clean-clone CI run hit it: the engine's consumer kept a dead
+/// connection 18 s. With no other test starting processes meanwhile, no child can take one.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunAloneWithBrokerFaults
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Broker faults, run alone";
 }

@@ -6,6 +6,11 @@ using FraudShield.Tests.Shared;
 
 namespace FraudShield.Ingest.Tests.Kafka;
 
+/// <summary>
+/// <see cref="ChildProcess"/> against the embedded cluster's inheritable sockets. Runs alone, so no other test's child
+/// process can take the connection between this test's sealing and its own child's start.
+/// </summary>
+[Collection(RunAloneWithBrokerFaults.Name)]
 public sealed class BrokerDownChildProcessTests
 {
     [Fact]
@@ -29,4 +34,12 @@ public sealed class BrokerDownChildProcessTests
             child.Kill();
         }
     }
+}
+
+/// <summary>Tests that take a broker down and time what its clients see: run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunAloneWithBrokerFaults
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Broker faults, run alone";
 }
