@@ -36,17 +36,13 @@ public sealed partial class RedisCaseStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var tally = new CaseStatistics.Tally();
-        if (!string.IsNullOrEmpty(query.StationId) && !string.IsNullOrEmpty(query.GridId))
-        {
-            // Counters are summed per station or per grid, not per pair of them.
-            await tally.AddAsync(ScanAsync(query, cancellationToken), cancellationToken);
-            return tally.Reply();
-        }
 
         // The hours wholly inside [FromMs, ToMs]; 0 leaves that end open.
         var first = query.FromMs == 0 ? long.MinValue : FloorDiv(query.FromMs + BucketMs - 1, BucketMs);
         var last = query.ToMs == 0 ? long.MaxValue : FloorDiv(query.ToMs + 1, BucketMs) - 1;
-        if (first > last)
+
+        // Counters are summed per station or per grid, not per pair of them; a window within one hour holds no whole one.
+        if ((!string.IsNullOrEmpty(query.StationId) && !string.IsNullOrEmpty(query.GridId)) || first > last)
         {
             await tally.AddAsync(ScanAsync(query, cancellationToken), cancellationToken);
             return tally.Reply();

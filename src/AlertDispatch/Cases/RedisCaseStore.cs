@@ -453,12 +453,12 @@ public sealed partial class RedisCaseStore : ICaseStore
         var candidates = new List<RedisKey>(3);
         if (!string.IsNullOrEmpty(query.StationId))
         {
-            candidates.Add(QueryIndex("station:", query.StationId));
+            candidates.Add(QueryIndex(StationKind + query.StationId));
         }
 
         if (!string.IsNullOrEmpty(query.GridId))
         {
-            candidates.Add(QueryIndex("grid:", query.GridId));
+            candidates.Add(QueryIndex(GridKind + query.GridId));
         }
 
         if (query.Status != AlertStatus.Unspecified)
@@ -491,7 +491,7 @@ public sealed partial class RedisCaseStore : ICaseStore
 
         foreach (var jurisdiction in JurisdictionsOf(state))
         {
-            indexes.Add(_prefix + "q:" + jurisdiction);
+            indexes.Add(QueryIndex(jurisdiction));
         }
 
         indexes.Add(StatusIndex(state.Status));
@@ -521,7 +521,8 @@ public sealed partial class RedisCaseStore : ICaseStore
     private const string StationKind = "station:";
     private const string GridKind = "grid:";
 
-    private RedisKey QueryIndex(string kind, string id) => _prefix + "q:" + kind + id;
+    // The query index of a jurisdiction as JurisdictionsOf names it ("station:{id}", "grid:{id}").
+    private RedisKey QueryIndex(string jurisdiction) => _prefix + "q:" + jurisdiction;
 
     private RedisKey StatusIndex(AlertStatus status) => _prefix + "q:status:" + ((int)status).ToString(CultureInfo.InvariantCulture);
 
