@@ -48,7 +48,7 @@ public sealed class SavedStrings
         var offset = 0;
         for (var i = 0; i < count; i++)
         {
-            if (!TryReadPrefix(bytes, ref offset, out var length) || length > bytes.Length - offset)
+            if (!StringTable.TryReadLength(bytes, ref offset, out var length) || length > bytes.Length - offset)
             {
                 return null;
             }
@@ -94,32 +94,5 @@ public sealed class SavedStrings
         }
 
         return true;
-    }
-
-    // A 7-bit encoded length (BinaryWriter's), at most five bytes and not above int.MaxValue.
-    private static bool TryReadPrefix(byte[] bytes, ref int offset, out int length)
-    {
-        length = 0;
-        for (var shift = 0; shift < 35; shift += 7)
-        {
-            if (offset == bytes.Length)
-            {
-                return false;
-            }
-
-            var b = bytes[offset++];
-            if (shift == 28 && b > 0x07)
-            {
-                return false;
-            }
-
-            length |= (b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -199,19 +199,43 @@ public sealed class StringTable
         return prefix + length;
     }
 
+    // The table's own entries are well formed, so the read cannot fail here.
     private static (int Length, int Prefix) ReadPrefix(byte[] chunk, int offset)
     {
-        int length = 0, shift = 0, i = offset;
-        byte b;
-        do
-        {
-            b = chunk[i++];
-            length |= (b & 0x7F) << shift;
-            shift += 7;
-        }
-        while ((b & 0x80) != 0);
+        var end = offset;
+        _ = TryReadLength(chunk, ref end, out var length);
+        return (length, end - offset);
+    }
 
-        return (length, i - offset);
+    /// <summary>
+    /// Reads an entry's length prefix at <paramref name="offset"/> and moves past it: 7-bit encoded, as
+    /// <see cref="BinaryWriter.Write(string)"/> writes it, at most five bytes and not above <see cref="int.MaxValue"/>.
+    /// False when the bytes end first or the prefix is malformed (a saved file, <see cref="SavedStrings"/>).
+    /// </summary>
+    internal static bool TryReadLength(ReadOnlySpan<byte> bytes, ref int offset, out int length)
+    {
+        length = 0;
+        for (var shift = 0; shift < 35; shift += 7)
+        {
+            if (offset == bytes.Length)
+            {
+                return false;
+            }
+
+            var b = bytes[offset++];
+            if (shift == 28 && b > 0x07)
+            {
+                return false;
+            }
+
+            length |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ulong Hash(ReadOnlySpan<byte> utf8) => XxHash3.HashToUInt64(utf8);
