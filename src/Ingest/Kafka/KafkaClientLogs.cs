@@ -17,9 +17,15 @@ public static partial class KafkaClientLogs
     /// <summary>The builder with <paramref name="options"/>' log handler set, when they have one.</summary>
     public static ConsumerBuilder<TKey, TValue> WithLogs<TKey, TValue>(this ConsumerBuilder<TKey, TValue> builder, KafkaOptions options)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        return options.LogHandler is { } handler ? builder.SetLogHandler((_, message) => handler(message)) : builder;
+        return builder.WithLogs(options.LogHandler);
+    }
+
+    /// <summary>The builder with <paramref name="handler"/> receiving its log lines; null leaves them to librdkafka.</summary>
+    public static ConsumerBuilder<TKey, TValue> WithLogs<TKey, TValue>(this ConsumerBuilder<TKey, TValue> builder, Action<LogMessage>? handler)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return handler is null ? builder : builder.SetLogHandler((_, message) => handler(message));
     }
 
     /// <summary>

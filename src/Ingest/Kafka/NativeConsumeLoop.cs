@@ -75,13 +75,8 @@ public static class NativeConsumeLoop
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         var waitMs = (int)(pollWait ?? TimeSpan.FromMilliseconds(100)).TotalMilliseconds;
         var offsets = new PartitionOffsets(offsetStoreInterval);
-        var builder = new ConsumerBuilder<Ignore, Ignore>(config);
-        if (log is not null)
-        {
-            builder.SetLogHandler((_, message) => log(message));
-        }
-
-        using var consumer = builder
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
+            .WithLogs(log)
             .SetPartitionsAssignedHandler((c, partitions) =>
             {
                 var starts = handler.OnAssigned(partitions).ToList();
