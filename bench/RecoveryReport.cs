@@ -48,7 +48,8 @@ internal static class RecoveryReport
             TableSnapshotManifest? registerSnapshot = null;
             using (var stores = new EngineStores(options))
             {
-                new TableSnapshots(tables, stores).Restore(_ => null);
+                var tableSnapshots = new TableSnapshots(tables, stores);
+                tableSnapshots.Restore(_ => null);
 
                 // Open until the checkpoint has cut its version, as the engine thread's sessions are: FASTER moves a
                 // store to its next version when every session has acknowledged it, and a store without any has
@@ -113,10 +114,10 @@ internal static class RecoveryReport
                 var engineCheckpoint = clock.Elapsed;
                 Console.WriteLine($"engine checkpoint: engine paused {pause.TotalMilliseconds:F1} ms (version cut), snapshot written in the background in {engineCheckpoint.TotalSeconds:F2} s");
                 clock.Restart();
-                snapshot = new TableSnapshots(tables, stores).Take(SnapshotTable.Watchlist, new long[Partitions].Select(_ => (long)watchlist / Partitions).ToArray());
+                snapshot = tableSnapshots.Take(SnapshotTable.Watchlist, OffsetsAfter(watchlist));
                 if (residents > 0)
                 {
-                    registerSnapshot = new TableSnapshots(tables, stores).Take(SnapshotTable.Register, new long[Partitions].Select(_ => (long)residents / Partitions).ToArray());
+                    registerSnapshot = tableSnapshots.Take(SnapshotTable.Register, OffsetsAfter(residents));
                 }
 
                 var tableSnapshot = clock.Elapsed;
@@ -207,6 +208,9 @@ internal static class RecoveryReport
             }
         }
     }
+
+    // The next offset of each partition of a table topic that held the records, spread evenly.
+    private static long[] OffsetsAfter(int records) => Enumerable.Repeat((long)records / Partitions, Partitions).ToArray();
 
     // The simulated city's register, its ids shaped as the demo's (40 stations of 25 grids).
     private static CitySimulator City(int residents) => new(new CityOptions { Residents = residents, Stations = 40, GridsPerStation = 25 }, seed: 1);
