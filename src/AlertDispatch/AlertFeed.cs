@@ -11,6 +11,8 @@ namespace FraudShield.AlertDispatch;
 /// Feeds fs.alerts into the <see cref="AlertHub"/>: every dispatch process follows every partition of the topic (a
 /// console may subscribe to any station), publishing each alert version once; the hub de-duplicates the replays an
 /// engine restart produces. Built on <see cref="TableFollower"/>, which owns partition discovery and the read loop.
+/// An engine in the same process hands its alerts over as soon as the cluster acknowledged them
+/// (<see cref="OfferAcknowledged"/>); their records, read back later, are then duplicates.
 /// </summary>
 public sealed partial class AlertFeed : IDisposable
 {
@@ -20,6 +22,7 @@ public sealed partial class AlertFeed : IDisposable
     private TableFollower? _follower;
     private readonly ILogger _logger;
     private long _undecodable;
+    private long _offered;
 
     /// <summary>Creates the feed; <see cref="Start"/> starts reading.</summary>
     public AlertFeed(KafkaOptions kafka, AlertHub hub, ILogger<AlertFeed> logger)
@@ -45,8 +48,34 @@ public sealed partial class AlertFeed : IDisposable
     /// <summary>Records read from fs.alerts.</summary>
     public long Received => _follower?.RecordsApplied ?? 0;
 
+    /// <summary>Alerts handed over by an engine of this process (<see cref="OfferAcknowledged"/>).</summary>
+    public long Offered => Interlocked.Read(ref _offered);
+
     /// <summary>Starts reading every partition of fs.alerts (the topic must exist).</summary>
     public void Start() => _follower = TableFollower.Start(_kafka, Topics.Alerts, Apply, _logger, latencySensitive: true);
+
+    /// <summary>
+    /// Takes an alert that an engine of this process has just had acknowledged on fs.alerts, so it reaches consoles
+    /// without waiting for this feed to read it back (the read-back's fetch through the cluster was most of the way
+    /// from engine to console). The record is still read, and is then a duplicate: the case keeps a version it has and
+    /// the hub publishes a version once. Each alert's versions keep their order: the producer acknowledges them in
+    /// order and the feed reads them in order, so whichever path is first with a version has had the earlier ones
+    /// first. Runs on the caller's thread (the producer's delivery reports), which waits for the case's opening.
+    /// </summary>
+    /// <param name="alert">The alert as produced.</param>
+    public void OfferAcknowledged(Alert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        Interlocked.Increment(ref _offered);
+        try
+        {
+            Deliver(alert);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The dispatch is stopping; the record is in fs.alerts and is delivered by the next one to read it.
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose() => _follower?.Dispose();
@@ -70,6 +99,11 @@ public sealed partial class AlertFeed : IDisposable
             return;
         }
 
+        Deliver(alert);
+    }
+
+    private void Deliver(Alert alert)
+    {
         if (_cases is null)
         {
             _hub.Publish(alert);

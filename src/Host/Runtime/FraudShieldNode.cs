@@ -67,6 +67,12 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
     public AlertHub? Hub => _hub;
 
+    /// <summary>The dispatch's case service (cases of the alerts this node published), when the dispatch runs.</summary>
+    public CaseService? Cases => _cases;
+
+    /// <summary>The dispatch's reader of fs.alerts, which also takes this process's engine alerts once acknowledged.</summary>
+    public AlertFeed? Feed => _feed;
+
     public long TableRejects => Interlocked.Read(ref _tableRejects);
 
     public IReadOnlyList<TableFollower> Tables => _tables;
@@ -107,7 +113,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
         // librdkafka's own lines (a broker gone, a connection refused) go to the node's log, not to stderr.
         var kafka = Options.Kafka.LogHandler is null ? Options.Kafka with { LogHandler = KafkaClientLogs.To(loggers.CreateLogger("FraudShield.Kafka")) } : Options.Kafka;
-        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).WithLogs(kafka).Build();
+        _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig(latencySensitive: true)).WithLogs(kafka).Build();
         if (Options.RunEngine)
         {
             _stores = new EngineStores(Options.Stores, Options.Capacity);
@@ -230,6 +236,17 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             await _escalation.StartAsync(cancellationToken);
             _feed = new AlertFeed(kafka, _cases, _hub, loggers.CreateLogger<AlertFeed>());
             _feed.Start();
+
+            // This process's engine hands its alerts to the feed once fs.alerts acknowledged them, without the read back.
+            if (_engine is not null)
+            {
+                _engine.AlertSink.Acknowledged = _feed.OfferAcknowledged;
+            }
+
+            if (_counterparty is not null)
+            {
+                _counterparty.AlertSink.Acknowledged = _feed.OfferAcknowledged;
+            }
             _server = await DispatchServer.StartAsync(
                 Options.Server,
                 _hub,
@@ -243,6 +260,17 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Alerts acknowledged from here on stay in fs.alerts for the next dispatch to read.
+        if (_engine is not null)
+        {
+            _engine.AlertSink.Acknowledged = null;
+        }
+
+        if (_counterparty is not null)
+        {
+            _counterparty.AlertSink.Acknowledged = null;
+        }
+
         if (_server is not null)
         {
             await _server.DisposeAsync();

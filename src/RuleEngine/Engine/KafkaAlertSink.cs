@@ -16,6 +16,7 @@ public sealed class KafkaAlertSink : IAlertSink
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly Action<Alert, Error>? _onFailure;
     private readonly OutputLedger? _outputs;
+    private Action<Alert>? _acknowledged;
     private long _emitted;
     private long _failed;
     private long _suppressed;
@@ -33,6 +34,17 @@ public sealed class KafkaAlertSink : IAlertSink
     /// record replayed to rebuild state (<see cref="ReplayBounds"/>).
     /// </summary>
     public bool Muted { get; set; }
+
+    /// <summary>
+    /// Called with each alert the cluster acknowledged, on the producer's delivery-report thread: a dispatch in the same
+    /// process (<c>AlertFeed.OfferAcknowledged</c>) takes the alert from here instead of waiting to read it back from
+    /// fs.alerts. Null (the default) leaves every alert to the readers of the topic.
+    /// </summary>
+    public Action<Alert>? Acknowledged
+    {
+        get => Volatile.Read(ref _acknowledged);
+        set => Volatile.Write(ref _acknowledged, value);
+    }
 
     /// <summary>Alerts not produced because they were built while <see cref="Muted"/>.</summary>
     public long Suppressed => Interlocked.Read(ref _suppressed);
@@ -66,6 +78,7 @@ public sealed class KafkaAlertSink : IAlertSink
             else
             {
                 _outputs?.OnAcknowledged();
+                Acknowledged?.Invoke(alert);
             }
         });
     }
