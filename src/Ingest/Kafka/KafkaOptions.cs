@@ -47,10 +47,9 @@ public sealed record KafkaOptions
     /// <c>linger.ms</c> of 1 so batches form under load while an idle alert waits at most 1 ms.
     /// </summary>
     /// <param name="latencySensitive">
-    /// True for a producer of rare records that someone waits for (a node's alerts, outcomes, dead letters): no linger,
-    /// so a record goes out as soon as the producer's thread wakes; under load, batches still form behind the requests
-    /// in flight. Measured with the bench at 57,851 events/s, one 2-minute run each: engine to console p50 4.8-5.3 -> 4.1-5.0 ms. A <c>-X linger.ms=...</c>
-    /// override still wins.
+    /// True for a producer of rare records that someone waits for (a node's alerts, outcomes, dead letters, rebates):
+    /// no linger, so a record goes out as soon as the producer's thread wakes; under load, batches still form behind
+    /// the requests in flight (bench/results/2026-12-07-alert-handoff.md). A <c>-X linger.ms=...</c> override still wins.
     /// </param>
     /// <returns>A new config; callers may adjust it before building a producer.</returns>
     public ProducerConfig CreateProducerConfig(bool latencySensitive = false)
