@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using FraudShield.AlertDispatch;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
+using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Counterparty;
 using FraudShield.RuleEngine.Engine;
@@ -236,17 +237,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             await _escalation.StartAsync(cancellationToken);
             _feed = new AlertFeed(kafka, _cases, _hub, loggers.CreateLogger<AlertFeed>());
             _feed.Start();
-
-            // This process's engine hands its alerts to the feed once fs.alerts acknowledged them, without the read back.
-            if (_engine is not null)
-            {
-                _engine.AlertSink.Acknowledged = _feed.OfferAcknowledged;
-            }
-
-            if (_counterparty is not null)
-            {
-                _counterparty.AlertSink.Acknowledged = _feed.OfferAcknowledged;
-            }
+            HandAcknowledgedAlertsTo(_feed.OfferAcknowledged);
             _server = await DispatchServer.StartAsync(
                 Options.Server,
                 _hub,
@@ -258,19 +249,25 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    // The alerts of this process's engine and counterparty stage go to the dispatch's feed as soon as fs.alerts
+    // acknowledged them, not when the feed reads them back (null: only through the topic).
+    private void HandAcknowledgedAlertsTo(Action<Alert>? feed)
     {
-        // Alerts acknowledged from here on stay in fs.alerts for the next dispatch to read.
         if (_engine is not null)
         {
-            _engine.AlertSink.Acknowledged = null;
+            _engine.AlertSink.Acknowledged = feed;
         }
 
         if (_counterparty is not null)
         {
-            _counterparty.AlertSink.Acknowledged = null;
+            _counterparty.AlertSink.Acknowledged = feed;
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        // Alerts acknowledged from here on stay in fs.alerts for the next dispatch to read.
+        HandAcknowledgedAlertsTo(null);
         if (_server is not null)
         {
             await _server.DisposeAsync();

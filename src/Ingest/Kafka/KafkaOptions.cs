@@ -44,7 +44,8 @@ public sealed record KafkaOptions
     /// <summary>
     /// Producer settings for alerts, dead letters and ingest: no loss and no duplicates from retries
     /// (<c>acks=all</c>, idempotence on, which also keeps per-partition order across retries) with a small
-    /// <c>linger.ms</c> of 1 so batches form under load while an idle alert waits at most 1 ms.
+    /// <c>linger.ms</c> of 1 so batches form under load while an idle record waits at most 1 ms (0 with
+    /// <paramref name="latencySensitive"/>).
     /// </summary>
     /// <param name="latencySensitive">
     /// True for a producer of rare records that someone waits for (a node's alerts, outcomes, dead letters, rebates):
