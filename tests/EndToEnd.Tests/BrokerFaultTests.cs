@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Confluent.Kafka;
 using FraudShield.AlertDispatch;
 using FraudShield.Contracts;
@@ -63,13 +62,7 @@ public sealed class BrokerFaultTests
         };
         using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).WithLogs(kafka).Build();
         var victims = Enumerable.Range(0, Victims).Select(i => (8613800200000L + i).ToString(CultureInfo.InvariantCulture)).ToArray();
-        for (var i = 0; i < Victims; i++)
-        {
-            await ProduceAsync(producer, Topics.Registry, $"P-{i}", Events.Subject($"P-{i}", "+" + victims[i], $"S0{(i % 8) + 1}", $"S0{(i % 8) + 1}-G01"));
-        }
-
-        await ProduceAsync(producer, Topics.Watchlist, "MSISDN:+" + Fraudster, Events.ListedNumber(Fraudster));
-        await ProduceAsync(producer, Topics.Watchlist, "ACCOUNT:" + Mule, Events.ListedAccount(Mule));
+        await Events.ProduceScenarioTablesAsync(producer, victims, i => $"S0{(i % 8) + 1}", Fraudster, Mule);
 
         var options = new NodeOptions
         {
@@ -78,25 +71,8 @@ public sealed class BrokerFaultTests
             Server = new DispatchServerOptions { Port = 0 },
         };
         await using var node = await FraudShieldNode.StartAsync(options, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(TimeSpan.FromSeconds(90));
-        var received = new ConcurrentQueue<(string Id, int Version)>();
-        using var stop = new CancellationTokenSource();
-        using var subscription = node.Hub!.Subscribe(AlertScope.All);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var entry in subscription.ReadAllAsync(stop.Token))
-                {
-                    if (!entry.IsEscalation)
-                    {
-                        received.Enqueue((entry.AlertId, entry.Version));
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
+        await using var recorder = new HubRecorder(node.Hub!);
+        var received = recorder.Received;
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var next = 0;
@@ -106,8 +82,8 @@ public sealed class BrokerFaultTests
             for (var k = 0; k < count; k++, next++)
             {
                 var i = next;
-                tasks.Add(ProduceAsync(producer, Topics.Calls, victims[i], Events.OverseasCall($"cdr-{i}", "+" + Fraudster, "+" + victims[i], now + (i * 1000))));
-                tasks.Add(ProduceAsync(producer, Topics.Txns, victims[i], Events.Transfer($"txn-{i}", victims[i], Mule, now + (i * 1000) + 60_000)));
+                tasks.Add(Events.ProduceAsync(producer, Topics.Calls, victims[i], Events.OverseasCall($"cdr-{i}", "+" + Fraudster, "+" + victims[i], now + (i * 1000))));
+                tasks.Add(Events.ProduceAsync(producer, Topics.Txns, victims[i], Events.Transfer($"txn-{i}", victims[i], Mule, now + (i * 1000) + 60_000)));
             }
 
             return tasks;
@@ -154,9 +130,7 @@ public sealed class BrokerFaultTests
         await Poll.UntilAsync(() => Complete(received, 12), "victims 9-11 after broker 2 came back", Wait);
         var afterUp2 = up2.Elapsed;
 
-        await stop.CancelAsync();
-        await reader.WithTimeout();
-        var deliveries = received.ToList();
+        var deliveries = await recorder.StopAsync();
         Assert.True(Victims * 2 == deliveries.Count, $"{deliveries.Count} deliveries: {string.Join(", ", deliveries)}");
         Assert.Equal(deliveries.Count, deliveries.Distinct().Count());
         Assert.Equal(Victims, deliveries.Select(d => d.Id).Distinct().Count());
@@ -202,8 +176,6 @@ public sealed class BrokerFaultTests
         return byId >= victims;
     }
 
-    private static Task<DeliveryResult<byte[], byte[]>> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string value) =>
-        producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(value) });
 }
 
 /// <summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using Confluent.Kafka;
 using FraudShield.AlertDispatch;
 using FraudShield.AlertDispatch.Cases;
@@ -33,13 +31,7 @@ public sealed class LocalAlertHandOffTests
         var kafka = KafkaOptions.For(cluster.BootstrapServers);
         using var producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig()).Build();
         var victims = Enumerable.Range(0, Victims).Select(i => (8613800300000L + i).ToString(CultureInfo.InvariantCulture)).ToArray();
-        for (var i = 0; i < Victims; i++)
-        {
-            await ProduceAsync(producer, Topics.Registry, $"P-{i}", Events.Subject($"P-{i}", "+" + victims[i], "S01", "S01-G01"));
-        }
-
-        await ProduceAsync(producer, Topics.Watchlist, "MSISDN:+" + Fraudster, Events.ListedNumber(Fraudster));
-        await ProduceAsync(producer, Topics.Watchlist, "ACCOUNT:" + Mule, Events.ListedAccount(Mule));
+        await Events.ProduceScenarioTablesAsync(producer, victims, _ => "S01", Fraudster, Mule);
         var options = new NodeOptions
         {
             Kafka = kafka,
@@ -47,33 +39,16 @@ public sealed class LocalAlertHandOffTests
             Server = new DispatchServerOptions { Port = 0 },
         };
         await using var node = await FraudShieldNode.StartAsync(options, NullLoggerFactory.Instance, CancellationToken.None).WithTimeout(Timeout);
-        var received = new ConcurrentQueue<(string Id, int Version)>();
-        using var stop = new CancellationTokenSource();
-        using var subscription = node.Hub!.Subscribe(AlertScope.All);
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var entry in subscription.ReadAllAsync(stop.Token))
-                {
-                    if (!entry.IsEscalation)
-                    {
-                        received.Enqueue((entry.AlertId, entry.Version));
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
+        await using var recorder = new HubRecorder(node.Hub!);
+        var received = recorder.Received;
 
         // Each victim: an overseas call from a listed number (version 1), then a transfer to a listed account (version 2).
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var produced = new List<Task>();
         for (var i = 0; i < Victims; i++)
         {
-            produced.Add(ProduceAsync(producer, Topics.Calls, victims[i], Events.OverseasCall($"cdr-h{i}", "+" + Fraudster, "+" + victims[i], now + (i * 1000))));
-            produced.Add(ProduceAsync(producer, Topics.Txns, victims[i], Events.Transfer($"txn-h{i}", victims[i], Mule, now + (i * 1000) + 60_000)));
+            produced.Add(Events.ProduceAsync(producer, Topics.Calls, victims[i], Events.OverseasCall($"cdr-h{i}", "+" + Fraudster, "+" + victims[i], now + (i * 1000))));
+            produced.Add(Events.ProduceAsync(producer, Topics.Txns, victims[i], Events.Transfer($"txn-h{i}", victims[i], Mule, now + (i * 1000) + 60_000)));
         }
 
         await Task.WhenAll(produced).WithTimeout(Timeout);
@@ -85,11 +60,9 @@ public sealed class LocalAlertHandOffTests
         Assert.Equal(Versions, node.Engine!.AlertSink.Emitted);
         await Poll.UntilAsync(() => feed.Offered == Versions, "the engine's alerts handed to the feed", Timeout);
         await Poll.UntilAsync(() => feed.Received >= Versions, "the alert records read back from fs.alerts", Timeout);
-        await Poll.UntilAsync(() => node.Hub.DuplicateCount >= Versions, "the read-back records dropped as duplicates", Timeout);
+        await Poll.UntilAsync(() => node.Hub!.DuplicateCount >= Versions, "the read-back records dropped as duplicates", Timeout);
 
-        await stop.CancelAsync();
-        await reader.WithTimeout();
-        var deliveries = received.ToList();
+        var deliveries = await recorder.StopAsync();
         Assert.True(deliveries.Count == Versions, $"{deliveries.Count} deliveries: {string.Join(", ", deliveries)}");
         Assert.Equal(Versions, deliveries.Distinct().Count());
         Assert.Equal(Victims, deliveries.Select(d => d.Id).Distinct().Count());
@@ -103,6 +76,4 @@ public sealed class LocalAlertHandOffTests
         });
     }
 
-    private static Task<DeliveryResult<byte[], byte[]>> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, string key, string value) =>
-        producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = Encoding.UTF8.GetBytes(value) });
 }
