@@ -113,6 +113,7 @@ internal static class BenchReport
             }
 
             w.WriteNumber("dead_lettered", r.DeadLettered);
+            w.WriteNumber("offset_resets", m?.OffsetResets ?? 0);
             w.WriteBoolean("budget_met", missed.Count == 0);
             w.WriteStartArray("budgets_missed");
             foreach (var budget in missed)
@@ -242,6 +243,7 @@ internal static class BenchReport
             b.Append(Inv, $"| allocation | {m.AllocatedBytesPerEvent:F1} B/event (process), {m.AllocatedBytesPerEventExcludingGenerator:F1} B/event (without the generator{(s.LoadInProcess ? " thread" : ", which runs in its own process")}), {m.EngineThreadBytesPerEvent:F1} B/event (engine thread) |\n");
             b.Append(Inv, $"| consumer lag (produced - judged) | start {m.LagAtStart}, end {m.LagAtEnd}, max {m.LagMax} |\n");
             b.Append(Inv, $"| producer queue-full waits | {m.QueueFullWaits} |\n| dead-lettered | {r.DeadLettered} |\n");
+            b.Append(Inv, $"| consumer offset resets (records skipped: a consumer fell behind the cluster's retention) | {m.OffsetResets}{(m.OffsetResets > 0 ? "; **the run lost input and is not sustained**" : string.Empty)} |\n");
             if (r.Baseline is { } bb)
             {
                 b.Append(Inv, $"| bare-consume baseline | {bb.Messages:N0} messages: FraudShield (fresh engine, new group, from the beginning) {bb.FraudShieldSeconds:F2} s, bare Confluent.Kafka loop {bb.BareSeconds:F2} s (each from its partition assignment to its last record) |\n");
