@@ -261,7 +261,7 @@ internal sealed class BenchRunner
         var loadEndedAt = double.NaN;
         using var cluster = s.Bootstrap is null ? EmbeddedKafkaCluster.Start(3) : null;
         var bootstrap = s.Bootstrap ?? cluster!.BootstrapServers;
-        var kafkaLog = KafkaClientLogs.To(_loggers.CreateLogger("FraudShield.Kafka"));
+        var kafkaLog = KafkaClientLogs.To(_loggers.CreateLogger(KafkaClientLogs.Category));
         var kafka = KafkaOptions.For(bootstrap) with
         {
             LogHandler = message =>

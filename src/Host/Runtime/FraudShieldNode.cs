@@ -113,7 +113,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
         }
 
         // librdkafka's own lines (a broker gone, a connection refused) go to the node's log, not to stderr.
-        var kafka = Options.Kafka.LogHandler is null ? Options.Kafka with { LogHandler = KafkaClientLogs.To(loggers.CreateLogger("FraudShield.Kafka")) } : Options.Kafka;
+        var kafka = Options.Kafka.LogHandler is null ? Options.Kafka with { LogHandler = KafkaClientLogs.To(loggers.CreateLogger(KafkaClientLogs.Category)) } : Options.Kafka;
         _producer = new ProducerBuilder<byte[], byte[]>(kafka.CreateProducerConfig(latencySensitive: true)).WithLogs(kafka).Build();
         if (Options.RunEngine)
         {

@@ -6,12 +6,21 @@ namespace FraudShield.Ingest.Kafka;
 /// <summary>librdkafka's log lines, sent where <see cref="KafkaOptions.LogHandler"/> says.</summary>
 public static partial class KafkaClientLogs
 {
+    /// <summary>The log category a node's librdkafka lines are written under (<see cref="To"/>).</summary>
+    public const string Category = "FraudShield.Kafka";
+
     /// <summary>The builder with <paramref name="options"/>' log handler set, when they have one.</summary>
     public static ProducerBuilder<TKey, TValue> WithLogs<TKey, TValue>(this ProducerBuilder<TKey, TValue> builder, KafkaOptions options)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        return options.LogHandler is { } handler ? builder.SetLogHandler((_, message) => handler(message)) : builder;
+        return builder.WithLogs(options.LogHandler);
+    }
+
+    /// <summary>The builder with <paramref name="handler"/> receiving its log lines; null leaves them to librdkafka.</summary>
+    public static ProducerBuilder<TKey, TValue> WithLogs<TKey, TValue>(this ProducerBuilder<TKey, TValue> builder, Action<LogMessage>? handler)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return handler is null ? builder : builder.SetLogHandler((_, message) => handler(message));
     }
 
     /// <summary>The builder with <paramref name="options"/>' log handler set, when they have one.</summary>
