@@ -252,6 +252,11 @@ internal static class BenchReport
             b.Append('\n');
         }
 
+        if (m is { CpuByThread.Count: > 0 })
+        {
+            AppendCpuByThread(b, m);
+        }
+
         if (r.Collections.Count > 0)
         {
             var warmup = !s.FindMax && s.Warmup > 0 ? string.Create(Inv, $" (the warm-up's first {r.Steps[0].Seconds:F0} s included)") : string.Empty;
@@ -301,6 +306,27 @@ internal static class BenchReport
     }
 
     /// <summary>A figure to one decimal, or "-" for an unknown one (negative).</summary>
+    // This process's CPU by thread name: what each part of the path costs (the profile a missed latency target is read against).
+    private static void AppendCpuByThread(StringBuilder b, StepResult m)
+    {
+        const int Shown = 16;
+        var seconds = Math.Max(m.Seconds, 1e-9);
+        b.Append("## CPU by thread (measured window)\n\nThis process's threads by name as the OS shows it (digits as #), alive at a step's end; a thread that ended within a step is not counted.\n\n| thread | threads | CPU s | % of one core | share of the process |\n|---|---:|---:|---:|---:|\n");
+        foreach (var g in m.CpuByThread.Take(Shown))
+        {
+            b.Append(Inv, $"| `{g.Group}` | {g.Threads} | {g.Seconds:F2} | {g.Seconds / seconds:P1} | {g.Seconds / Math.Max(m.CpuSeconds, 1e-9):P1} |\n");
+        }
+
+        var rest = m.CpuByThread.Skip(Shown).ToList();
+        if (rest.Count > 0)
+        {
+            b.Append(Inv, $"| {rest.Count} other names | {rest.Sum(g => g.Threads)} | {rest.Sum(g => g.Seconds):F2} | {rest.Sum(g => g.Seconds) / seconds:P1} | {rest.Sum(g => g.Seconds) / Math.Max(m.CpuSeconds, 1e-9):P1} |\n");
+        }
+
+        var unattributed = m.CpuSeconds - m.CpuByThread.Sum(g => g.Seconds);
+        b.Append(Inv, $"| threads that ended | | {Math.Max(0, unattributed):F2} | {Math.Max(0, unattributed) / seconds:P1} | {Math.Max(0, unattributed) / Math.Max(m.CpuSeconds, 1e-9):P1} |\n\n");
+    }
+
     private static string Known(double value) => value < 0 ? "-" : value.ToString("F1", Inv);
 
     private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";

@@ -123,6 +123,9 @@ internal sealed record StepResult
     /// <summary>CPU seconds of the load generator's own process (null when it ran inside the bench process).</summary>
     public double? GeneratorCpuSeconds { get; init; }
 
+    /// <summary>This process's CPU over the step by thread name, most first (empty where /proc is not there).</summary>
+    public IReadOnlyList<ThreadGroupCpu> CpuByThread { get; init; } = [];
+
     public int Gen0 { get; init; }
 
     public int Gen1 { get; init; }
@@ -355,6 +358,7 @@ internal sealed class BenchRunner
                     _sampler?.Reset();
                 }
 
+                var threadsBefore = ThreadCpu.All();
                 var before = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
                 var resetsBefore = Interlocked.Read(ref _offsetResets);
                 var lagAtStart = Lag();
@@ -367,6 +371,7 @@ internal sealed class BenchRunner
                 }
 
                 var after = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
+                var threadsAfter = ThreadCpu.All();
                 var resetsAfter = Interlocked.Read(ref _offsetResets);
                 var lagAtEnd = Lag();
 
@@ -402,6 +407,7 @@ internal sealed class BenchRunner
                     EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
                     BrokerCpuSeconds = after.BrokerCpu is { } ba && before.BrokerCpu is { } bb ? ba - bb : null,
                     GeneratorCpuSeconds = after.GeneratorCpu is { } ga && before.GeneratorCpu is { } gb ? ga - gb : null,
+                    CpuByThread = ThreadCpu.ByGroup(threadsBefore, threadsAfter),
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
                     Gen2 = after.Gen2 - before.Gen2,
@@ -558,6 +564,7 @@ internal sealed class BenchRunner
             EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
             BrokerCpuSeconds = steps.All(x => x.BrokerCpuSeconds is not null) ? steps.Sum(x => x.BrokerCpuSeconds!.Value) : null,
             GeneratorCpuSeconds = steps.All(x => x.GeneratorCpuSeconds is not null) ? steps.Sum(x => x.GeneratorCpuSeconds!.Value) : null,
+            CpuByThread = ThreadCpu.Sum(steps.Select(x => x.CpuByThread)),
             Gen0 = steps.Sum(x => x.Gen0),
             Gen1 = steps.Sum(x => x.Gen1),
             Gen2 = steps.Sum(x => x.Gen2),
@@ -818,7 +825,7 @@ internal sealed class BenchRunner
 /// CPU time of one thread of this process, found by its name and read from /proc/self/task/*/stat on Linux (which
 /// shows a name truncated to 15 characters as the thread's comm).
 /// </summary>
-internal sealed class ThreadCpu
+internal sealed partial class ThreadCpu
 {
     /// <summary>The engine's consume thread, "fraudshield-engine" truncated.</summary>
     public const string EngineThread = "fraudshield-eng";
@@ -864,14 +871,77 @@ internal sealed class ThreadCpu
     {
         try
         {
-            var stat = File.ReadAllText(_stat);
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // After "pid (comm) ", field 3 is state; utime and stime are fields 14 and 15 of the whole line.
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            return Ticks(File.ReadAllText(_stat)) / 100.0;
         }
         catch (IOException)
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// Every thread of this process now, by thread id: its name and user plus system clock ticks; empty where /proc is
+    /// not there. Two of them make <see cref="ByGroup"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<int, (string Name, long Ticks)> All()
+    {
+        var threads = new Dictionary<int, (string, long)>();
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/task"))
+        {
+            return threads;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                threads[int.Parse(stat.AsSpan(0, open).Trim(), CultureInfo.InvariantCulture)] = (stat[(open + 1)..close], Ticks(stat));
+            }
+            catch (IOException)
+            {
+                // The thread ended.
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>
+    /// CPU seconds used between <paramref name="before"/> and <paramref name="after"/> by the threads alive at the
+    /// end, grouped by name with each run of digits as '#' ("rdk:broker1" and "rdk:broker2" are "rdk:broker#"), most
+    /// first. A thread that ended in between is not counted: the groups' sum falls short of the process's CPU by it.
+    /// </summary>
+    public static IReadOnlyList<ThreadGroupCpu> ByGroup(IReadOnlyDictionary<int, (string Name, long Ticks)> before, IReadOnlyDictionary<int, (string Name, long Ticks)> after) =>
+        after.Select(t => (Group: Digits().Replace(t.Value.Name, "#"), Ticks: t.Value.Ticks - (before.TryGetValue(t.Key, out var b) && b.Name == t.Value.Name ? b.Ticks : 0)))
+            .GroupBy(t => t.Group, StringComparer.Ordinal)
+            .Select(g => new ThreadGroupCpu(g.Key, g.Count(), g.Sum(t => t.Ticks) / 100.0))
+            .OrderByDescending(g => g.Seconds)
+            .ToList();
+
+    /// <summary>The groups of several steps summed (a step's threads may be another's).</summary>
+    public static IReadOnlyList<ThreadGroupCpu> Sum(IEnumerable<IReadOnlyList<ThreadGroupCpu>> steps) =>
+        steps.SelectMany(x => x)
+            .GroupBy(g => g.Group, StringComparer.Ordinal)
+            .Select(g => new ThreadGroupCpu(g.Key, g.Max(x => x.Threads), g.Sum(x => x.Seconds)))
+            .OrderByDescending(g => g.Seconds)
+            .ToList();
+
+    // After "pid (comm) ", field 3 is state; utime and stime are fields 14 and 15 of the whole line.
+    private static long Ticks(string stat)
+    {
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("[0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex Digits();
 }
+
+/// <summary>CPU seconds of the threads of one name (see <see cref="ThreadCpu.ByGroup"/>) over a step.</summary>
+/// <param name="Group">The threads' name as the OS shows it (15 characters at most), digits as '#'.</param>
+/// <param name="Threads">How many such threads were alive at the end (the most of any step, for several).</param>
+/// <param name="Seconds">Their user plus system CPU seconds.</param>
+internal sealed record ThreadGroupCpu(string Group, int Threads, double Seconds);

@@ -52,6 +52,8 @@ public sealed class BenchCommandTests
         var text = await File.ReadAllTextAsync(report);
         Assert.Contains("p99 <= 20 ms", text, StringComparison.Ordinal);
         Assert.Contains("embedded cluster thread CPU", text, StringComparison.Ordinal);
+        Assert.Matches("\\| `fraudshield-eng` \\| 1 \\| [0-9]+\\.[0-9]{2} \\|", text);
+        Assert.Matches("\\| `rdk:mock` \\| 1 \\| [0-9]+\\.[0-9]{2} \\|", text);
         Assert.Matches("MET|MISSED", text);
         Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.svg"));
     }
