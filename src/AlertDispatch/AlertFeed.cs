@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FraudShield.AlertDispatch.Cases;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
@@ -12,7 +13,8 @@ namespace FraudShield.AlertDispatch;
 /// console may subscribe to any station), publishing each alert version once; the hub de-duplicates the replays an
 /// engine restart produces. Built on <see cref="TableFollower"/>, which owns partition discovery and the read loop.
 /// An engine in the same process hands its alerts over as soon as the cluster acknowledged them
-/// (<see cref="OfferAcknowledged"/>); their records, read back later, are then duplicates.
+/// (<see cref="OfferAcknowledged"/>); their records, read back later, are then duplicates. Handed-over alerts queue for
+/// a thread of their own, so the producer that acknowledged them never waits for the case store.
 /// </summary>
 public sealed partial class AlertFeed : IDisposable
 {
@@ -21,6 +23,10 @@ public sealed partial class AlertFeed : IDisposable
     private readonly CaseService? _cases;
     private TableFollower? _follower;
     private readonly ILogger _logger;
+    private readonly BlockingCollection<Alert> _handedOver = [];
+    private readonly Lock _handOffStart = new();
+    private Thread? _handOff;
+    private bool _stopped;
     private long _undecodable;
     private long _offered;
 
@@ -60,25 +66,95 @@ public sealed partial class AlertFeed : IDisposable
     /// from engine to console). The record is still read, and is then a duplicate: the case keeps a version it has and
     /// the hub publishes a version once. Each alert's versions keep their order: the producer acknowledges them in
     /// order and the feed reads them in order, so whichever path is first with a version has had the earlier ones
-    /// first. Runs on the caller's thread (the producer's delivery reports), which waits for the case's opening.
+    /// first, and the hand-off takes them one at a time in the order offered.
+    /// Returns at once: the alert queues for the feed's hand-off thread (started by the first offer), which opens its
+    /// case and publishes it. The caller is the producer's delivery-report thread, which so never waits for the case
+    /// store (a round trip to Redis, or the whole of an outage until the store gives up), and the producer's other
+    /// reports never wait behind it. Once the feed is disposed an offer is dropped: the record is in fs.alerts.
     /// </summary>
     /// <param name="alert">The alert as produced.</param>
     public void OfferAcknowledged(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
         Interlocked.Increment(ref _offered);
+        if (Volatile.Read(ref _handOff) is null)
+        {
+            StartHandOff();
+        }
+
         try
         {
-            Deliver(alert);
+            _handedOver.Add(alert);
         }
-        catch (ObjectDisposedException)
+        catch (InvalidOperationException)
         {
-            // The dispatch is stopping; the record is in fs.alerts and is delivered by the next one to read it.
+            // Completed or disposed (ObjectDisposedException is one): the dispatch is stopping; the record is in
+            // fs.alerts for the next one to read.
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _follower?.Dispose();
+    /// <summary>
+    /// Stops reading, and lets the hand-off thread finish the alerts already handed over (they are in fs.alerts too,
+    /// so any it has not reached within 10 s are left to the next dispatch's reading).
+    /// </summary>
+    public void Dispose()
+    {
+        _follower?.Dispose();
+        lock (_handOffStart)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            _handedOver.CompleteAdding();
+        }
+
+        if (Volatile.Read(ref _handOff) is { } handOff && !handOff.Join(TimeSpan.FromSeconds(10)))
+        {
+            Log.HandOffUnfinished(_logger, _handedOver.Count);
+            return;
+        }
+
+        _handedOver.Dispose();
+    }
+
+    private void StartHandOff()
+    {
+        lock (_handOffStart)
+        {
+            if (_handOff is not null || _stopped)
+            {
+                return;
+            }
+
+            var thread = new Thread(HandOffLoop) { Name = "alert-hand-off", IsBackground = true };
+            thread.Start();
+            Volatile.Write(ref _handOff, thread);
+        }
+    }
+
+    private void HandOffLoop()
+    {
+        foreach (var alert in _handedOver.GetConsumingEnumerable())
+        {
+            try
+            {
+                Deliver(alert);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The case store or hub is gone: the dispatch is stopping; the record is in fs.alerts.
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Not lost: this feed reads the record back and delivers it then.
+                Log.HandOffFailed(_logger, alert.AlertId, ex);
+            }
+        }
+    }
 
     private void Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool tombstone, long timestampMs)
     {
@@ -129,5 +205,11 @@ public sealed partial class AlertFeed : IDisposable
 
         [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "The case of alert {AlertId} could not be opened; the alert is delivered without one.")]
         public static partial void CaseOpenFailed(ILogger logger, string alertId, Exception exception);
+
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Alert {AlertId} could not be handed over; it is delivered when its record is read back.")]
+        public static partial void HandOffFailed(ILogger logger, string alertId, Exception exception);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "The alert hand-off did not finish within 10 s of stopping; {Count} handed-over alerts are left to the next dispatch reading fs.alerts.")]
+        public static partial void HandOffUnfinished(ILogger logger, int count);
     }
 }

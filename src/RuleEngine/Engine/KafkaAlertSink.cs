@@ -36,9 +36,10 @@ public sealed class KafkaAlertSink : IAlertSink
     public bool Muted { get; set; }
 
     /// <summary>
-    /// Called with each alert the cluster acknowledged, on the producer's delivery-report thread: a dispatch in the same
-    /// process (<c>AlertFeed.OfferAcknowledged</c>) takes the alert from here instead of waiting to read it back from
-    /// fs.alerts. Null (the default) leaves every alert to the readers of the topic.
+    /// Called with each alert the cluster acknowledged, on the producer's delivery-report thread (so it must return at
+    /// once): a dispatch in the same process (<c>AlertFeed.OfferAcknowledged</c>, which queues it) takes the alert from
+    /// here instead of waiting to read it back from fs.alerts. Null (the default) leaves every alert to the readers of
+    /// the topic.
     /// </summary>
     public Action<Alert>? Acknowledged
     {

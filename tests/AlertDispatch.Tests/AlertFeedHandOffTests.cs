@@ -1,0 +1,118 @@
+using FraudShield.AlertDispatch.Cases;
+using FraudShield.Contracts.Dispatch.V1;
+using FraudShield.Ingest.Kafka;
+using FraudShield.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FraudShield.AlertDispatch.Tests;
+
+/// <summary>
+/// An engine's hand-off of acknowledged alerts (<see cref="AlertFeed.OfferAcknowledged"/>): the offering thread (the
+/// producer's delivery reports) never waits for the case store, and the alerts reach the hub in the order offered
+/// once the store answers. No cluster: the feed is not started, only handed alerts.
+/// </summary>
+public sealed class AlertFeedHandOffTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDirectory _folder = new("fraudshield-hand-off");
+    private readonly AlertHub _hub = new();
+    private GatedCaseStore _store = null!;
+    private CaseService _cases = null!;
+
+    public Task InitializeAsync()
+    {
+        _store = new GatedCaseStore(InProcessCaseStore.Open(_folder.Path, flushToDisk: false));
+        _cases = new CaseService(_store, _hub, new InMemoryOutcomeSink());
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Open();
+        _cases.Dispose();
+        await _store.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _hub.Dispose();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task OfferAcknowledged_CaseStoreNotAnswering_ReturnsAtOnce_ThenPublishesInOrderOffered()
+    {
+        using var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _cases, _hub, NullLogger<AlertFeed>.Instance);
+        using var console = _hub.Subscribe(AlertScope.All);
+
+        // The store holds the first case's opening until it is opened; every offer must return before that.
+        var offers = Task.Run(() =>
+        {
+            feed.OfferAcknowledged(TestAlerts.Make("A-1", version: 1));
+            feed.OfferAcknowledged(TestAlerts.Make("A-1", version: 2));
+            feed.OfferAcknowledged(TestAlerts.Make("A-2"));
+        });
+        await offers.WaitAsync(TimeoutExtensions.DefaultTimeout);
+        await _store.Entered.WaitAsync(TimeoutExtensions.DefaultTimeout);
+        Assert.False(console.HasReady);
+        Assert.Equal(3, feed.Offered);
+
+        _store.Open();
+        var received = await console.TakeAsync(3);
+
+        Assert.Equal([("A-1", 1), ("A-1", 2), ("A-2", 1)], received.Select(x => (x.AlertId, x.Version)));
+        Assert.Equal(2, (await _store.GetAsync("A-1"))!.Alert.Version);
+    }
+
+    [Fact]
+    public async Task OfferAcknowledged_AfterDispose_IsDroppedWithoutThrowing()
+    {
+        var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _cases, _hub, NullLogger<AlertFeed>.Instance);
+        _store.Open();
+        using var console = _hub.Subscribe(AlertScope.All);
+        feed.OfferAcknowledged(TestAlerts.Make("A-1"));
+        Assert.Single(await console.TakeAsync(1));
+
+        feed.Dispose();
+        feed.OfferAcknowledged(TestAlerts.Make("A-2"));
+        feed.Dispose();
+
+        Assert.Null(await _store.GetAsync("A-2"));
+    }
+
+    // The in-process store, with case updates held at a gate until Open (a Redis store during an outage, slowed down).
+    private sealed class GatedCaseStore(InProcessCaseStore inner) : ICaseStore
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public event EventHandler<CaseChangedEventArgs>? Changed
+        {
+            add => inner.Changed += value;
+            remove => inner.Changed -= value;
+        }
+
+        /// <summary>Completes when an update first reached the gate.</summary>
+        public Task Entered => _entered.Task;
+
+        public void Open() => _gate.TrySetResult();
+
+        public async ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default)
+        {
+            _entered.TrySetResult();
+            await _gate.Task.WaitAsync(cancellationToken);
+            return await inner.UpdateAsync(alertId, transition, cancellationToken);
+        }
+
+        public ValueTask<CaseState?> GetAsync(string alertId, CancellationToken cancellationToken = default) => inner.GetAsync(alertId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> GetDueAsync(long nowMs, int max, CancellationToken cancellationToken = default) => inner.GetDueAsync(nowMs, max, cancellationToken);
+
+        public ValueTask<int> RetireClosedAsync(long closedBeforeMs, int max, CancellationToken cancellationToken = default) => inner.RetireClosedAsync(closedBeforeMs, max, cancellationToken);
+
+        public ValueTask<IReadOnlyList<CaseState>> QueryAsync(CaseQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(query, cancellationToken);
+
+        public IAsyncEnumerable<CaseState> ScanAsync(CaseQuery query, CancellationToken cancellationToken = default) => inner.ScanAsync(query, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
