@@ -1,4 +1,5 @@
 using FraudShield.AlertDispatch.Cases;
+using FraudShield.AlertDispatch.Tests.Cases;
 using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Ingest.Kafka;
 using FraudShield.Tests.Shared;
@@ -11,38 +12,28 @@ namespace FraudShield.AlertDispatch.Tests;
 /// producer's delivery reports) never waits for the case store, and the alerts reach the hub in the order offered
 /// once the store answers. No cluster: the feed is not started, only handed alerts.
 /// </summary>
-public sealed class AlertFeedHandOffTests : IAsyncLifetime, IDisposable
+public sealed class AlertFeedHandOffTests : IAsyncLifetime
 {
-    private readonly TempDirectory _folder = new("fraudshield-hand-off");
-    private readonly AlertHub _hub = new();
-    private GatedCaseStore _store = null!;
-    private CaseService _cases = null!;
+    private readonly StoreGate _gate = new();
+    private CaseHarness _h = null!;
 
     public Task InitializeAsync()
     {
-        _store = new GatedCaseStore(InProcessCaseStore.Open(_folder.Path, flushToDisk: false));
-        _cases = new CaseService(_store, _hub, new InMemoryOutcomeSink());
+        _h = CaseHarness.Open("fraudshield-hand-off", wrap: store => new GatedCaseStore(store, _gate));
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        _store.Open();
-        _cases.Dispose();
-        await _store.DisposeAsync();
-    }
-
-    public void Dispose()
-    {
-        _hub.Dispose();
-        _folder.Dispose();
+        _gate.Open();
+        return _h.DisposeAsync().AsTask();
     }
 
     [Fact]
     public async Task OfferAcknowledged_CaseStoreNotAnswering_ReturnsAtOnce_ThenPublishesInOrderOffered()
     {
-        using var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _cases, _hub, NullLogger<AlertFeed>.Instance);
-        using var console = _hub.Subscribe(AlertScope.All);
+        using var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _h.Cases, _h.Hub, NullLogger<AlertFeed>.Instance);
+        using var console = _h.Hub.Subscribe(AlertScope.All);
 
         // The store holds the first case's opening until it is opened; every offer must return before that.
         var offers = Task.Run(() =>
@@ -52,23 +43,23 @@ public sealed class AlertFeedHandOffTests : IAsyncLifetime, IDisposable
             feed.OfferAcknowledged(TestAlerts.Make("A-2"));
         });
         await offers.WaitAsync(TimeoutExtensions.DefaultTimeout);
-        await _store.Entered.WaitAsync(TimeoutExtensions.DefaultTimeout);
+        await _gate.Entered.WaitAsync(TimeoutExtensions.DefaultTimeout);
         Assert.False(console.HasReady);
         Assert.Equal(3, feed.Offered);
 
-        _store.Open();
+        _gate.Open();
         var received = await console.TakeAsync(3);
 
         Assert.Equal([("A-1", 1), ("A-1", 2), ("A-2", 1)], received.Select(x => (x.AlertId, x.Version)));
-        Assert.Equal(2, (await _store.GetAsync("A-1"))!.Alert.Version);
+        Assert.Equal(2, (await _h.Store.GetAsync("A-1"))!.Alert.Version);
     }
 
     [Fact]
     public async Task OfferAcknowledged_AfterDispose_IsDroppedWithoutThrowing()
     {
-        var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _cases, _hub, NullLogger<AlertFeed>.Instance);
-        _store.Open();
-        using var console = _hub.Subscribe(AlertScope.All);
+        var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _h.Cases, _h.Hub, NullLogger<AlertFeed>.Instance);
+        _gate.Open();
+        using var console = _h.Hub.Subscribe(AlertScope.All);
         feed.OfferAcknowledged(TestAlerts.Make("A-1"));
         Assert.Single(await console.TakeAsync(1));
 
@@ -76,30 +67,39 @@ public sealed class AlertFeedHandOffTests : IAsyncLifetime, IDisposable
         feed.OfferAcknowledged(TestAlerts.Make("A-2"));
         feed.Dispose();
 
-        Assert.Null(await _store.GetAsync("A-2"));
+        Assert.Null(await _h.Store.GetAsync("A-2"));
     }
 
-    // The in-process store, with case updates held at a gate until Open (a Redis store during an outage, slowed down).
-    private sealed class GatedCaseStore(InProcessCaseStore inner) : ICaseStore
+    // Holds case updates until Open, and says when the first one reached it.
+    private sealed class StoreGate
     {
-        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Completes when an update first reached the gate.</summary>
+        public Task Entered => _entered.Task;
+
+        public void Open() => _open.TrySetResult();
+
+        public Task PassAsync(CancellationToken cancellationToken)
+        {
+            _entered.TrySetResult();
+            return _open.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    // The in-process store, with case updates held at the gate (a Redis store during an outage, slowed down).
+    private sealed class GatedCaseStore(InProcessCaseStore inner, StoreGate gate) : ICaseStore
+    {
         public event EventHandler<CaseChangedEventArgs>? Changed
         {
             add => inner.Changed += value;
             remove => inner.Changed -= value;
         }
 
-        /// <summary>Completes when an update first reached the gate.</summary>
-        public Task Entered => _entered.Task;
-
-        public void Open() => _gate.TrySetResult();
-
         public async ValueTask<CaseUpdate> UpdateAsync(string alertId, Func<CaseState?, CaseState?> transition, CancellationToken cancellationToken = default)
         {
-            _entered.TrySetResult();
-            await _gate.Task.WaitAsync(cancellationToken);
+            await gate.PassAsync(cancellationToken);
             return await inner.UpdateAsync(alertId, transition, cancellationToken);
         }
 
