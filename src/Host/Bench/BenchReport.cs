@@ -311,20 +311,24 @@ internal static class BenchReport
     {
         const int Shown = 16;
         var seconds = Math.Max(m.Seconds, 1e-9);
+        var process = Math.Max(m.CpuSeconds, 1e-9);
+        void Row(string name, string threads, double cpu) =>
+            b.Append(Inv, $"| {name} | {threads} | {cpu:F2} | {cpu / seconds:P1} | {cpu / process:P1} |\n");
+
         b.Append("## CPU by thread (measured window)\n\nThis process's threads by name as the OS shows it (digits as #), alive at a step's end; a thread that ended within a step is not counted.\n\n| thread | threads | CPU s | % of one core | share of the process |\n|---|---:|---:|---:|---:|\n");
         foreach (var g in m.CpuByThread.Take(Shown))
         {
-            b.Append(Inv, $"| `{g.Group}` | {g.Threads} | {g.Seconds:F2} | {g.Seconds / seconds:P1} | {g.Seconds / Math.Max(m.CpuSeconds, 1e-9):P1} |\n");
+            Row($"`{g.Group}`", g.Threads.ToString(Inv), g.Seconds);
         }
 
         var rest = m.CpuByThread.Skip(Shown).ToList();
         if (rest.Count > 0)
         {
-            b.Append(Inv, $"| {rest.Count} other names | {rest.Sum(g => g.Threads)} | {rest.Sum(g => g.Seconds):F2} | {rest.Sum(g => g.Seconds) / seconds:P1} | {rest.Sum(g => g.Seconds) / Math.Max(m.CpuSeconds, 1e-9):P1} |\n");
+            Row(string.Create(Inv, $"{rest.Count} other names"), rest.Sum(g => g.Threads).ToString(Inv), rest.Sum(g => g.Seconds));
         }
 
-        var unattributed = m.CpuSeconds - m.CpuByThread.Sum(g => g.Seconds);
-        b.Append(Inv, $"| threads that ended | | {Math.Max(0, unattributed):F2} | {Math.Max(0, unattributed) / seconds:P1} | {Math.Max(0, unattributed) / Math.Max(m.CpuSeconds, 1e-9):P1} |\n\n");
+        Row("threads that ended", string.Empty, Math.Max(0, m.CpuSeconds - m.CpuByThread.Sum(g => g.Seconds)));
+        b.Append('\n');
     }
 
     private static string Known(double value) => value < 0 ? "-" : value.ToString("F1", Inv);

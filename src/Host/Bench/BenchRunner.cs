@@ -841,30 +841,8 @@ internal sealed partial class ThreadCpu
     }
 
     /// <summary>The first thread named <paramref name="comm"/>; null when none (or not on Linux).</summary>
-    public static ThreadCpu? Find(string comm)
-    {
-        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/task"))
-        {
-            return null;
-        }
-
-        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            try
-            {
-                if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == comm)
-                {
-                    return new ThreadCpu(Path.Combine(task, "stat"));
-                }
-            }
-            catch (IOException)
-            {
-                // The thread ended.
-            }
-        }
-
-        return null;
-    }
+    public static ThreadCpu? Find(string comm) =>
+        All().Where(t => t.Value.Name == comm).OrderBy(t => t.Key).Select(t => new ThreadCpu($"/proc/self/task/{t.Key}/stat")).FirstOrDefault();
 
     /// <summary>User plus system seconds of the thread (clock ticks of 1/100 s).</summary>
     public double? Seconds()
