@@ -15,7 +15,8 @@ namespace FraudShield.Benchmarks;
 /// opening, the median of 5 runs of each query: a station's newest 100, a station's newest 100 still NEW, a grid's
 /// newest 100, the newest 100 signed for across the province, and the newest 100 of all; then the time of
 /// <c>Alerts.Stats</c> over a station, over every case and over the last 24 hours (one run each), from the store's
-/// counters and, for comparison, by counting every matching case.
+/// counters and, for comparison, by counting every matching case; last, every signed case closed and the time per case
+/// of retiring them (<see cref="ICaseStore.RetireClosedAsync"/> in the escalation service's batches).
 /// </summary>
 internal static class CaseQueryReport
 {
@@ -108,7 +109,41 @@ internal static class CaseQueryReport
         }
 
         Console.WriteLine($"| (opening a case) | {openUs / 1000:F3} | - |");
+
+        // Retirement (the escalation service's daily pass past ClosedCaseRetention): every signed case closed, then
+        // retired in the service's batches.
+        var closed = 0;
+        for (var i = 0; i < cases; i += 10)
+        {
+            pending.Add(CloseAsync(store, i, stations));
+            closed++;
+            if (pending.Count == Concurrency)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+        pending.Clear();
+        var retireStart = Stopwatch.GetTimestamp();
+        int retired = 0, batch;
+        while ((batch = await store.RetireClosedAsync(long.MaxValue, options.EscalationBatchSize)) > 0)
+        {
+            retired += batch;
+        }
+
+        var retireMs = Stopwatch.GetElapsedTime(retireStart).TotalMilliseconds;
+        var retiredOk = retired == closed && (await store.QueryAsync(new CaseQuery { Status = AlertStatus.Closed })).Count == 0;
+        failed += retiredOk ? 0 : 1;
+        Console.WriteLine($"| (retiring a closed case, {options.EscalationBatchSize} a batch) | {retireMs / Math.Max(1, retired):F3} | {retired}{(retiredOk ? string.Empty : " (WRONG)")} |");
         return failed == 0 ? 0 : 1;
+    }
+
+    private static async Task CloseAsync(RedisCaseStore store, int i, int stations)
+    {
+        var id = SeedAlert.IdOf(i);
+        await store.UpdateAsync(id, s => CaseTransitions.Close(s, id, Outcome.Dissuaded, 0, 0, CannedEvents.T0 + (i * 1_000L) + 600, "station:" + StationOf(i, stations)));
     }
 
     private static string StationOf(int i, int stations) => "S" + (i % stations).ToString("D4", CultureInfo.InvariantCulture);

@@ -45,9 +45,12 @@ internal static class SeedAlert
     public static Alert Numbered(Alert seed, int i)
     {
         var alert = seed.Clone();
-        alert.AlertId = "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
+        alert.AlertId = IdOf(i);
         return alert;
     }
+
+    /// <summary>The id <see cref="Numbered"/> gives copy <paramref name="i"/>.</summary>
+    public static string IdOf(int i) => "A-" + i.ToString("D8", CultureInfo.InvariantCulture);
 
     private sealed class ListSink(List<Alert> alerts) : IAlertSink
     {

@@ -255,11 +255,7 @@ public sealed partial class RedisCaseStore : ICaseStore
         {
             var ids = await _db.SortedSetRangeByScoreAsync(_closed, double.NegativeInfinity, closedBeforeMs, Exclude.Stop, Order.Ascending, 0, max)
                 .WaitAsync(cancellationToken);
-            foreach (var id in ids)
-            {
-                await RetireAsync(id.ToString(), cancellationToken);
-            }
-
+            await RetireAsync(Array.ConvertAll(ids, id => id.ToString()), cancellationToken);
             return ids.Length;
         }
         catch (Exception ex) when (IsUnavailable(ex))
@@ -268,35 +264,50 @@ public sealed partial class RedisCaseStore : ICaseStore
         }
     }
 
-    private async Task RetireAsync(string alertId, CancellationToken cancellationToken)
+    // Each case is deleted with its index entries and counters in a transaction on the condition that it is still what
+    // was read; the batch is read in one MGET and its transactions are sent together, so a batch costs a few round
+    // trips, not two a case. A case that changed meanwhile is read and tried again.
+    private async Task RetireAsync(string[] alertIds, CancellationToken cancellationToken)
     {
-        var key = CaseKey(alertId);
-        for (var attempt = 0; attempt < _maxAttempts; attempt++)
+        var left = alertIds;
+        for (var attempt = 0; attempt < _maxAttempts && left.Length > 0; attempt++)
         {
-            var raw = await _db.StringGetAsync(key).WaitAsync(cancellationToken);
-            var transaction = _db.CreateTransaction();
-            transaction.AddCondition(raw.IsNull ? Condition.KeyNotExists(key) : Condition.StringEqual(key, raw));
-            _ = transaction.KeyDeleteAsync(key);
-            _ = transaction.SortedSetRemoveAsync(_opened, alertId);
-            _ = transaction.SortedSetRemoveAsync(_due, alertId);
-            _ = transaction.SortedSetRemoveAsync(_closed, alertId);
-            var current = raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
-            foreach (var index in QueryIndexesOf(current))
+            var raws = await _db.StringGetAsync(Array.ConvertAll(left, id => CaseKey(id))).WaitAsync(cancellationToken);
+            var done = new Task<bool>[left.Length];
+            for (var i = 0; i < left.Length; i++)
             {
-                _ = transaction.SortedSetRemoveAsync(index, alertId);
+                done[i] = RetireTransaction(left[i], raws[i]).ExecuteAsync();
             }
 
-            var counters = new CounterChanges(this);
-            counters.Add(current, -1);
-            _ = counters.WriteTo(transaction);
-
-            if (await transaction.ExecuteAsync().WaitAsync(cancellationToken))
-            {
-                return;
-            }
+            var retired = await Task.WhenAll(done).WaitAsync(cancellationToken);
+            left = left.Where((_, i) => !retired[i]).ToArray();
         }
 
-        throw new TimeoutException($"Alert {alertId}: the case changed concurrently {_maxAttempts} times in a row while being retired; try again.");
+        if (left.Length > 0)
+        {
+            throw new TimeoutException($"Alert {left[0]}: the case changed concurrently {_maxAttempts} times in a row while being retired; try again.");
+        }
+    }
+
+    private ITransaction RetireTransaction(string alertId, RedisValue raw)
+    {
+        var key = CaseKey(alertId);
+        var transaction = _db.CreateTransaction();
+        transaction.AddCondition(raw.IsNull ? Condition.KeyNotExists(key) : Condition.StringEqual(key, raw));
+        _ = transaction.KeyDeleteAsync(key);
+        _ = transaction.SortedSetRemoveAsync(_opened, alertId);
+        _ = transaction.SortedSetRemoveAsync(_due, alertId);
+        _ = transaction.SortedSetRemoveAsync(_closed, alertId);
+        var current = raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
+        foreach (var index in QueryIndexesOf(current))
+        {
+            _ = transaction.SortedSetRemoveAsync(index, alertId);
+        }
+
+        var counters = new CounterChanges(this);
+        counters.Add(current, -1);
+        _ = counters.WriteTo(transaction);
+        return transaction;
     }
 
     private async ValueTask<IReadOnlyList<string>> GetDueCoreAsync(long nowMs, int max, CancellationToken cancellationToken)

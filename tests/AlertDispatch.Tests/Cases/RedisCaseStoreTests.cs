@@ -63,6 +63,47 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
     }
 
     [Fact]
+    public async Task RetireClosedAsync_TwoProcessesRetiringOneBatchAtOnce_DeleteEachCaseOnce_AndCountItOutOnce()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var id = $"c{i:D3}";
+                await OpenAsync(stores[0], id, station: $"S{i % 3}", now: T0 + i);
+                if (i % 2 == 0)
+                {
+                    await stores[0].UpdateAsync(id, s => CaseTransitions.Sign(s, id, T0 + 1_000, "station:S1")).WithTimeout();
+                    await stores[0].UpdateAsync(id, s => CaseTransitions.Close(s, id, Outcome.Dissuaded, 0, 0, T0 + 2_000 + i, "station:S1")).WithTimeout();
+                }
+            }
+
+            // Both read the same 150 closed cases and race to delete them; the loser of each finds it gone.
+            var retired = await Task.WhenAll(
+                stores[0].RetireClosedAsync(long.MaxValue, max: 256).AsTask(),
+                stores[1].RetireClosedAsync(long.MaxValue, max: 256).AsTask()).WithTimeout();
+
+            Assert.All(retired, n => Assert.InRange(n, 0, 150));
+            Assert.Equal(0, await stores[1].RetireClosedAsync(long.MaxValue, max: 256).AsTask().WithTimeout());
+            var left = await stores[1].QueryAsync(new CaseQuery { Limit = CaseQuery.MaxLimit }).WithTimeout();
+            Assert.Equal(150, left.Count);
+            Assert.All(left, c => Assert.Equal(AlertStatus.New, c.Status));
+            var stats = await stores[1].StatsAsync(new CaseQuery()).WithTimeout();
+            Assert.Equal(await CaseStatistics.ComputeAsync(stores[1].ScanAsync(new CaseQuery())).WithTimeout(), stats);
+            Assert.Equal(150, stats.Total);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ConnectAsync_StoreWrittenBeforeTheQueryIndexes_IndexesItOnce_AndQueriesFindEveryCase()
     {
         var prefix = $"t{Guid.NewGuid():N}:";
