@@ -109,13 +109,14 @@ internal sealed record StepResult
     /// </summary>
     public (double P50, double P99) StreamSegmentMs { get; init; }
 
-    public double? EngineCpuSeconds { get; init; }
+    /// <summary>CPU seconds of the engine's consume thread (from <see cref="CpuByThread"/>); null where /proc is not there.</summary>
+    public double? EngineCpuSeconds => ThreadSeconds(ThreadCpu.EngineThread);
 
     /// <summary>
     /// CPU seconds of the embedded cluster's one thread (librdkafka's <c>rdk:mock</c>, which serves every produce and
-    /// fetch of every client); null with <c>--bootstrap</c> or where /proc is not there.
+    /// fetch of every client; from <see cref="CpuByThread"/>); null with <c>--bootstrap</c> or where /proc is not there.
     /// </summary>
-    public double? BrokerCpuSeconds { get; init; }
+    public double? BrokerCpuSeconds => ThreadSeconds(ThreadCpu.EmbeddedClusterThread);
 
     /// <summary><see cref="BrokerCpuSeconds"/> as a share of one core over the step (1 = a whole core).</summary>
     public double? BrokerCoreShare => BrokerCpuSeconds / Math.Max(Seconds, 1e-9);
@@ -183,6 +184,8 @@ internal sealed record StepResult
         && LagMax <= Math.Max(2_000, OfferedRate)
         && !(LagAtEnd > Math.Max(1_000, OfferedRate * 0.2) && LagAtEnd > LagAtStart)
         && OffsetResets == 0;
+
+    private double? ThreadSeconds(string name) => CpuByThread.FirstOrDefault(g => g.Group == name)?.Seconds;
 }
 
 /// <summary>The bare-consume comparison over the same retained topic data.</summary>
@@ -349,8 +352,6 @@ internal sealed class BenchRunner
             loadStartedAt = gcLog.Now;
             generator.Start(startMs);
             long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed);
-            var engineThread = ThreadCpu.Find(ThreadCpu.EngineThread);
-            var brokerThread = s.Bootstrap is null ? ThreadCpu.Find(ThreadCpu.EmbeddedClusterThread) : null;
             for (var i = 0; i < steps.Count; i++)
             {
                 if (i == (!s.FindMax && s.Warmup > 0 ? 1 : 0))
@@ -358,8 +359,7 @@ internal sealed class BenchRunner
                     _sampler?.Reset();
                 }
 
-                var threadsBefore = ThreadCpu.All();
-                var before = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
+                var before = Snapshot.Take(engine, generator, trimmer);
                 var resetsBefore = Interlocked.Read(ref _offsetResets);
                 var lagAtStart = Lag();
                 long lagMax = lagAtStart;
@@ -370,8 +370,7 @@ internal sealed class BenchRunner
                     lagMax = Math.Max(lagMax, Lag());
                 }
 
-                var after = Snapshot.Take(engine, generator, trimmer, engineThread, brokerThread);
-                var threadsAfter = ThreadCpu.All();
+                var after = Snapshot.Take(engine, generator, trimmer);
                 var resetsAfter = Interlocked.Read(ref _offsetResets);
                 var lagAtEnd = Lag();
 
@@ -404,10 +403,8 @@ internal sealed class BenchRunner
                     EngineSegmentMs = engineSegments[i].P50P99Ms(),
                     DispatchSegmentMs = dispatchSegments[i].P50P99Ms(),
                     StreamSegmentMs = streamSegments[i].P50P99Ms(),
-                    EngineCpuSeconds = after.EngineCpu is { } ea && before.EngineCpu is { } eb ? ea - eb : null,
-                    BrokerCpuSeconds = after.BrokerCpu is { } ba && before.BrokerCpu is { } bb ? ba - bb : null,
                     GeneratorCpuSeconds = after.GeneratorCpu is { } ga && before.GeneratorCpu is { } gb ? ga - gb : null,
-                    CpuByThread = ThreadCpu.ByGroup(threadsBefore, threadsAfter),
+                    CpuByThread = ThreadCpu.ByGroup(before.Threads, after.Threads),
                     Gen0 = after.Gen0 - before.Gen0,
                     Gen1 = after.Gen1 - before.Gen1,
                     Gen2 = after.Gen2 - before.Gen2,
@@ -561,8 +558,6 @@ internal sealed class BenchRunner
             EngineSegmentMs = e.P50P99Ms(),
             DispatchSegmentMs = d.P50P99Ms(),
             StreamSegmentMs = st.P50P99Ms(),
-            EngineCpuSeconds = steps.All(x => x.EngineCpuSeconds is not null) ? steps.Sum(x => x.EngineCpuSeconds!.Value) : null,
-            BrokerCpuSeconds = steps.All(x => x.BrokerCpuSeconds is not null) ? steps.Sum(x => x.BrokerCpuSeconds!.Value) : null,
             GeneratorCpuSeconds = steps.All(x => x.GeneratorCpuSeconds is not null) ? steps.Sum(x => x.GeneratorCpuSeconds!.Value) : null,
             CpuByThread = ThreadCpu.Sum(steps.Select(x => x.CpuByThread)),
             Gen0 = steps.Sum(x => x.Gen0),
@@ -791,9 +786,9 @@ internal sealed class BenchRunner
         }
     }
 
-    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, double? EngineCpu, double? BrokerCpu, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long HarnessAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
+    private readonly record struct Snapshot(double Seconds, long Processed, TimeSpan ProcessCpu, IReadOnlyDictionary<int, (string Name, long Ticks)> Threads, int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long HarnessAllocatedHere, double? GeneratorCpu, long QueueFullWaits, long EngineThreadAllocated, long WorkingSet, long GcHeap, long PinnedHeap, long MergeHeldTicks, long MergeTaken)
     {
-        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, ConsumedLogTrimmer? trimmer, ThreadCpu? engineThread, ThreadCpu? brokerThread)
+        public static Snapshot Take(RuleEngine.Engine.EngineWorker engine, ILoadSource generator, ConsumedLogTrimmer? trimmer)
         {
             using var process = Process.GetCurrentProcess();
             var memory = GC.GetGCMemoryInfo();
@@ -801,8 +796,7 @@ internal sealed class BenchRunner
                 Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
                 engine.EventsProcessed,
                 process.TotalProcessorTime,
-                engineThread?.Seconds(),
-                brokerThread?.Seconds(),
+                ThreadCpu.All(),
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
                 GC.CollectionCount(2),
@@ -822,40 +816,16 @@ internal sealed class BenchRunner
 }
 
 /// <summary>
-/// CPU time of one thread of this process, found by its name and read from /proc/self/task/*/stat on Linux (which
-/// shows a name truncated to 15 characters as the thread's comm).
+/// CPU time of this process's threads by name, read from /proc/self/task/*/stat on Linux (which shows a name truncated
+/// to 15 characters as the thread's comm).
 /// </summary>
-internal sealed partial class ThreadCpu
+internal static partial class ThreadCpu
 {
     /// <summary>The engine's consume thread, "fraudshield-engine" truncated.</summary>
     public const string EngineThread = "fraudshield-eng";
 
     /// <summary>The one thread of librdkafka's mock cluster, which serves every broker of the embedded cluster.</summary>
     public const string EmbeddedClusterThread = "rdk:mock";
-
-    private readonly string _stat;
-
-    private ThreadCpu(string stat)
-    {
-        _stat = stat;
-    }
-
-    /// <summary>The first thread named <paramref name="comm"/>; null when none (or not on Linux).</summary>
-    public static ThreadCpu? Find(string comm) =>
-        All().Where(t => t.Value.Name == comm).OrderBy(t => t.Key).Select(t => new ThreadCpu($"/proc/self/task/{t.Key}/stat")).FirstOrDefault();
-
-    /// <summary>User plus system seconds of the thread (clock ticks of 1/100 s).</summary>
-    public double? Seconds()
-    {
-        try
-        {
-            return Ticks(File.ReadAllText(_stat)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
 
     /// <summary>
     /// Every thread of this process now, by thread id: its name and user plus system clock ticks; empty where /proc is
