@@ -32,18 +32,7 @@ internal static class CaseQueryReport
         await using var store = await RedisCaseStore.ConnectAsync(new RedisCaseStoreOptions { Configuration = redis.Configuration });
 
         var clock = Stopwatch.StartNew();
-        var pending = new List<Task>(Concurrency);
-        for (var i = 0; i < cases; i++)
-        {
-            pending.Add(OpenAsync(store, seed, i, stations, options));
-            if (pending.Count == Concurrency)
-            {
-                await Task.WhenAll(pending);
-                pending.Clear();
-            }
-        }
-
-        await Task.WhenAll(pending);
+        await InBatchesAsync(cases, 1, i => OpenAsync(store, seed, i, stations, options));
         var openUs = clock.Elapsed.TotalMicroseconds / cases;
         Console.WriteLine($"// {cases:N0} cases opened in {clock.Elapsed.TotalSeconds:F1} s ({Concurrency} at a time); redis used_memory {redis.UsedMemory() / (double)cases:F0} B/case");
 
@@ -112,20 +101,7 @@ internal static class CaseQueryReport
 
         // Retirement (the escalation service's daily pass past ClosedCaseRetention): every signed case closed, then
         // retired in the service's batches.
-        var closed = 0;
-        for (var i = 0; i < cases; i += 10)
-        {
-            pending.Add(CloseAsync(store, i, stations));
-            closed++;
-            if (pending.Count == Concurrency)
-            {
-                await Task.WhenAll(pending);
-                pending.Clear();
-            }
-        }
-
-        await Task.WhenAll(pending);
-        pending.Clear();
+        var closed = await InBatchesAsync(cases, 10, i => CloseAsync(store, i, stations));
         var retireStart = Stopwatch.GetTimestamp();
         int retired = 0, batch;
         while ((batch = await store.RetireClosedAsync(long.MaxValue, options.EscalationBatchSize)) > 0)
@@ -138,6 +114,25 @@ internal static class CaseQueryReport
         failed += retiredOk ? 0 : 1;
         Console.WriteLine($"| (retiring a closed case, {options.EscalationBatchSize} a batch) | {retireMs / Math.Max(1, retired):F3} | {retired}{(retiredOk ? string.Empty : " (WRONG)")} |");
         return failed == 0 ? 0 : 1;
+    }
+
+    // Runs work(i) for i = 0, step, 2 * step, ... below count, Concurrency at a time; returns how many ran.
+    private static async Task<int> InBatchesAsync(int count, int step, Func<int, Task> work)
+    {
+        var pending = new List<Task>(Concurrency);
+        var ran = 0;
+        for (var i = 0; i < count; i += step, ran++)
+        {
+            pending.Add(work(i));
+            if (pending.Count == Concurrency)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+        return ran;
     }
 
     private static async Task CloseAsync(RedisCaseStore store, int i, int stations)
