@@ -58,8 +58,7 @@ public sealed class FasterCheckpointTests : IDisposable
         const int Keys = 200_000;
         var options = new FasterStoreOptions { Directory = _directory, IndexBuckets = 1 << 16, MemorySizeBits = 25, PageSizeBits = 20, FullCheckpointEvery = 1, PreallocateLog = true };
         StoreCheckpoint checkpointed;
-        long operations;
-        long allocated;
+        Measured measured;
         using (var store = new FasterStore<long>("batch", options))
         using (var session = store.NewSession())
         {
@@ -89,15 +88,23 @@ public sealed class FasterCheckpointTests : IDisposable
             // snapshot is being flushed (10-28 B per operation measured); in a batch only its start does. The first
             // checkpoint warms up what is allocated once.
             await WriteInBatchesWhileCheckpointing(store, session, sign: 1).Checkpoint.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-            var measured = WriteInBatchesWhileCheckpointing(store, session, sign: -1);
-            (operations, allocated) = (measured.Operations, measured.Allocated);
+            measured = WriteInBatchesWhileCheckpointing(store, session, sign: -1);
             checkpointed = await measured.Checkpoint.Completion.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.True(session.TryRead(7, out var live));
             Assert.Equal(-70, live);
         }
 
-        Assert.True(operations >= 1_000);
-        Assert.True(allocated < operations, $"{allocated} bytes allocated in {operations} operations during the checkpoint");
+        // Per-operation garbage shows in every batch. A batch's start may instead take one of the checkpoint's phase
+        // steps on this thread, when this session is the last to acknowledge that phase: on a loaded box the writer
+        // can take the last ones (the metadata files, 20-40 KB) before the completion task's thread runs. That is once
+        // per phase per checkpoint, not per operation, so the batches that allocated most, one per phase, are set
+        // apart; the rest must stay under a byte per operation (FASTER allocates ~40 B at a batch's start while the
+        // snapshot is flushed: a closure in SnapshotCheckpointTask.OnThreadState).
+        var operations = measured.Batches * (long)BatchSize;
+        Assert.True(measured.Batches >= 20, $"only {measured.Batches} batches while the checkpoint was written");
+        Assert.True(
+            measured.Allocated - measured.LargestBatches < operations,
+            $"{measured.Allocated - measured.LargestBatches} bytes allocated in {operations} operations during the checkpoint, besides {measured.LargestBatches} in its {CheckpointPhaseSteps} largest batches");
         using var recovered = new FasterStore<long>("batch", options);
         recovered.Recover(checkpointed);
         using var reader = recovered.NewSession();
@@ -107,30 +114,49 @@ public sealed class FasterCheckpointTests : IDisposable
             Assert.Equal(key * 10, value);
         }
 
-        static (FasterCheckpoint Checkpoint, long Operations, long Allocated) WriteInBatchesWhileCheckpointing(FasterStore<long> store, FasterSession<long> session, int sign)
+        static Measured WriteInBatchesWhileCheckpointing(FasterStore<long> store, FasterSession<long> session, int sign)
         {
+            var largest = new long[CheckpointPhaseSteps];
             var checkpoint = store.BeginCheckpoint();
             var begun = System.Diagnostics.Stopwatch.StartNew();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var operations = 0L;
+            var (batches, allocated) = (0, 0L);
             var key = 0L;
             do
             {
+                var before = GC.GetAllocatedBytesForCurrentThread();
                 session.BeginBatch();
-                for (var i = 0; i < 1_000; i++)
+                for (var i = 0; i < BatchSize; i++)
                 {
                     key = (key % Keys) + 1;
                     session.Upsert(key, sign * key * 10);
-                    operations++;
                 }
 
                 session.EndBatch();
+                var bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                batches++;
+                allocated += bytes;
+                var smallest = 0;
+                for (var i = 1; i < largest.Length; i++)
+                {
+                    smallest = largest[i] < largest[smallest] ? i : smallest;
+                }
+
+                largest[smallest] = Math.Max(largest[smallest], bytes);
             }
             while (!checkpoint.Completion.IsCompleted && begun.Elapsed < TimeSpan.FromSeconds(30));
 
-            return (checkpoint, operations, GC.GetAllocatedBytesForCurrentThread() - before);
+            return new Measured(checkpoint, batches, allocated, largest.Sum());
         }
     }
+
+    // A full snapshot checkpoint's phases after the one BeginCheckpoint takes: PREPARE, IN_PROGRESS,
+    // WAIT_INDEX_CHECKPOINT, WAIT_FLUSH, PERSISTENCE_CALLBACK, REST.
+    private const int CheckpointPhaseSteps = 6;
+
+    // A poll's worth of events, as the engine batches them.
+    private const int BatchSize = 500;
+
+    private readonly record struct Measured(FasterCheckpoint Checkpoint, int Batches, long Allocated, long LargestBatches);
 
     [Fact]
     public void Batch_RecordsOnTheDiskPartOfTheLog_ReadWrittenAndDeleted()
