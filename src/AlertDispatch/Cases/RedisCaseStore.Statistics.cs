@@ -185,78 +185,101 @@ public sealed partial class RedisCaseStore
     /// from before them) and its counters, and records the schema. Every dispatch process sharing the store must run a
     /// version that keeps the counters before any of them serves again (docs/run-config.md): a change written by an
     /// earlier version while or after they are built is not counted.
+    /// A page's writes and the schema are written in a transaction that holds only while the lock is still this
+    /// process's: one paused past the lock's 30 s (another process then took it and started over) writes nothing more
+    /// and waits for that process's upgrade like any other.
     /// </summary>
     private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        if (await _db.StringGetAsync(_schema).WaitAsync(cancellationToken) == CurrentSchema)
-        {
-            return;
-        }
-
         RedisKey upgradeLock = _prefix + "schema-lock";
-        RedisValue token = Guid.NewGuid().ToString("N");
-        while (!await _db.LockTakeAsync(upgradeLock, token, UpgradeLockTime).WaitAsync(cancellationToken))
+        while (await _db.StringGetAsync(_schema).WaitAsync(cancellationToken) != CurrentSchema)
         {
-            if (await _db.StringGetAsync(_schema).WaitAsync(cancellationToken) == CurrentSchema)
+            RedisValue token = Guid.NewGuid().ToString("N");
+            if (!await _db.LockTakeAsync(upgradeLock, token, UpgradeLockTime).WaitAsync(cancellationToken))
             {
-                return;
+                await Task.Delay(100, cancellationToken);
+                continue;
             }
 
-            await Task.Delay(100, cancellationToken);
+            try
+            {
+                if (await UpgradeUnderLockAsync(upgradeLock, token, cancellationToken))
+                {
+                    return;
+                }
+            }
+            finally
+            {
+                await _db.LockReleaseAsync(upgradeLock, token);
+            }
+        }
+    }
+
+    // The upgrade itself, under the lock: false when the lock was lost (nothing was written after that).
+    private async Task<bool> UpgradeUnderLockAsync(RedisKey upgradeLock, RedisValue token, CancellationToken cancellationToken)
+    {
+        var schema = await _db.StringGetAsync(_schema).WaitAsync(cancellationToken);
+        if (schema == CurrentSchema)
+        {
+            return true;
         }
 
-        try
+        await DeleteCountersAsync(cancellationToken);
+        const int Page = 1_000;
+        for (long start = 0; ; start += Page)
         {
-            var schema = await _db.StringGetAsync(_schema).WaitAsync(cancellationToken);
-            if (schema == CurrentSchema)
+            if (_beforeUpgradePage is { } beforePage)
             {
-                return;
+                await beforePage(start / Page);
             }
 
-            await DeleteCountersAsync(cancellationToken);
-            const int Page = 1_000;
-            for (long start = 0; ; start += Page)
+            if (!await _db.LockExtendAsync(upgradeLock, token, UpgradeLockTime).WaitAsync(cancellationToken))
             {
-                await _db.LockExtendAsync(upgradeLock, token, UpgradeLockTime).WaitAsync(cancellationToken);
-                var ids = await _db.SortedSetRangeByRankAsync(_opened, start, start + Page - 1).WaitAsync(cancellationToken);
-                if (ids.Length == 0)
+                return false;
+            }
+
+            var ids = await _db.SortedSetRangeByRankAsync(_opened, start, start + Page - 1).WaitAsync(cancellationToken);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+
+            var values = await _db.StringGetAsync(Array.ConvertAll(ids, id => CaseKey(id.ToString()))).WaitAsync(cancellationToken);
+            var transaction = _db.CreateTransaction();
+            transaction.AddCondition(Condition.StringEqual(upgradeLock, token));
+            var counters = new CounterChanges(this);
+            var writes = new List<Task>();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (values[i].IsNull)
                 {
-                    break;
+                    continue;
                 }
 
-                var values = await _db.StringGetAsync(Array.ConvertAll(ids, id => CaseKey(id.ToString()))).WaitAsync(cancellationToken);
-                var batch = _db.CreateBatch();
-                var counters = new CounterChanges(this);
-                var writes = new List<Task>();
-                for (var i = 0; i < ids.Length; i++)
+                var state = CaseState.Parser.ParseFrom((byte[])values[i]!);
+                counters.Add(state, +1);
+                if (schema != QueryIndexSchema)
                 {
-                    if (values[i].IsNull)
+                    foreach (var index in QueryIndexesOf(state))
                     {
-                        continue;
-                    }
-
-                    var state = CaseState.Parser.ParseFrom((byte[])values[i]!);
-                    counters.Add(state, +1);
-                    if (schema != QueryIndexSchema)
-                    {
-                        foreach (var index in QueryIndexesOf(state))
-                        {
-                            writes.Add(batch.SortedSetAddAsync(index, ids[i], state.OpenedMs));
-                        }
+                        writes.Add(transaction.SortedSetAddAsync(index, ids[i], state.OpenedMs));
                     }
                 }
-
-                writes.AddRange(counters.WriteTo(batch));
-                batch.Execute();
-                await Task.WhenAll(writes).WaitAsync(cancellationToken);
             }
 
-            await _db.StringSetAsync(_schema, CurrentSchema).WaitAsync(cancellationToken);
+            writes.AddRange(counters.WriteTo(transaction));
+            if (!await transaction.ExecuteAsync().WaitAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            await Task.WhenAll(writes).WaitAsync(cancellationToken);
         }
-        finally
-        {
-            await _db.LockReleaseAsync(upgradeLock, token);
-        }
+
+        var done = _db.CreateTransaction();
+        done.AddCondition(Condition.StringEqual(upgradeLock, token));
+        _ = done.StringSetAsync(_schema, CurrentSchema);
+        return await done.ExecuteAsync().WaitAsync(cancellationToken);
     }
 
     // Every counter key of this prefix (SCAN, so the server is never held up), deleted.

@@ -19,6 +19,12 @@ public sealed class RedisCaseStoreOptions
 
     /// <summary>Optimistic attempts per transition before giving up under contention. Default 100.</summary>
     public int MaxAttempts { get; set; } = 100;
+
+    /// <summary>
+    /// Tests only: awaited before each page of a schema upgrade (its number from 0) while this process holds the
+    /// upgrade lock, to stand for a pause long enough for the lock to expire.
+    /// </summary>
+    internal Func<long, Task>? BeforeUpgradePage { get; set; }
 }
 
 /// <summary>
@@ -54,6 +60,7 @@ public sealed partial class RedisCaseStore : ICaseStore
     private readonly RedisKey _closed;
     private readonly RedisKey _schema;
     private readonly int _maxAttempts;
+    private readonly Func<long, Task>? _beforeUpgradePage;
     private int _disposed;
 
     private RedisCaseStore(ConnectionMultiplexer connection, ChannelMessageQueue changes, RedisCaseStoreOptions options)
@@ -67,6 +74,7 @@ public sealed partial class RedisCaseStore : ICaseStore
         _closed = options.KeyPrefix + "closed";
         _schema = options.KeyPrefix + "schema";
         _maxAttempts = options.MaxAttempts;
+        _beforeUpgradePage = options.BeforeUpgradePage;
         _changes.OnMessage(OnChange);
     }
 

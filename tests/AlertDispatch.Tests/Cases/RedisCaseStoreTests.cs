@@ -162,17 +162,8 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
             }
         }
 
-        // What the version before the counters left: the cases and their query indexes, no counters.
-        using (var raw = await AdminAsync())
-        {
-            var server = raw.GetServer(raw.GetEndPoints()[0]);
-            var counters = server.Keys(pattern: prefix + "r:*").Concat(server.Keys(pattern: prefix + "rh:*")).ToArray();
-            // 8 scopes (all, 4 stations, 3 grids): each one's hours, and its counters in each of the 4 hours.
-            Assert.Equal(8 + (8 * 4), counters.Length);
-            await raw.GetDatabase().KeyDeleteAsync(counters).WithTimeout();
-            await raw.GetDatabase().StringSetAsync(prefix + "schema", "query-indexes-1").WithTimeout();
-        }
-
+        // 8 scopes (all, 4 stations, 3 grids): each one's hours, and its counters in each of the 4 hours.
+        Assert.Equal(8 + (8 * 4), await ForgetCountersAsync(prefix));
         var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
         try
         {
@@ -195,6 +186,70 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         }
     }
 
+    [Fact]
+    public async Task ConnectAsync_UpgradePausedPastItsLockWhileAnotherProcessUpgrades_CountsEveryCaseOnce()
+    {
+        var prefix = $"t{Guid.NewGuid():N}:";
+        CaseQuery[] queries = [new(), new() { StationId = "S1" }, new() { GridId = "G2", Status = AlertStatus.Signed }];
+        var expected = new List<StatsReply>();
+        await using (var store = await ConnectAsync(prefix))
+        {
+            // 2,500 cases: three pages of the upgrade.
+            for (var i = 0; i < 2_500; i++)
+            {
+                await OpenAsync(store, $"c{i:D4}", station: $"S{i % 4}", grid: $"G{i % 3}", now: T0 + (i * 10_000L));
+                if (i % 7 == 0)
+                {
+                    await store.UpdateAsync($"c{i:D4}", s => CaseTransitions.Sign(s, $"c{i:D4}", T0 + (i * 10_000L) + 30_000, "station:S1")).WithTimeout();
+                }
+            }
+
+            foreach (var query in queries)
+            {
+                expected.Add(await CaseStatistics.ComputeAsync(store.ScanAsync(query)).WithTimeout());
+            }
+        }
+
+        Assert.True(await ForgetCountersAsync(prefix) > 0);
+
+        // The first process is paused before its second page for longer than the lock lasts: the lock expires, a
+        // second process takes it and upgrades the whole store. The first must then write nothing more.
+        var other = 0;
+        await using var paused = await ConnectAsync(prefix, async page =>
+        {
+            if (page == 1)
+            {
+                using (var raw = await AdminAsync())
+                {
+                    Assert.True(await raw.GetDatabase().KeyDeleteAsync(prefix + "schema-lock").WithTimeout());
+                }
+
+                await using var second = await ConnectAsync(prefix);
+                other++;
+            }
+        });
+
+        Assert.Equal(1, other);
+        for (var i = 0; i < queries.Length; i++)
+        {
+            Assert.Equal(expected[i], await paused.StatsAsync(queries[i]).WithTimeout());
+        }
+
+        Assert.Equal(2_500, expected[0].Total);
+    }
+
+    // What the version before the counters left: the cases and their query indexes, no counters. Returns how many
+    // counter keys were deleted.
+    private async Task<int> ForgetCountersAsync(string prefix)
+    {
+        using var raw = await AdminAsync();
+        var server = raw.GetServer(raw.GetEndPoints()[0]);
+        var counters = server.Keys(pattern: prefix + "r:*").Concat(server.Keys(pattern: prefix + "rh:*")).ToArray();
+        await raw.GetDatabase().KeyDeleteAsync(counters).WithTimeout();
+        await raw.GetDatabase().StringSetAsync(prefix + "schema", "query-indexes-1").WithTimeout();
+        return counters.Length;
+    }
+
     private async Task<ConnectionMultiplexer> AdminAsync() =>
         await ConnectionMultiplexer.ConnectAsync(redis.Server.Configuration + ",allowAdmin=true").WithTimeout();
 
@@ -215,9 +270,10 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         return indexes;
     }
 
-    private async Task<ICaseStore> ConnectAsync(string prefix)
+    private async Task<ICaseStore> ConnectAsync(string prefix, Func<long, Task>? beforeUpgradePage = null)
     {
-        var store = await RedisCaseStore.ConnectAsync(new RedisCaseStoreOptions { Configuration = redis.Server.Configuration, KeyPrefix = prefix }).WithTimeout();
+        var options = new RedisCaseStoreOptions { Configuration = redis.Server.Configuration, KeyPrefix = prefix, BeforeUpgradePage = beforeUpgradePage };
+        var store = await RedisCaseStore.ConnectAsync(options).WithTimeout();
         _prefixes[store] = prefix;
         return store;
     }
