@@ -221,6 +221,12 @@ internal sealed record BenchResult
     public long LogTrims { get; init; }
 
     /// <summary>
+    /// The step (from 1) in which a consumer skipped records (<see cref="StepResult.OffsetResets"/>), where the run
+    /// stopped: the node had lost input, so no later step would measure it. 0 when none did.
+    /// </summary>
+    public int LostInputStep => Steps.Select((x, i) => x.OffsetResets > 0 ? i + 1 : 0).FirstOrDefault(x => x > 0);
+
+    /// <summary>
     /// Every gen1 and gen2 collection of the bench process while the load ran (<see cref="GcEventLog"/>; the warm-up
     /// included, the baseline not), each timed in seconds since the load started.
     /// </summary>
@@ -426,6 +432,15 @@ internal sealed class BenchRunner
                 _progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"bench: step {i + 1}/{steps.Count} rate {step.OfferedRate:F0}/s: {step.Throughput:F0} events/s, {step.Alerts} alerts, p50 {step.P50Ms:F2} ms p99 {step.P99Ms:F2} ms p99.9 {step.P999Ms:F2} ms max {step.MaxMs:F2} ms (to engine p50/p99 {step.EngineSegmentMs.P50:F1}/{step.EngineSegmentMs.P99:F1}, of it in the merge mean {step.MergeHoldMs:F1}, engine to console {step.DispatchSegmentMs.P50:F1}/{step.DispatchSegmentMs.P99:F1}, of it dispatch to console {step.StreamSegmentMs.P50:F1}/{step.StreamSegmentMs.P99:F1}), lag {step.LagAtStart}->{step.LagAtEnd} (max {step.LagMax}), cpu {step.CpuSeconds:F2} s{(step.GeneratorCpuSeconds is { } g ? string.Create(CultureInfo.InvariantCulture, $" (+{g:F2} s load process)") : string.Empty)}{(step.BrokerCoreShare is { } bc ? string.Create(CultureInfo.InvariantCulture, $", broker thread {bc * 100:F0} % of a core") : string.Empty)}, gen0/1/2 {step.Gen0}/{step.Gen1}/{step.Gen2} (pauses {step.GcPauseMs:F0} ms), {step.AllocatedBytesPerEventExcludingGenerator:F1} B/event ({step.EngineThreadBytesPerEvent:F1} on the engine thread){(step.OffsetResets > 0 ? string.Create(CultureInfo.InvariantCulture, $", {step.OffsetResets} offset resets: records skipped, not sustained") : string.Empty)}"));
                 _progress.Flush();
+
+                if (step.OffsetResets > 0)
+                {
+                    // On the embedded cluster a consumer that fell behind its retention (5 MiB a partition, seconds of
+                    // load) does not catch up: it resets to the start it last saw, which the cluster has deleted again
+                    // by its next fetch (every 0.5 s), so every step after this one would measure a node skipping input.
+                    _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: step {i + 1} lost input ({step.OffsetResets} offset resets: a consumer fell behind the cluster's retention); stopping the run"));
+                    break;
+                }
 
                 if (s.FindMax && (!step.Sustained || Budget.Missed(s.Budgets, step).Count > 0))
                 {

@@ -22,7 +22,7 @@ internal static class BenchCommand
         var startRate = new Option<double>("--start-rate") { Description = "First rate of --find-max.", DefaultValueFactory = _ => 1000 };
         var stepFactor = new Option<double>("--step-factor") { Description = "Rate factor between --find-max steps.", DefaultValueFactory = _ => 1.5 };
         var stepSeconds = new Option<double>("--step-seconds") { Description = "Seconds per --find-max step.", DefaultValueFactory = _ => 8 };
-        var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2.", AllowMultipleArgumentsPerToken = false };
+        var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2 (a run that lost input, 3).", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on stdout." };
         var bootstrap = new Option<string?>("--bootstrap") { Description = "A real Kafka cluster (its event topics should be fresh); default: an embedded mock cluster." };
         var partitions = new Option<int>("--partitions") { Description = "Partitions per topic (the mock cluster keeps ~48 k messages per partition).", DefaultValueFactory = _ => 12 };
@@ -126,6 +126,12 @@ internal static class BenchCommand
             Console.Error.WriteLine(summary is null
                 ? "bench: nothing measured"
                 : FormattableString.Invariant($"bench: {summary.OfferedRate:F0}/s offered, {summary.Throughput:F0}/s judged, {summary.Alerts} alerts, p50 {summary.P50Ms:F2} ms p99 {summary.P99Ms:F2} ms p99.9 {summary.P999Ms:F2} ms max {summary.MaxMs:F2} ms{(result.MaxSustainableRate is { } max ? FormattableString.Invariant($", max sustainable {max:F0}/s") : string.Empty)}{(result.Baseline is { } b ? FormattableString.Invariant($", {b.Ratio:F2}x bare consume") : string.Empty)}"));
+            if (result.LostInputStep > 0)
+            {
+                Console.Error.WriteLine(FormattableString.Invariant($"bench: the run lost input at step {result.LostInputStep} ({result.Steps[result.LostInputStep - 1].OffsetResets} offset resets) and stopped there"));
+                return 3;
+            }
+
             if (missed.Count > 0)
             {
                 foreach (var miss in missed)

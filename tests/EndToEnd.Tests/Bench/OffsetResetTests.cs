@@ -30,4 +30,25 @@ public sealed class OffsetResetTests
         Assert.True(kept.Sustained);
         Assert.False((kept with { OffsetResets = 1 }).Sustained);
     }
+
+    [Fact]
+    public void Report_ARunThatLostInput_NamesTheStepItStoppedAt()
+    {
+        var kept = new StepResult { OfferedRate = 1_000, Seconds = 10, Events = 10_000, Throughput = 1_000 };
+        var clean = new BenchResult { Settings = new BenchSettings { Name = "clean", Rules = new FraudShield.RuleEngine.Rules.RulePackOptions() }, Steps = [kept, kept] };
+        var lost = clean with { Settings = new BenchSettings { Name = "lost", Rules = new FraudShield.RuleEngine.Rules.RulePackOptions() }, Steps = [kept, kept with { OffsetResets = 41 }] };
+        Assert.Equal(0, clean.LostInputStep);
+        Assert.Equal(2, lost.LostInputStep);
+
+        var directory = Path.Combine(Path.GetTempPath(), "fraudshield-tests", $"bench-report-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.DoesNotContain("The run stopped", File.ReadAllText(BenchReport.Write(clean, [], directory)), StringComparison.Ordinal);
+            Assert.Contains("The run stopped at step 2 of 2: a consumer fell behind the cluster's retention and skipped records (41 offset resets)", File.ReadAllText(BenchReport.Write(lost, [], directory)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
