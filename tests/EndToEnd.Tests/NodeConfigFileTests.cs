@@ -29,6 +29,7 @@ public sealed class NodeConfigFileTests : IDisposable
           capacity:
             parties: 2000000
             watchlist: 50000000
+            callers: 3000000
         dispatch:
           listen: 0.0.0.0
           port: 50051
@@ -81,12 +82,13 @@ public sealed class NodeConfigFileTests : IDisposable
         Assert.Equal("engines-a", c.Group!.Value.Value);
         Assert.Equal((2_000_000, 16), (c.Capacity["parties"].Value, c.Capacity["parties"].Line));
         Assert.Equal(50_000_000, c.Capacity["watchlist"].Value);
+        Assert.Equal((3_000_000, 18), (c.Capacity["callers"].Value, c.Capacity["callers"].Line));
         Assert.False(c.Capacity.ContainsKey("pairs"));
         Assert.Equal(("0.0.0.0", 50051), (c.Listen!.Value.Value, c.Port!.Value.Value));
         Assert.Equal((Path.Combine(_dir.Path, "grpc.p12"), "pw"), (c.TlsCert!.Value.Value, c.TlsPassword!.Value.Value));
         Assert.Equal(Path.Combine(_dir.Path, "token.secret"), c.TokenSecretFile!.Value.Value);
         Assert.Equal("redis-1:6379,ssl=true,abortConnect=false", c.Redis!.Value.Value);
-        Assert.Equal((TimeSpan.FromDays(90), 26), (c.ClosedCaseRetention!.Value.Value, c.ClosedCaseRetention.Value.Line));
+        Assert.Equal((TimeSpan.FromDays(90), 27), (c.ClosedCaseRetention!.Value.Value, c.ClosedCaseRetention.Value.Line));
     }
 
     [Fact]
@@ -150,7 +152,7 @@ public sealed class NodeConfigFileTests : IDisposable
         { "unknown role", "kafka:\n  bootstrap: a:1\nrole: primary\n", "^3: role: expected engine, dispatch or both, got \"primary\"" },
         { "capacity too small", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    parties: 10\n", "^5: engine.capacity.parties: out of range: expected 1000 to 1000000000 keys, got 10" },
         { "capacity not a number", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    watchlist: 10M\n", "^5: engine.capacity.watchlist: expected a whole number" },
-        { "unknown capacity key", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    residents: 5000\n", "^5: engine.capacity.residents: unknown key; expected one of: parties, pairs, register, watchlist" },
+        { "unknown capacity key", "kafka:\n  bootstrap: a:1\nengine:\n  capacity:\n    residents: 5000\n", "^5: engine.capacity.residents: unknown key; expected one of: parties, pairs, register, watchlist, callers, accounts" },
         { "empty group", "kafka:\n  bootstrap: a:1\nengine:\n  group: \"  \"\n", "^4: engine.group: expected a consumer group name" },
 
         // Missing values.

@@ -223,6 +223,8 @@ internal static class RunCommand
             Pairs = Keys("pairs", defaults.Pairs),
             RegisterKeys = Keys("register", defaults.RegisterKeys),
             WatchlistEntries = Keys("watchlist", defaults.WatchlistEntries),
+            Callers = Keys("callers", defaults.Callers),
+            Accounts = Keys("accounts", defaults.Accounts),
         };
     }
 

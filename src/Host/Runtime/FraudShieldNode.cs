@@ -199,8 +199,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
             // to disk and every aggregate update became a pending disk read (measured at 31,000 events/s).
             if (Options.RunCounterparty)
             {
-                // Written on every call and transfer, like the per-party stores: a sized node takes their log memory at start.
-                _counterpartyStores = new CounterpartyStores(Options.Stores with { PreallocateLog = Options.Capacity is not null });
+                _counterpartyStores = new CounterpartyStores(Options.Stores, Options.Capacity);
                 var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
                 _repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, loggers.CreateLogger<CounterpartyRepartitioner>());
                 _repartitioner = new CounterpartyRepartitioner(kafka, _repartitionProducer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);

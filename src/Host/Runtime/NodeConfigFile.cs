@@ -78,7 +78,7 @@ internal static class NodeConfigFile
     private static readonly string[] TopKeys = ["role", "kafka", "engine", "dispatch"];
     private static readonly string[] KafkaKeys = ["bootstrap", "create_topics", "properties"];
     private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group", "capacity"];
-    private static readonly string[] CapacityKeys = ["parties", "pairs", "register", "watchlist"];
+    private static readonly string[] CapacityKeys = ["parties", "pairs", "register", "watchlist", "callers", "accounts"];
     private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis", "closed_case_retention"];
     private static readonly string[] TlsKeys = ["cert", "password"];
 

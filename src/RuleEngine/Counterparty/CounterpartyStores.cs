@@ -1,3 +1,4 @@
+using FraudShield.RuleEngine.Engine;
 using FraudShield.RuleEngine.State;
 
 namespace FraudShield.RuleEngine.Counterparty;
@@ -9,12 +10,17 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// </summary>
 public sealed class CounterpartyStores : IDisposable
 {
-    /// <summary>Creates the stores under <paramref name="options"/>.Directory (temporary when null).</summary>
-    public CounterpartyStores(FasterStoreOptions options)
+    /// <summary>
+    /// Creates the stores under <paramref name="options"/>.Directory (temporary when null), each with its hash index
+    /// sized for its own key count in <paramref name="capacity"/> and its log memory allocated at start (both are written
+    /// on every call and transfer, like the engine's per-party stores). Without a capacity both take
+    /// <paramref name="options"/> as they are (small stores of tests and backtests).
+    /// </summary>
+    public CounterpartyStores(FasterStoreOptions options, StoreCapacity? capacity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Callers = new FasterStore<CallerAggregate>("cp-callers", options);
-        Accounts = new FasterStore<AccountAggregate>("cp-accounts", options);
+        Callers = new FasterStore<CallerAggregate>("cp-callers", capacity is null ? options : options.ForKeys(capacity.Callers) with { PreallocateLog = true });
+        Accounts = new FasterStore<AccountAggregate>("cp-accounts", capacity is null ? options : options.ForKeys(capacity.Accounts) with { PreallocateLog = true });
     }
 
     /// <summary>Aggregates of calling numbers and IMEIs.</summary>

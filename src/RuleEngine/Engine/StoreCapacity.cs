@@ -14,7 +14,8 @@ namespace FraudShield.RuleEngine.Engine;
 /// The defaults are one engine process of a province (millions of residents, DOMAIN.md): 4 M parties with state and
 /// 4 M payer pairs (64 MiB of index each, written by every engine checkpoint), 8 M register keys (a number and an
 /// account for each of 4 M residents, 128 MiB) and 10 M watchlist entries (the top of DOMAIN.md's 10^5-10^7, 256 MiB
-/// plus a 15 MB filter). <c>fraudshield run</c> reads them from <c>engine.capacity</c> (docs/run-config.md); the demo
+/// plus a 15 MB filter); for the counterparty stage, 8 M callers (a number and a handset each, 128 MiB) and 4 M accounts
+/// (64 MiB). <c>fraudshield run</c> reads them from <c>engine.capacity</c> (docs/run-config.md); the demo
 /// and the load bench size them from their simulated city with <see cref="ForCity"/>.
 /// </remarks>
 public sealed record StoreCapacity
@@ -32,9 +33,22 @@ public sealed record StoreCapacity
     public long WatchlistEntries { get; init; } = 10_000_000;
 
     /// <summary>
+    /// Callers of the counterparty stage (<see cref="Counterparty.CounterpartyStores.Callers"/>): the numbers and the
+    /// handsets (IMEIs) that call this process's residents.
+    /// </summary>
+    public long Callers { get; init; } = 8_000_000;
+
+    /// <summary>
+    /// Accounts of the counterparty stage (<see cref="Counterparty.CounterpartyStores.Accounts"/>): the accounts that
+    /// pay or are paid by this process's residents.
+    /// </summary>
+    public long Accounts { get; init; } = 4_000_000;
+
+    /// <summary>
     /// Sizes for a simulated <paramref name="city"/>: its residents (one number and one account each) may all get party
     /// state and pairs with each of its regular payees and a few others, and its listed numbers and accounts fill the
-    /// watchlist.
+    /// watchlist; every resident and listed number calls from a handset of its own, and every resident's account and
+    /// regular payees are paid.
     /// </summary>
     public static StoreCapacity ForCity(CityOptions city)
     {
@@ -45,6 +59,8 @@ public sealed record StoreCapacity
             Pairs = (long)city.Residents * (city.RegularPayees + 1),
             RegisterKeys = 2L * city.Residents,
             WatchlistEntries = (long)city.ListedNumbers + city.ListedAccounts,
+            Callers = 2L * ((long)city.Residents + city.ListedNumbers),
+            Accounts = ((long)city.Residents * (city.RegularPayees + 1)) + city.ListedAccounts,
         };
     }
 }

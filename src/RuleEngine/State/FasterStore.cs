@@ -151,6 +151,9 @@ public sealed class FasterStore<TValue> : IDisposable
     /// <summary>Where <see cref="PrefetchRecord"/> finds <paramref name="key"/>'s record (tests read the key there); null when it finds none.</summary>
     internal unsafe byte* RecordOf(long key) => _prefetch.RecordOf(key, _kv.Log.HeadAddress);
 
+    /// <summary>Buckets of the hash index (<see cref="FasterStoreOptions.IndexBuckets"/>, as FASTER allocated them).</summary>
+    public long IndexBuckets => _kv.IndexSize;
+
     /// <summary>Number of records in the in-memory part of the log (including superseded versions).</summary>
     public long LogRecords => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
