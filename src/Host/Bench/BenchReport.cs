@@ -184,7 +184,7 @@ internal static class BenchReport
         }
 
         b.Append("## Machine\n");
-        b.Append(Machine()).Append('\n');
+        b.Append(Machine(r.LoadAtStart)).Append('\n');
 
         if (r.LostInputStep > 0)
         {
@@ -341,7 +341,7 @@ internal static class BenchReport
     private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";
 
     /// <summary>Model, cores and memory from lscpu and /proc/meminfo.</summary>
-    private static string Machine()
+    private static string Machine(LoadAverage? atStart)
     {
         var b = new StringBuilder();
         try
@@ -371,8 +371,7 @@ internal static class BenchReport
                 b.Append(Inv, $"- Memory: {kb / 1024.0 / 1024.0:F1} GiB\n");
             }
 
-            var load = File.ReadAllText("/proc/loadavg").Split(' ');
-            b.Append(Inv, $"- Load average at the end: {load[0]} {load[1]} {load[2]} (the cores are shared)\n");
+            b.Append(Inv, $"- Load average at the start: {atStart?.ToString() ?? "-"}; at the end: {LoadAverage.Read()?.ToString() ?? "-"} (1, 5 and 15 minutes; the cores are shared)\n");
         }
         catch (IOException)
         {

@@ -241,6 +241,32 @@ internal sealed record BenchResult
     public string Bootstrap { get; init; } = string.Empty;
 
     public DateTimeOffset Started { get; init; }
+
+    /// <summary>The box's load average when the run started (before its cluster and node); null off Linux.</summary>
+    public LoadAverage? LoadAtStart { get; init; }
+}
+
+/// <summary>The kernel's load averages (<c>/proc/loadavg</c>): runnable threads over the last 1, 5 and 15 minutes.</summary>
+internal readonly record struct LoadAverage(double OneMinute, double FiveMinutes, double FifteenMinutes)
+{
+    /// <summary>Reads them now; null where there is no <c>/proc/loadavg</c>.</summary>
+    public static LoadAverage? Read()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return new LoadAverage(
+                double.Parse(fields[0], CultureInfo.InvariantCulture),
+                double.Parse(fields[1], CultureInfo.InvariantCulture),
+                double.Parse(fields[2], CultureInfo.InvariantCulture));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{OneMinute:F2} {FiveMinutes:F2} {FifteenMinutes:F2}");
 }
 
 /// <summary>
@@ -268,6 +294,13 @@ internal sealed class BenchRunner
     {
         var s = _settings;
         var started = DateTimeOffset.UtcNow;
+        var loadAtStart = LoadAverage.Read();
+        if (loadAtStart is { } busy && busy.OneMinute > Environment.ProcessorCount / 2.0)
+        {
+            // A build's compiler servers or a test run still going: the warm-up then falls behind, and every figure carries it.
+            _progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: the box is already busy (load average {busy.OneMinute:F2} over the last minute, {Environment.ProcessorCount} processors); the figures will carry it"));
+        }
+
         using var gcLog = new GcEventLog();
         var loadStartedAt = double.NaN;
         var loadEndedAt = double.NaN;
@@ -522,6 +555,7 @@ internal sealed class BenchRunner
             AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,
+            LoadAtStart = loadAtStart,
         };
     }
 

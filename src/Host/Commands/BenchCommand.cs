@@ -22,7 +22,7 @@ internal static class BenchCommand
         var startRate = new Option<double>("--start-rate") { Description = "First rate of --find-max.", DefaultValueFactory = _ => 1000 };
         var stepFactor = new Option<double>("--step-factor") { Description = "Rate factor between --find-max steps.", DefaultValueFactory = _ => 1.5 };
         var stepSeconds = new Option<double>("--step-seconds") { Description = "Seconds per --find-max step.", DefaultValueFactory = _ => 8 };
-        var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2 (a run that lost input, 3).", AllowMultipleArgumentsPerToken = false };
+        var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2.", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on stdout." };
         var bootstrap = new Option<string?>("--bootstrap") { Description = "A real Kafka cluster (its event topics should be fresh); default: an embedded mock cluster." };
         var partitions = new Option<int>("--partitions") { Description = "Partitions per topic (the mock cluster keeps ~48 k messages per partition).", DefaultValueFactory = _ => 12 };
@@ -41,7 +41,7 @@ internal static class BenchCommand
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
         var rules = SharedOptions.Rules();
 
-        var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report.")
+        var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report. Exits 2 when a budget is missed, 3 when a consumer skipped records (the run stops at that step).")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
             subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, allocSample, loadInProcess, checkpointInterval, rules,
