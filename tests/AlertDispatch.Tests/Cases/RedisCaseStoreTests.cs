@@ -66,8 +66,7 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
     public async Task RetireClosedAsync_TwoProcessesRetiringOneBatchAtOnce_DeleteEachCaseOnce_AndCountItOutOnce()
     {
         var prefix = $"t{Guid.NewGuid():N}:";
-        var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
-        try
+        await WithTwoProcessesAsync(prefix, async stores =>
         {
             for (var i = 0; i < 300; i++)
             {
@@ -93,14 +92,7 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
             var stats = await stores[1].StatsAsync(new CaseQuery()).WithTimeout();
             Assert.Equal(await CaseStatistics.ComputeAsync(stores[1].ScanAsync(new CaseQuery())).WithTimeout(), stats);
             Assert.Equal(150, stats.Total);
-        }
-        finally
-        {
-            foreach (var store in stores)
-            {
-                await store.DisposeAsync();
-            }
-        }
+        });
     }
 
     [Fact]
@@ -143,29 +135,12 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
     {
         var prefix = $"t{Guid.NewGuid():N}:";
         CaseQuery[] queries = [new(), new() { StationId = "S1" }, new() { GridId = "G2", Status = AlertStatus.Signed }, new() { Severity = Severity.L1, FromMs = T0 + 1 }];
-        var expected = new List<StatsReply>();
-        await using (var store = await ConnectAsync(prefix))
-        {
-            // 1,200 cases 10 s apart: 3.3 hours, so statistics read the counters of whole hours.
-            for (var i = 0; i < 1_200; i++)
-            {
-                await OpenAsync(store, $"c{i:D4}", station: $"S{i % 4}", grid: $"G{i % 3}", now: T0 + (i * 10_000L));
-                if (i % 7 == 0)
-                {
-                    await store.UpdateAsync($"c{i:D4}", s => CaseTransitions.Sign(s, $"c{i:D4}", T0 + (i * 10_000L) + 30_000, "station:S1")).WithTimeout();
-                }
-            }
-
-            foreach (var query in queries)
-            {
-                expected.Add(await CaseStatistics.ComputeAsync(store.ScanAsync(query)).WithTimeout());
-            }
-        }
+        // 1,200 cases 10 s apart: 3.3 hours, so statistics read the counters of whole hours.
+        var expected = await CasesAndTheirStatisticsAsync(prefix, 1_200, queries);
 
         // 8 scopes (all, 4 stations, 3 grids): each one's hours, and its counters in each of the 4 hours.
         Assert.Equal(8 + (8 * 4), await ForgetCountersAsync(prefix));
-        var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
-        try
+        await WithTwoProcessesAsync(prefix, async stores =>
         {
             foreach (var store in stores)
             {
@@ -174,16 +149,9 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
                     Assert.Equal(expected[i], await store.StatsAsync(queries[i]).WithTimeout());
                 }
             }
+        });
 
-            Assert.Equal(1_200, expected[0].Total);
-        }
-        finally
-        {
-            foreach (var store in stores)
-            {
-                await store.DisposeAsync();
-            }
-        }
+        Assert.Equal(1_200, expected[0].Total);
     }
 
     [Fact]
@@ -191,24 +159,8 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
     {
         var prefix = $"t{Guid.NewGuid():N}:";
         CaseQuery[] queries = [new(), new() { StationId = "S1" }, new() { GridId = "G2", Status = AlertStatus.Signed }];
-        var expected = new List<StatsReply>();
-        await using (var store = await ConnectAsync(prefix))
-        {
-            // 2,500 cases: three pages of the upgrade.
-            for (var i = 0; i < 2_500; i++)
-            {
-                await OpenAsync(store, $"c{i:D4}", station: $"S{i % 4}", grid: $"G{i % 3}", now: T0 + (i * 10_000L));
-                if (i % 7 == 0)
-                {
-                    await store.UpdateAsync($"c{i:D4}", s => CaseTransitions.Sign(s, $"c{i:D4}", T0 + (i * 10_000L) + 30_000, "station:S1")).WithTimeout();
-                }
-            }
-
-            foreach (var query in queries)
-            {
-                expected.Add(await CaseStatistics.ComputeAsync(store.ScanAsync(query)).WithTimeout());
-            }
-        }
+        // 2,500 cases: three pages of the upgrade.
+        var expected = await CasesAndTheirStatisticsAsync(prefix, 2_500, queries);
 
         Assert.True(await ForgetCountersAsync(prefix) > 0);
 
@@ -236,6 +188,46 @@ public sealed class RedisCaseStoreTests(RedisServerFixture redis) : CaseStoreCon
         }
 
         Assert.Equal(2_500, expected[0].Total);
+    }
+
+    // Two dispatch processes on one prefix, connected at once (each may run the schema upgrade), then closed.
+    private async Task WithTwoProcessesAsync(string prefix, Func<ICaseStore[], Task> test)
+    {
+        var stores = await Task.WhenAll(ConnectAsync(prefix), ConnectAsync(prefix)).WithTimeout();
+        try
+        {
+            await test(stores);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    // Opens the cases c0000.. 10 s apart over 4 stations and 3 grids, every seventh signed, and returns the statistics
+    // of each query counted case by case.
+    private async Task<List<StatsReply>> CasesAndTheirStatisticsAsync(string prefix, int cases, CaseQuery[] queries)
+    {
+        await using var store = await ConnectAsync(prefix);
+        for (var i = 0; i < cases; i++)
+        {
+            await OpenAsync(store, $"c{i:D4}", station: $"S{i % 4}", grid: $"G{i % 3}", now: T0 + (i * 10_000L));
+            if (i % 7 == 0)
+            {
+                await store.UpdateAsync($"c{i:D4}", s => CaseTransitions.Sign(s, $"c{i:D4}", T0 + (i * 10_000L) + 30_000, "station:S1")).WithTimeout();
+            }
+        }
+
+        var expected = new List<StatsReply>();
+        foreach (var query in queries)
+        {
+            expected.Add(await CaseStatistics.ComputeAsync(store.ScanAsync(query)).WithTimeout());
+        }
+
+        return expected;
     }
 
     // What the version before the counters left: the cases and their query indexes, no counters. Returns how many
