@@ -113,6 +113,8 @@ internal static class BenchReport
             }
 
             w.WriteNumber("dead_lettered", r.DeadLettered);
+            w.WriteNumber("alerts_signed", r.AlertsSigned);
+            w.WriteNumber("sign_failures", r.SignFailures);
             w.WriteNumber("offset_resets", m?.OffsetResets ?? 0);
             w.WriteBoolean("budget_met", missed.Count == 0);
             w.WriteStartArray("budgets_missed");
@@ -166,7 +168,7 @@ internal static class BenchReport
         b.Append("## Settings\n");
         b.Append(Inv, $"- Command: `fraudshield bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(2))}`\n");
         b.Append(Inv, $"- Mode: {(s.FindMax ? $"find-max: {s.FindMaxStart:F0}/s x{s.FindMaxFactor} per step of {s.StepSeconds:F0} s until a step is not sustained (judged < 95 % of offered, lag above 1 s of load, or lag growing past 0.2 s of load) or a budget breaks" : s.RampTo is { } to ? $"ramp {s.Rate:F0} -> {to:F0}/s over {s.Duration:F0} s in {s.RampSteps} steps after a {s.Warmup:F0} s warm-up" : $"fixed {s.Rate:F0} events/s for {s.Duration:F0} s after a {s.Warmup:F0} s warm-up (not measured)")}\n");
-        b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations); engine checkpoint every {s.CheckpointInterval.TotalSeconds:0.#} s\n");
+        b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations){(s.SignAlerts ? ", the first signing for every alert it receives (the `Ack` RPC, as a console does)" : ", none signing (`--no-sign`: every alert escalates at its ack deadline)")}; engine checkpoint every {s.CheckpointInterval.TotalSeconds:0.#} s\n");
         b.Append(s.LoadInProcess
             ? "- Load: open loop, one generator thread in the bench process (`--load-in-process`), paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); "
             : "- Load: open loop, one generator thread in a process of its own (`fraudshield bench-load`, started by the bench; its garbage is not in this process's GC figures and its CPU is shown apart), paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); ");
@@ -248,6 +250,11 @@ internal static class BenchReport
             b.Append(Inv, $"| allocation | {m.AllocatedBytesPerEvent:F1} B/event (process), {m.AllocatedBytesPerEventExcludingGenerator:F1} B/event (without the generator{(s.LoadInProcess ? " thread" : ", which runs in its own process")}), {m.EngineThreadBytesPerEvent:F1} B/event (engine thread) |\n");
             b.Append(Inv, $"| consumer lag (produced - judged) | start {m.LagAtStart}, end {m.LagAtEnd}, max {m.LagMax} |\n");
             b.Append(Inv, $"| producer queue-full waits | {m.QueueFullWaits} |\n| dead-lettered | {r.DeadLettered} |\n");
+            if (s.SignAlerts)
+            {
+                b.Append(Inv, $"| alerts signed for by the console (the whole run) | {r.AlertsSigned}{(r.SignFailures > 0 ? string.Create(Inv, $"; {r.SignFailures} refused or failed") : string.Empty)} |\n");
+            }
+
             b.Append(Inv, $"| consumer offset resets (records skipped: a consumer fell behind the cluster's retention) | {m.OffsetResets}{(m.OffsetResets > 0 ? "; **the run lost input and is not sustained**" : string.Empty)} |\n");
             if (r.Baseline is { } bb)
             {

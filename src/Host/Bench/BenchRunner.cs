@@ -48,6 +48,9 @@ internal sealed record BenchSettings
 
     public int Subscribers { get; init; } = 1;
 
+    /// <summary>The first subscriber signs for every alert it receives (<see cref="AlertSigner"/>), as a console does; off, each escalates at its ack deadline.</summary>
+    public bool SignAlerts { get; init; } = true;
+
     public int? ScenarioEvery { get; init; }
 
     public bool Baseline { get; init; } = true;
@@ -217,6 +220,12 @@ internal sealed record BenchResult
 
     public long DeadLettered { get; init; }
 
+    /// <summary>Alerts the first subscriber signed for (<see cref="BenchSettings.SignAlerts"/>), warm-up included.</summary>
+    public long AlertsSigned { get; init; }
+
+    /// <summary>Signatures the dispatch refused or that failed.</summary>
+    public long SignFailures { get; init; }
+
     /// <summary>Partition trims made by <see cref="ConsumedLogTrimmer"/> (<see cref="BenchSettings.TrimConsumed"/>).</summary>
     public long LogTrims { get; init; }
 
@@ -368,6 +377,8 @@ internal sealed class BenchRunner
         var results = new List<StepResult>();
         long deadLettered;
         long logTrims;
+        long alertsSigned = 0;
+        long signFailures = 0;
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
             using var trimmer = s.TrimConsumed && cluster is not null
@@ -376,8 +387,9 @@ internal sealed class BenchRunner
             trimmer?.Start();
             using var stopSubscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
+            await using var signer = s.SignAlerts ? new AlertSigner(node.GrpcAddress!) : null;
             double startMs = 0;
-            var subscribers = clients.Select(c => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, streamSegments, alertsPerStep, alertsByRules), stopSubscribers.Token), CancellationToken.None)).ToList();
+            var subscribers = clients.Select((c, i) => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, streamSegments, alertsPerStep, alertsByRules), i == 0 ? signer : null, stopSubscribers.Token), CancellationToken.None)).ToList();
 
             // Wait until every subscriber's stream is open (resume token known) before offering load.
             var openBy = Stopwatch.StartNew();
@@ -502,6 +514,13 @@ internal sealed class BenchRunner
                 client.Dispose();
             }
 
+            if (signer is not null)
+            {
+                await signer.StopAsync(TimeSpan.FromSeconds(5));
+                alertsSigned = signer.Signed;
+                signFailures = signer.Failed;
+            }
+
             logTrims = trimmer?.Deletions ?? 0;
         }
 
@@ -549,6 +568,8 @@ internal sealed class BenchRunner
             BaselineNote = note,
             EventsProduced = generator.Sent,
             DeadLettered = deadLettered,
+            AlertsSigned = alertsSigned,
+            SignFailures = signFailures,
             LogTrims = logTrims,
             // Read after the baseline, so that events the runtime delivered late are in; kept to the load's window.
             Collections = [.. gcLog.Records.Where(x => x.AtSeconds >= loadStartedAt && x.AtSeconds < loadEndedAt).Select(x => x with { AtSeconds = x.AtSeconds - loadStartedAt })],
@@ -682,9 +703,10 @@ internal sealed class BenchRunner
 
     private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, LatencyHistogram[] Stream, long[] Alerts, ConcurrentDictionary<string, long> ByRules);
 
-    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, CancellationToken cancellationToken)
+    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, AlertSigner? signer, CancellationToken cancellationToken)
     {
         var seen = new HashSet<(string, int)>();
+        var signed = new HashSet<string>();
         try
         {
             await foreach (var delivery in client.SubscribeAsync(new SubscribeRequest { All = true }, cancellationToken))
@@ -697,6 +719,12 @@ internal sealed class BenchRunner
                 if (alert is null || delivery.Escalation is not null || !seen.Add((alert.AlertId, alert.Version)))
                 {
                     continue;
+                }
+
+                // The console signs for the alert once it is on screen (a later version needs no second signature).
+                if (signer is not null && signed.Add(alert.AlertId))
+                {
+                    signer.Offer(alert.AlertId);
                 }
 
                 // The step is the one whose schedule holds the event's scheduled time.

@@ -36,6 +36,7 @@ internal static class BenchCommand
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bare-consume baseline." };
         var trimConsumed = new Option<bool>("--trim-consumed") { Description = "Embedded cluster only, with --no-baseline or --find-max: delete every 200 ms what all consumer groups have committed, so the mock's fetches (a walk over each partition's retained batches) cost what a real broker's indexed lookup does." };
         var noCounterparty = new Option<bool>("--no-counterparty") { Description = "Run without the counterparty stage (R03/R04/R15/R16): the per-party engine alone." };
+        var noSign = new Option<bool>("--no-sign") { Description = "The subscribers do not sign for the alerts they receive (by default the first signs for each, as a console does), so every alert escalates at its ack deadline: a case update, a re-notification and a log line each." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var loadInProcess = new Option<bool>("--load-in-process") { Description = "Run the load generator on a thread of the bench process (its ~1 KB/event of garbage then counts in this process's GC figures) instead of a process of its own." };
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
@@ -44,7 +45,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report. Exits 2 when a budget is missed, 3 when a consumer skipped records (the run stops at that step).")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, allocSample, loadInProcess, checkpointInterval, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, noSign, allocSample, loadInProcess, checkpointInterval, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -87,6 +88,7 @@ internal static class BenchCommand
                 Bootstrap = parse.GetValue(bootstrap),
                 Partitions = parse.GetValue(partitions),
                 Subscribers = parse.GetValue(subscribers),
+                SignAlerts = !parse.GetValue(noSign),
                 ScenarioEvery = parse.GetValue(scenarioEvery),
                 Residents = parse.GetValue(residents),
                 Seed = parse.GetValue(seed),

@@ -48,6 +48,10 @@ public sealed class BenchCommandTests
         Assert.InRange(json.GetProperty("bare_consume_ratio").GetDouble(), 0.01, 10);
         Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
 
+        // The console signed for what it received (the dispatch's Ack RPC answered OK each time), so nothing escalated.
+        Assert.True(json.GetProperty("alerts_signed").GetInt64() >= 10, line);
+        Assert.Equal(0, json.GetProperty("sign_failures").GetInt64());
+
         var report = Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.md"));
         var text = await File.ReadAllTextAsync(report);
         Assert.Contains("p99 <= 20 ms", text, StringComparison.Ordinal);
