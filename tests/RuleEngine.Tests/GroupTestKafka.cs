@@ -36,6 +36,14 @@ internal static class GroupTestKafka
         return consumer.Committed(all, timeout).Sum(c => Math.Max(0, c.Offset.Value));
     }
 
+    /// <summary>The end offsets (high watermarks) of <paramref name="topics"/> summed: how many messages they hold.</summary>
+    public static long EndOffsetsTotal(KafkaOptions kafka, IEnumerable<string> topics, int partitions, TimeSpan timeout)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.CreateConsumerConfig("end-offsets-" + Guid.NewGuid().ToString("N"))).Build();
+        return topics.SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartition(t, p)))
+            .Sum(tp => consumer.QueryWatermarkOffsets(tp, timeout).High.Value);
+    }
+
     /// <summary>
     /// Every alert on fs.alerts once <paramref name="expected"/> arrived and each of its <paramref name="partitions"/>
     /// partitions reported its end (so an extra alert already there is counted too).

@@ -19,6 +19,7 @@ public sealed class OutputLedger
 {
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly TimeSpan _drainWait;
+    private readonly Func<bool>? _beforeDrain;
     private long _produced;
     private long _acknowledged;
 
@@ -27,14 +28,15 @@ public sealed class OutputLedger
 
     /// <summary>Creates the ledger of the outputs produced through <paramref name="producer"/> (shared; not owned).</summary>
     public OutputLedger(IProducer<byte[], byte[]> producer)
-        : this(producer, TimeSpan.Zero)
+        : this(producer, TimeSpan.Zero, null)
     {
     }
 
-    private OutputLedger(IProducer<byte[], byte[]> producer, TimeSpan drainWait)
+    private OutputLedger(IProducer<byte[], byte[]> producer, TimeSpan drainWait, Func<bool>? beforeDrain)
     {
         _producer = producer ?? throw new ArgumentNullException(nameof(producer));
         _drainWait = drainWait;
+        _beforeDrain = beforeDrain;
     }
 
     /// <summary>
@@ -46,11 +48,16 @@ public sealed class OutputLedger
     /// </summary>
     /// <param name="producer">The producer (not owned).</param>
     /// <param name="drainWait">How long one attempt waits for the queue to empty.</param>
+    /// <param name="beforeDrain">
+    /// Called on the loop's thread before each drain: hands the producer what the loop still holds for it (outputs
+    /// counted by <see cref="OnProduced"/> but gathered into larger messages first). False when it could not: the
+    /// drain then reports the outputs unacknowledged.
+    /// </param>
     /// <returns>The ledger.</returns>
-    public static OutputLedger Draining(IProducer<byte[], byte[]> producer, TimeSpan drainWait)
+    public static OutputLedger Draining(IProducer<byte[], byte[]> producer, TimeSpan drainWait, Func<bool>? beforeDrain = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(drainWait, TimeSpan.Zero);
-        return new OutputLedger(producer, drainWait);
+        return new OutputLedger(producer, drainWait, beforeDrain);
     }
 
     /// <summary>True for a <see cref="Draining"/> ledger: its offsets are never staged, only stored after a drain.</summary>
@@ -85,6 +92,11 @@ public sealed class OutputLedger
     {
         if (Drains)
         {
+            if (_beforeDrain is not null && !_beforeDrain())
+            {
+                return false;
+            }
+
             // Read before the flush: the loop's thread, which produces, is the one waiting here.
             var produced = Produced;
             if (_producer.Flush(timeout) != 0)

@@ -124,8 +124,9 @@ public static class TopicAdmin
     /// <param name="patience">How long to keep asking.</param>
     /// <param name="cancellationToken">Stops asking (the last answer stands).</param>
     /// <param name="problem">What is wrong, or empty.</param>
+    /// <param name="partitions">The topic's partition count when it is usable, else 0.</param>
     /// <returns>True when the topic is usable.</returns>
-    public static bool TryCheckTopic(KafkaOptions options, string groupId, string topic, string? partitionsLike, TimeSpan patience, CancellationToken cancellationToken, out string problem)
+    public static bool TryCheckTopic(KafkaOptions options, string groupId, string topic, string? partitionsLike, TimeSpan patience, CancellationToken cancellationToken, out string problem, out int partitions)
     {
         ArgumentNullException.ThrowIfNull(options);
         var deadline = DateTime.UtcNow + patience;
@@ -133,7 +134,7 @@ public static class TopicAdmin
         using var admin = new DependentAdminClientBuilder(probe.Handle).Build();
         while (true)
         {
-            problem = Check(admin, topic, partitionsLike);
+            (problem, partitions) = Check(admin, topic, partitionsLike);
             if (problem.Length == 0 || DateTime.UtcNow >= deadline || cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
             {
                 return problem.Length == 0;
@@ -141,7 +142,7 @@ public static class TopicAdmin
         }
     }
 
-    private static string Check(IAdminClient admin, string topic, string? partitionsLike)
+    private static (string Problem, int Partitions) Check(IAdminClient admin, string topic, string? partitionsLike)
     {
         try
         {
@@ -154,11 +155,11 @@ public static class TopicAdmin
                 problem = $"{found.Partitions.Count} partitions, {partitionsLike} has {like.Partitions.Count}";
             }
 
-            return problem;
+            return (problem, problem.Length == 0 ? found!.Partitions.Count : 0);
         }
         catch (KafkaException e)
         {
-            return e.Error.Reason;
+            return (e.Error.Reason, 0);
         }
     }
 }

@@ -45,8 +45,11 @@ public enum CounterpartyMarks : byte
 }
 
 /// <summary>
-/// One record of the internal repartition topic fs.counterparty: a fixed <see cref="Size"/>-byte little-endian layout,
-/// keyed (Kafka key: <see cref="Key"/> as 8 bytes big-endian) by the counterparty whose aggregate it feeds.
+/// One record of the internal repartition topic fs.counterparty: a fixed <see cref="Size"/>-byte little-endian layout.
+/// A message of fs.counterparty packs one or more of them (its value is their concatenation) on the partition of
+/// their counterparty's key (<see cref="Key"/> as 8 bytes big-endian, placed as a keyed message would be:
+/// <see cref="Ingest.Kafka.KeyPartitioner"/>); the message's timestamp is its first record's source timestamp, and
+/// each record gives its own as a difference from it.
 /// <code>
 /// offset size field
 ///   0     1  version (1)
@@ -54,7 +57,7 @@ public enum CounterpartyMarks : byte
 ///   2     1  flags (CounterpartyMarks)
 ///   3     1  subject text length (0..32)
 ///   4     1  event id length (0..32)
-///   5     3  reserved (0)
+///   5     3  source delta: the source record's Kafka timestamp minus the message's, ms, signed (0 in a message of one)
 ///   8     8  key: the aggregate's 64-bit key (see KeyOf*)
 ///  16     8  subject: the calling number or the IMEI (digits); 0 for accounts
 ///  24     8  other: the callee's number (calls; 0 when the handset received the call), the other account's hash (money)
@@ -75,6 +78,9 @@ public struct CounterpartyRecord
 
     /// <summary>Bytes of the inline texts (subject, event id).</summary>
     public const int TextBytes = 32;
+
+    /// <summary>The largest <see cref="SourceDeltaMs"/> either way (24 bits, signed: about 2.3 hours).</summary>
+    public const int MaxSourceDeltaMs = (1 << 23) - 1;
 
     private const byte Version = 1;
     private const byte CallerKeyKind = 211;
@@ -124,6 +130,12 @@ public struct CounterpartyRecord
     /// <summary>Bytes used in <see cref="EventId"/>.</summary>
     public byte EventIdLength;
 
+    /// <summary>
+    /// The source record's Kafka timestamp minus its fs.counterparty message's, ms (within
+    /// ±<see cref="MaxSourceDeltaMs"/>); the aggregator carries the sum to the alert.
+    /// </summary>
+    public int SourceDeltaMs;
+
     /// <summary>The aggregate key of a calling number.</summary>
     public static long KeyOfCaller(ulong number) => KeyHash.Of(CallerKeyKind, number);
 
@@ -162,7 +174,9 @@ public struct CounterpartyRecord
         d[2] = (byte)Flags;
         d[3] = SubjectLength;
         d[4] = EventIdLength;
-        d[5] = d[6] = d[7] = 0;
+        d[5] = (byte)SourceDeltaMs;
+        d[6] = (byte)(SourceDeltaMs >> 8);
+        d[7] = (byte)(SourceDeltaMs >> 16);
         BinaryPrimitives.WriteInt64LittleEndian(d[8..], Key);
         BinaryPrimitives.WriteUInt64LittleEndian(d[16..], Subject);
         BinaryPrimitives.WriteInt64LittleEndian(d[24..], Other);
@@ -189,6 +203,7 @@ public struct CounterpartyRecord
         record.Flags = (CounterpartyMarks)source[2];
         record.SubjectLength = source[3];
         record.EventIdLength = source[4];
+        record.SourceDeltaMs = SourceDeltaOf(source);
         record.Key = BinaryPrimitives.ReadInt64LittleEndian(source[8..]);
         record.Subject = BinaryPrimitives.ReadUInt64LittleEndian(source[16..]);
         record.Other = BinaryPrimitives.ReadInt64LittleEndian(source[24..]);
@@ -201,6 +216,9 @@ public struct CounterpartyRecord
         source.Slice(104, TextBytes).CopyTo(record.EventId);
         return true;
     }
+
+    /// <summary>The <see cref="SourceDeltaMs"/> of the encoded record at the start of <paramref name="source"/> (at least 8 bytes).</summary>
+    public static int SourceDeltaOf(ReadOnlySpan<byte> source) => (source[5] | (source[6] << 8) | (source[7] << 16)) << 8 >> 8; // sign-extends 24 bits
 
     /// <summary>Copies <paramref name="text"/> into <paramref name="destination"/> (cleared first, truncated to <see cref="TextBytes"/>); returns the bytes kept.</summary>
     internal static int Copy(ReadOnlySpan<byte> text, Span<byte> destination)

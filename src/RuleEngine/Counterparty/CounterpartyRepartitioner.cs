@@ -9,13 +9,16 @@ namespace FraudShield.RuleEngine.Counterparty;
 /// <summary>
 /// The repartition stage: a consumer-group member (its own group) reading fs.calls and fs.txns, parsing each event
 /// with the engine's <see cref="EventParser"/> and producing the <see cref="CounterpartyRecord"/>s it maps to onto
-/// fs.counterparty, keyed by the counterparty, with the source record's timestamp. A source offset is stored only
+/// fs.counterparty, on their counterparty's partition, with the source record's timestamp: packed, up to
+/// <see cref="CounterpartyPacker.MaxRecords"/> records of one partition in a message, emitted at the end of each
+/// poll batch (<see cref="CounterpartyPacker"/>). The partitions are fs.counterparty's count when the stage starts;
+/// partitions added later take records from its next start. A source offset is stored only
 /// once the records produced up to it are in the cluster: every 200 ms (and before a revoke and on stop) the stage
 /// flushes its producer (idempotent, acks=all, retrying until delivered) and stores the positions if the queue emptied
 /// (<see cref="OutputLedger.Draining"/>), so a crash or a move re-reads what was not yet delivered and never loses it;
 /// records produced twice that way are dropped by the aggregator. Bad input is skipped and counted (the engine
 /// dead-letters it). Events are read in place through <see cref="NativeConsumeLoop"/>, and the per-event path
-/// allocates nothing: one reused key buffer, value buffer and message (the producer copies the bytes during Produce),
+/// allocates nothing: the packer's buffers and one reused message (the producer copies the bytes during Produce),
 /// no delivery reports. A full producer queue (the cluster away for long) holds the stage until there is room.
 /// </summary>
 public sealed partial class CounterpartyRepartitioner : IDisposable
@@ -31,11 +34,10 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _assigned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CounterpartyRecord[] _records = new CounterpartyRecord[CounterpartyMapper.MaxRecords];
-    private readonly byte[] _key = new byte[8];
-    private readonly byte[] _value = new byte[CounterpartyRecord.Size];
     private readonly Message<byte[], byte[]> _message;
-    private readonly TopicPartition _output = new(Topics.Counterparty, Partition.Any);
     private readonly OutputLedger _outputs;
+    private TopicPartition[] _outputPartitions = [];
+    private CounterpartyPacker? _packer;
     private Thread? _thread;
     private int _partitions;
     private long _events;
@@ -55,10 +57,10 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _parser = new EventParser(parserOptions);
         _groupId = groupId;
-        // Empty headers and the topic given once: Confluent.Kafka's Produce otherwise allocates a Headers (and its list)
-        // and a TopicPartition per record.
-        _message = new Message<byte[], byte[]> { Key = _key, Value = _value, Headers = [] };
-        _outputs = OutputLedger.Draining(producer, DrainWait);
+        // Empty headers and the partitions given once: Confluent.Kafka's Produce otherwise allocates a Headers (and its
+        // list) and a TopicPartition per message. No key: a pack holds the records of many keys of one partition.
+        _message = new Message<byte[], byte[]> { Key = null!, Value = [], Headers = [] };
+        _outputs = OutputLedger.Draining(producer, DrainWait, beforeDrain: EmitPacks);
     }
 
     /// <summary>
@@ -91,7 +93,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
     /// <summary>Source events read.</summary>
     public long EventsRead => Interlocked.Read(ref _events);
 
-    /// <summary>Records handed to the producer.</summary>
+    /// <summary>Records produced (counted as they are packed; their packs go to the producer at the end of the poll batch).</summary>
     public long RecordsProduced => _outputs.Produced;
 
     /// <summary>Source events that did not parse (skipped here; the engine dead-letters them).</summary>
@@ -115,7 +117,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
     private void Run()
     {
-        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Counterparty, partitionsLike: null, TopicAdmin.CheckPatience, _stop.Token, out var problem))
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Counterparty, partitionsLike: null, TopicAdmin.CheckPatience, _stop.Token, out var problem, out var partitions))
         {
             // Without the topic every record would fail after the producer's message timeout: refuse to start instead.
             Log.OutputTopicMissing(_logger, Topics.Counterparty, problem);
@@ -123,6 +125,8 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             return;
         }
 
+        _outputPartitions = [.. Enumerable.Range(0, partitions).Select(p => new TopicPartition(Topics.Counterparty, p))];
+        _packer = new CounterpartyPacker(partitions, Produce);
         try
         {
             NativeConsumeLoop.Run(CounterpartyKafka.ConsumerConfig(_kafka, _groupId), Inputs, new LoopHandler(this), _stop.Token, outputs: _outputs, log: _kafka.LogHandler);
@@ -141,12 +145,12 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
             return;
         }
 
-        // The records carry the source record's timestamp (CreateTime, the only type a producer may set).
-        var timestamp = message.TimestampMs is var ms and >= 0 ? new Timestamp(ms, TimestampType.CreateTime) : Timestamp.Default;
-        Repartition(message.Topic, message.Value, timestamp);
+        // The records carry the source record's timestamp (a source without one: now).
+        var sourceMs = message.TimestampMs is var ms and >= 0 ? ms : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        Repartition(message.Topic, message.Value, sourceMs);
     }
 
-    private void Repartition(string topic, ReadOnlySpan<byte> value, Timestamp timestamp)
+    private void Repartition(string topic, ReadOnlySpan<byte> value, long sourceMs)
     {
         int n;
         ParseError error;
@@ -173,21 +177,36 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         for (var i = 0; i < n; i++)
         {
-            _records[i].WriteKey(_key);
-            _records[i].Write(_value);
-            _message.Timestamp = timestamp;
             _outputs.OnProduced();
-            Produce();
+            _packer!.Add(ref _records[i], sourceMs);
         }
     }
 
-    private void Produce()
+    // The end of a poll batch, and before the source positions are stored: every pack goes to the producer. False when
+    // a pack could not be handed over (the stage stopping while the producer's queue is full): nothing is stored then.
+    private bool EmitPacks()
     {
+        try
+        {
+            _packer?.EmitAll();
+            return true;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // One pack: CreateTime is the only timestamp type a producer may set.
+    private void Produce(int partition, long timestampMs, byte[] value)
+    {
+        _message.Value = value;
+        _message.Timestamp = new Timestamp(timestampMs, TimestampType.CreateTime);
         while (true)
         {
             try
             {
-                _producer.Produce(_output, _message);
+                _producer.Produce(_outputPartitions[partition], _message);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -229,9 +248,7 @@ public sealed partial class CounterpartyRepartitioner : IDisposable
 
         public void OnRevoked(List<TopicPartitionOffset> partitions, bool lost) => Interlocked.Add(ref owner._partitions, -partitions.Count);
 
-        public void OnPass()
-        {
-        }
+        public void OnPass() => owner.EmitPacks();
 
         public void OnRecord(in NativeMessage message) => owner.OnRecord(in message);
 

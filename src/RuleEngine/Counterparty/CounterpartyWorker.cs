@@ -151,29 +151,41 @@ public sealed partial class CounterpartyWorker : IDisposable
         }
     }
 
+    // One fs.counterparty message: one or more records (CounterpartyRecord), each applied at its own source timestamp.
     private void OnRecord(CounterpartyAggregator aggregator, in NativeMessage message)
     {
         var timestamp = message.TimestampMs;
-        if (_schedule is not null && timestamp >= _schedule.NextDueMs && _schedule.TryTakeDue(timestamp, out var due))
-        {
-            aggregator.UseRules(due!.RuleSet.Options);
-            Log.RulesSwitched(_logger, due.Version, due.EffectiveFromMs, timestamp);
-        }
-
         var partition = message.Partition;
+        var value = message.ValueIsNull ? default : message.Value;
+        var malformed = value.Length == 0 || value.Length % CounterpartyRecord.Size != 0;
+        var records = malformed ? 1 : value.Length / CounterpartyRecord.Size;
         var replayed = _replay.IsReplay(Topics.Counterparty, partition, message.Offset);
         if (replayed)
         {
             // Applied before by this group (its alerts are in the cluster): state only.
-            Interlocked.Increment(ref _replayed);
+            Interlocked.Add(ref _replayed, records);
             AlertSink.Muted = true;
         }
 
         try
         {
-            if (message.ValueIsNull || !aggregator.TryApply(message.Value, timestamp, partition))
+            var rejected = malformed ? 1 : 0;
+            for (var at = 0; !malformed && at < value.Length; at += CounterpartyRecord.Size)
             {
-                Interlocked.Increment(ref _rejected);
+                var record = value.Slice(at, CounterpartyRecord.Size);
+                var sourceMs = timestamp + CounterpartyRecord.SourceDeltaOf(record);
+                SwitchRulesIfDue(aggregator, sourceMs);
+                if (!aggregator.TryApply(record, sourceMs, partition))
+                {
+                    rejected++;
+                }
+            }
+
+            Interlocked.Add(ref _applied, records);
+
+            if (rejected > 0)
+            {
+                Interlocked.Add(ref _rejected, rejected);
                 if (!replayed)
                 {
                     Log.Rejected(_logger, partition, message.Offset);
@@ -185,8 +197,16 @@ public sealed partial class CounterpartyWorker : IDisposable
             AlertSink.Muted = false;
         }
 
-        Interlocked.Increment(ref _applied);
         Advance(partition, message.Offset + 1);
+    }
+
+    private void SwitchRulesIfDue(CounterpartyAggregator aggregator, long timestampMs)
+    {
+        if (_schedule is not null && timestampMs >= _schedule.NextDueMs && _schedule.TryTakeDue(timestampMs, out var due))
+        {
+            aggregator.UseRules(due!.RuleSet.Options);
+            Log.RulesSwitched(_logger, due.Version, due.EffectiveFromMs, timestampMs);
+        }
     }
 
     private void Advance(int partition, long next) => PartitionSlots.Set(ref _next, partition, next);

@@ -207,7 +207,7 @@ public sealed partial class EngineWorker : IDisposable
 
     private void Run()
     {
-        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Rebates, partitionsLike: Topics.Txns, TopicAdmin.CheckPatience, _stop.Token, out var problem))
+        if (!TopicAdmin.TryCheckTopic(_kafka, _groupId, Topics.Rebates, partitionsLike: Topics.Txns, TopicAdmin.CheckPatience, _stop.Token, out var problem, out _))
         {
             // Without it (or with another partition count than the event topics) R12's rebates would be lost or land
             // where no engine holds their receiver: refuse to start instead.

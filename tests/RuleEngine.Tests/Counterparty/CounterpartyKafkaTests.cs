@@ -185,7 +185,9 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         }
 
         await Poll.UntilAsync(() => first.AlertSink.Emitted == Callers, $"{Callers} R03 alerts", Timeout);
-        await Poll.UntilAsync(() => GroupTestKafka.CommittedTotal(kafka, "fraudshield-counterparty", [Topics.Counterparty], Partitions, Timeout) == 30 * Callers, "the first aggregator's offsets committed", Timeout);
+        await Poll.UntilAsync(() => first.RecordsApplied == 30 * Callers, "every call applied", Timeout);
+        var messages = GroupTestKafka.EndOffsetsTotal(kafka, [Topics.Counterparty], Partitions, Timeout);
+        await Poll.UntilAsync(() => GroupTestKafka.CommittedTotal(kafka, "fraudshield-counterparty", [Topics.Counterparty], Partitions, Timeout) == messages, "the first aggregator's offsets committed", Timeout);
 
         // The second aggregator joins; the partitions that move to it are replayed from the beginning. Then one more
         // call per caller: R03 already fired for each caller in this window, so nothing new either way.
@@ -209,7 +211,7 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
     [Fact]
     public async Task Repartitioner_OutputBrokerDownLongEnoughToFillTheQueue_WaitsThenDeliversEveryRecordOnce()
     {
-        // fs.counterparty on broker 2, the input on broker 1; a producer queue of 4 records fills while broker 2 is down.
+        // fs.counterparty on broker 2, the input on broker 1; a producer queue of one message fills while broker 2 is down.
         using var cluster = EmbeddedKafkaCluster.Start(brokers: 2);
         cluster.CreateTopics([Topics.Calls, Topics.Txns, Topics.Counterparty], Partitions);
         for (var p = 0; p < Partitions; p++)
@@ -219,7 +221,7 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
             cluster.SetPartitionLeader(Topics.Counterparty, p, 2);
         }
 
-        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, ExtraProperties = new Dictionary<string, string> { ["queue.buffering.max.messages"] = "4" } };
+        var kafka = new KafkaOptions { BootstrapServers = cluster.BootstrapServers, ExtraProperties = new Dictionary<string, string> { ["queue.buffering.max.messages"] = "1" } };
         using var producer = new ProducerBuilder<byte[], byte[]>(KafkaOptions.For(cluster.BootstrapServers).CreateProducerConfig()).Build();
         using var repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, NullLogger.Instance);
         using var repartitioner = new CounterpartyRepartitioner(kafka, repartitionProducer, NullLogger.Instance);
@@ -228,21 +230,35 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
 
         // One call through first: the stage has fetched its committed positions (from the group's coordinator, which
         // may be broker 2) and reads broker 1 from then on.
-        const int Calls = 13;
+        const int Round = 12;
+        const int Calls = 1 + (2 * Round);
         await ProduceCallAsync(producer, 0);
         await Poll.UntilAsync(() => repartitioner.RecordsProduced == 1, "the first call repartitioned", Timeout);
         cluster.SetBrokerDown(2);
-        for (var i = 1; i < Calls; i++)
+
+        // Calls of different callers, whose records go to different fs.counterparty partitions: even read in one poll
+        // batch they make several messages, more than the queue holds.
+        static string CallerOf(int i) => "8617000001" + i.ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Enumerable.Range(1, Round).Select(i => PartitionOfCaller(CallerOf(i))).Distinct().Count() >= 2);
+        for (var i = 1; i <= Round; i++)
         {
-            await ProduceCallAsync(producer, i);
+            await ProduceCallAsync(producer, i, CallerOf(i));
         }
 
         await Poll.UntilAsync(() => repartitioner.QueueFullWaits > 0, "the repartitioner to wait for room in its full queue", Timeout);
-        Assert.True(repartitioner.EventsRead < Calls, $"the stage should hold while its queue is full, read {repartitioner.EventsRead}");
+
+        // While it waits the stage reads nothing more.
+        var read = repartitioner.EventsRead;
+        for (var i = Round + 1; i < Calls; i++)
+        {
+            await ProduceCallAsync(producer, i, CallerOf(i));
+        }
+
+        Assert.True(read <= 1 + Round && repartitioner.EventsRead == read, $"the stage should hold while its queue is full, read {read} then {repartitioner.EventsRead}");
         cluster.SetBrokerUp(2);
         await Poll.UntilAsync(() => repartitioner.EventsRead == Calls && repartitioner.RecordsProduced == Calls, "every call repartitioned", Timeout);
 
-        // Each call's record exactly once on fs.counterparty.
+        // Each call's record exactly once on fs.counterparty (a message packs one or more records).
         var config = KafkaOptions.For(cluster.BootstrapServers).CreateConsumerConfig("counterparty-reader-" + Guid.NewGuid().ToString("N"));
         using var reader = new ConsumerBuilder<byte[], byte[]>(config).Build();
         reader.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topics.Counterparty, p, Offset.Beginning)));
@@ -251,13 +267,15 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         {
             if (reader.Consume(TimeSpan.FromMilliseconds(50))?.Message?.Value is { } value)
             {
-                records.Add(value);
+                Assert.Equal(0, value.Length % CounterpartyRecord.Size);
+                records.AddRange(value.Chunk(CounterpartyRecord.Size));
             }
 
             return records.Count >= Calls;
         }, $"{Calls} records on {Topics.Counterparty}", Timeout);
         Assert.Null(reader.Consume(TimeSpan.FromMilliseconds(500))?.Message);
-        Assert.Equal(Calls, records.Select(Convert.ToHexString).Distinct().Count());
+        Assert.Equal(Calls, records.Count);
+        Assert.Equal(Calls, records.Select(r => CounterpartyRecord.TryRead(r, out var record) ? Convert.ToHexString(record.EventIdBytes) : "invalid").Distinct().Count());
     }
 
     [Fact]
@@ -285,6 +303,13 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
             Value = Encoding.UTF8.GetBytes(json),
             Timestamp = new Timestamp(tsMs, TimestampType.CreateTime),
         }).WithTimeout(Timeout);
+    }
+
+    private static int PartitionOfCaller(string caller)
+    {
+        var key = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key, CounterpartyRecord.KeyOfCaller(ulong.Parse(caller, System.Globalization.CultureInfo.InvariantCulture)));
+        return KeyPartitioner.Partition(key, Partitions);
     }
 
     private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i, string caller = Caller)
