@@ -31,7 +31,7 @@ internal sealed record BenchSettings
 
     public double FindMaxFactor { get; init; } = 1.5;
 
-    public double StepSeconds { get; init; } = 8;
+    public double StepSeconds { get; init; } = 60;
 
     /// <summary>Ramp from <see cref="Rate"/> to this rate in <see cref="RampSteps"/> equal steps over the duration; null = fixed rate.</summary>
     public double? RampTo { get; init; }

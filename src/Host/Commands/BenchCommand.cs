@@ -21,7 +21,7 @@ internal static class BenchCommand
         var findMax = new Option<bool>("--find-max") { Description = "Step the rate up (x --step-factor every --step-seconds from --start-rate) until the consumer lag grows or a budget breaks; report the max sustainable rate." };
         var startRate = new Option<double>("--start-rate") { Description = "First rate of --find-max.", DefaultValueFactory = _ => 1000 };
         var stepFactor = new Option<double>("--step-factor") { Description = "Rate factor between --find-max steps.", DefaultValueFactory = _ => 1.5 };
-        var stepSeconds = new Option<double>("--step-seconds") { Description = "Seconds per --find-max step.", DefaultValueFactory = _ => 8 };
+        var stepSeconds = new Option<double>("--step-seconds") { Description = "Seconds per --find-max step (a much shorter step can pass a rate whose backlog still grows).", DefaultValueFactory = _ => 60 };
         var budget = new Option<string[]>("--budget") { Description = "Latency budget, e.g. p99=20ms (also p50, p999, max; repeat or comma-separate). A miss exits 2.", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object on stdout." };
         var bootstrap = new Option<string?>("--bootstrap") { Description = "A real Kafka cluster (its event topics should be fresh); default: an embedded mock cluster." };
