@@ -65,6 +65,7 @@ public sealed class InProcessCaseStore : ICaseStore
     private readonly bool _flushToDisk;
     private readonly long _minCompactionBytes;
     private FileStream _journal;
+    private StreamWriter _journalWriter;
     private long _journalBytes;
     private long _compactedBytes;
     private long _compactions;
@@ -75,6 +76,7 @@ public sealed class InProcessCaseStore : ICaseStore
     {
         _journalPath = journalPath;
         _journal = new FileStream(journalPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+        _journalWriter = JournalWriter(_journal);
         _journalBytes = _compactedBytes = _journal.Length;
         _folderLock = folderLock;
         _flushToDisk = flushToDisk;
@@ -177,16 +179,24 @@ public sealed class InProcessCaseStore : ICaseStore
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             StoredCase? current = _cases.TryGetValue(alertId, out var found) ? found : null;
-            var next = transition(current?.Decode());
+
+            // One decoding serves the transition and the answer: a transition returns a new instance and never changes
+            // its argument (ICaseStore.UpdateAsync), so what it was given is still the previous state afterwards.
+            var previous = current?.Decode();
+            var next = transition(previous);
             if (next is null)
             {
-                return ValueTask.FromResult(new CaseUpdate(current?.Decode(), current?.Decode(), false));
+                return ValueTask.FromResult(new CaseUpdate(previous, previous, false));
             }
 
-            next = next.Clone();
+            if (ReferenceEquals(next, previous))
+            {
+                next = next.Clone();
+            }
+
             next.AlertId = alertId;
             next.Revision = (current?.Revision ?? 0) + 1;
-            _journalBytes += Append(_journal, next, flushToDisk);
+            _journalBytes += Append(_journal, _journalWriter, next, flushToDisk);
             if (flushToDisk)
             {
                 Interlocked.Increment(ref _diskFlushes);
@@ -197,7 +207,7 @@ public sealed class InProcessCaseStore : ICaseStore
             Index(alertId, current, stored);
             Changed?.Invoke(this, new CaseChangedEventArgs(next));
             CompactIfGrown();
-            return ValueTask.FromResult(new CaseUpdate(current?.Decode(), stored.Decode(), true));
+            return ValueTask.FromResult(new CaseUpdate(previous, stored.Decode(), true));
         }
     }
 
@@ -321,8 +331,9 @@ public sealed class InProcessCaseStore : ICaseStore
             }
 
             _disposed = true;
+            _journalWriter.Flush();
             _journal.Flush(flushToDisk: true);
-            _journal.Dispose();
+            _journalWriter.Dispose();
             _folderLock.Dispose();
         }
 
@@ -496,13 +507,19 @@ public sealed class InProcessCaseStore : ICaseStore
         public CaseState Decode() => CaseState.Parser.ParseFrom(_bytes);
     }
 
-    // Appends the state's line; returns its bytes.
-    private static int Append(FileStream stream, CaseState state, bool flushToDisk)
+    // A UTF-8 writer (no byte order mark) over a journal stream; disposing it closes the stream.
+    private static StreamWriter JournalWriter(FileStream stream) => new(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024);
+
+    // Appends the state's line, formatted straight into the writer (no string of the line, no copy of its bytes: a
+    // case's line is 2-3 KB and written at each of its changes); returns its bytes.
+    private static int Append(FileStream stream, StreamWriter writer, CaseState state, bool flushToDisk)
     {
-        var line = Encoding.UTF8.GetBytes(Formatter.Format(state) + "\n");
-        stream.Write(line);
+        var start = stream.Position;
+        Formatter.Format(state, writer);
+        writer.Write('\n');
+        writer.Flush();
         stream.Flush(flushToDisk);
-        return line.Length;
+        return (int)(stream.Position - start);
     }
 
     // One line per case, written aside and renamed over the journal (atomic on one file system), so a crash at any
@@ -511,10 +528,11 @@ public sealed class InProcessCaseStore : ICaseStore
     {
         var side = path + ".compact";
         using (var output = new FileStream(side, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var writer = JournalWriter(output))
         {
             foreach (var state in states)
             {
-                Append(output, state, flushToDisk: false);
+                Append(output, writer, state, flushToDisk: false);
             }
 
             output.Flush(flushToDisk: true);
@@ -535,7 +553,7 @@ public sealed class InProcessCaseStore : ICaseStore
         }
 
         _journal.Flush(flushToDisk: true);
-        _journal.Dispose();
+        _journalWriter.Dispose();
         try
         {
             WriteCompacted(_journalPath, _cases.Values.Select(static stored => stored.Decode()));
@@ -547,6 +565,7 @@ public sealed class InProcessCaseStore : ICaseStore
         finally
         {
             _journal = new FileStream(_journalPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            _journalWriter = JournalWriter(_journal);
             _journalBytes = _compactedBytes = _journal.Length;
         }
     }
