@@ -76,7 +76,10 @@ public interface ICaseStore : IAsyncDisposable
 
 /// <summary>The result of <see cref="ICaseStore.UpdateAsync"/>.</summary>
 /// <param name="Previous">The state the transition saw (null when the case did not exist).</param>
-/// <param name="Current">The state now stored (the previous one when nothing changed).</param>
+/// <param name="Current">
+/// The state now stored (the previous one when nothing changed). A store may hand the same instance to its
+/// <see cref="ICaseStore.Changed"/> handlers: read it, do not change it.
+/// </param>
 /// <param name="Changed">True when this call stored a new state.</param>
 public readonly record struct CaseUpdate(CaseState? Previous, CaseState? Current, bool Changed);
 

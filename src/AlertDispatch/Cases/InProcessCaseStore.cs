@@ -181,7 +181,8 @@ public sealed class InProcessCaseStore : ICaseStore
             StoredCase? current = _cases.TryGetValue(alertId, out var found) ? found : null;
 
             // One decoding serves the transition and the answer: a transition returns a new instance and never changes
-            // its argument (ICaseStore.UpdateAsync), so what it was given is still the previous state afterwards.
+            // its argument (ICaseStore.UpdateAsync), so what it was given is still the previous state afterwards; and
+            // what it returned is the answer's current state (the store keeps the bytes, not the instance).
             var previous = current?.Decode();
             var next = transition(previous);
             if (next is null)
@@ -207,7 +208,7 @@ public sealed class InProcessCaseStore : ICaseStore
             Index(alertId, current, stored);
             Changed?.Invoke(this, new CaseChangedEventArgs(next));
             CompactIfGrown();
-            return ValueTask.FromResult(new CaseUpdate(previous, stored.Decode(), true));
+            return ValueTask.FromResult(new CaseUpdate(previous, next, true));
         }
     }
 
