@@ -46,7 +46,7 @@ internal sealed class CounterpartyPacker
     /// <summary>The partition of a record of <paramref name="key"/>.</summary>
     public int PartitionOf(long key)
     {
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(_key, key);
+        CounterpartyRecord.WriteKey(key, _key);
         return KeyPartitioner.Partition(_key, Partitions);
     }
 

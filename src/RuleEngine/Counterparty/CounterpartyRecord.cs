@@ -163,7 +163,10 @@ public struct CounterpartyRecord
     public readonly ReadOnlySpan<byte> EventIdBytes => ((ReadOnlySpan<byte>)EventId)[..EventIdLength];
 
     /// <summary>Writes the Kafka key (the aggregate key, big-endian) into <paramref name="destination"/> (8 bytes).</summary>
-    public readonly void WriteKey(Span<byte> destination) => BinaryPrimitives.WriteInt64BigEndian(destination, Key);
+    public readonly void WriteKey(Span<byte> destination) => WriteKey(Key, destination);
+
+    /// <summary>Writes <paramref name="key"/> as the Kafka key of its records (8 bytes, big-endian) into <paramref name="destination"/>.</summary>
+    public static void WriteKey(long key, Span<byte> destination) => BinaryPrimitives.WriteInt64BigEndian(destination, key);
 
     /// <summary>Encodes the record into <paramref name="destination"/> (at least <see cref="Size"/> bytes).</summary>
     public readonly void Write(Span<byte> destination)

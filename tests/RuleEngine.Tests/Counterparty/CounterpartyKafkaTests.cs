@@ -305,12 +305,8 @@ public sealed class CounterpartyKafkaTests(Xunit.Abstractions.ITestOutputHelper 
         }).WithTimeout(Timeout);
     }
 
-    private static int PartitionOfCaller(string caller)
-    {
-        var key = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key, CounterpartyRecord.KeyOfCaller(ulong.Parse(caller, System.Globalization.CultureInfo.InvariantCulture)));
-        return KeyPartitioner.Partition(key, Partitions);
-    }
+    private static int PartitionOfCaller(string caller) =>
+        new CounterpartyPacker(Partitions, (_, _, _) => { }).PartitionOf(CounterpartyRecord.KeyOfCaller(ulong.Parse(caller, System.Globalization.CultureInfo.InvariantCulture)));
 
     private static async Task<int> ProduceCallAsync(IProducer<byte[], byte[]> producer, int i, string caller = Caller)
     {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using FraudShield.Ingest.Kafka;
 using FraudShield.RuleEngine.Counterparty;
 
@@ -60,7 +59,7 @@ public sealed class CounterpartyPackerTests
         {
             foreach (var record in Records(value))
             {
-                BinaryPrimitives.WriteInt64BigEndian(key, record.Key);
+                CounterpartyRecord.WriteKey(record.Key, key);
                 Assert.Equal(KeyPartitioner.Partition(key, Partitions), partition);
                 decoded.Add((record, timestampMs + record.SourceDeltaMs));
             }
