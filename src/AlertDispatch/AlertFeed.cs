@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FraudShield.AlertDispatch.Cases;
+using FraudShield.AlertDispatch.Internal;
 using FraudShield.Contracts;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Ingest.Kafka;
@@ -13,8 +14,9 @@ namespace FraudShield.AlertDispatch;
 /// console may subscribe to any station), publishing each alert version once; the hub de-duplicates the replays an
 /// engine restart produces. Built on <see cref="TableFollower"/>, which owns partition discovery and the read loop.
 /// An engine in the same process hands its alerts over as soon as the cluster acknowledged them
-/// (<see cref="OfferAcknowledged"/>); their records, read back later, are then duplicates. Handed-over alerts queue for
-/// a thread of their own, so the producer that acknowledged them never waits for the case store.
+/// (<see cref="OfferAcknowledged"/>); their records, read back later, are then duplicates, skipped undecoded when the
+/// hand-off delivered them (<see cref="ReadBackSkipped"/>). Handed-over alerts queue for a thread of their own, so the
+/// producer that acknowledged them never waits for the case store.
 /// </summary>
 public sealed partial class AlertFeed : IDisposable
 {
@@ -27,8 +29,10 @@ public sealed partial class AlertFeed : IDisposable
     private readonly Lock _handOffStart = new();
     private Thread? _handOff;
     private bool _stopped;
+    private readonly HandedOffVersions _handedOff = new();
     private long _undecodable;
     private long _offered;
+    private long _readBackSkipped;
 
     /// <summary>Creates the feed; <see cref="Start"/> starts reading.</summary>
     public AlertFeed(KafkaOptions kafka, AlertHub hub, ILogger<AlertFeed> logger)
@@ -56,6 +60,15 @@ public sealed partial class AlertFeed : IDisposable
 
     /// <summary>Alerts handed over by an engine of this process (<see cref="OfferAcknowledged"/>).</summary>
     public long Offered => Interlocked.Read(ref _offered);
+
+    /// <summary>
+    /// fs.alerts records read back and skipped undecoded: alert versions this process's hand-off had delivered already
+    /// (<see cref="OfferAcknowledged"/>).
+    /// </summary>
+    public long ReadBackSkipped => Interlocked.Read(ref _readBackSkipped);
+
+    /// <summary>Alert versions the hand-off delivered whose records were not read back yet (tests).</summary>
+    internal int AwaitingReadBack => _handedOff.Count;
 
     /// <summary>Starts reading every partition of fs.alerts (the topic must exist).</summary>
     public void Start() => _follower = TableFollower.Start(_kafka, Topics.Alerts, Apply, _logger, latencySensitive: true);
@@ -142,6 +155,7 @@ public sealed partial class AlertFeed : IDisposable
             try
             {
                 Deliver(alert);
+                _handedOff.Add(alert.AlertId, alert.Version);
             }
             catch (ObjectDisposedException)
             {
@@ -158,8 +172,19 @@ public sealed partial class AlertFeed : IDisposable
 
     private void Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool tombstone, long timestampMs)
     {
-        if (tombstone)
+        if (!tombstone)
         {
+            ReadBack(value);
+        }
+    }
+
+    // A record of fs.alerts: delivered unless this process's hand-off delivered its version already.
+    internal void ReadBack(ReadOnlySpan<byte> value)
+    {
+        Span<char> id = stackalloc char[HandedOffVersions.MaxIdLength];
+        if (HandedOffVersions.TryPeek(value, id, out var idLength, out var version) && _handedOff.TryTake(id[..idLength], version))
+        {
+            Interlocked.Increment(ref _readBackSkipped);
             return;
         }
 

@@ -3,6 +3,7 @@ using FraudShield.AlertDispatch.Tests.Cases;
 using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Ingest.Kafka;
 using FraudShield.Tests.Shared;
+using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FraudShield.AlertDispatch.Tests;
@@ -68,6 +69,36 @@ public sealed class AlertFeedHandOffTests : IAsyncLifetime
         feed.Dispose();
 
         Assert.Null(await _h.Store.GetAsync("A-2"));
+    }
+
+    [Fact]
+    public async Task ReadBack_OfAVersionTheHandOffDelivered_IsSkippedUndecoded_AnyOtherIsDelivered()
+    {
+        _gate.Open();
+        using var feed = new AlertFeed(KafkaOptions.For("127.0.0.1:1"), _h.Cases, _h.Hub, NullLogger<AlertFeed>.Instance);
+        using var console = _h.Hub.Subscribe(AlertScope.All);
+        var handedOver = TestAlerts.Make("A-1", version: 1);
+        feed.OfferAcknowledged(handedOver);
+        Assert.Equal(("A-1", 1), (await console.TakeAsync(1)).Select(x => (x.AlertId, x.Version)).Single());
+        await Poll.UntilAsync(() => feed.AwaitingReadBack == 1, "the hand-off to note the version it delivered", TimeoutExtensions.DefaultTimeout);
+
+        // Its record read back, with bytes after it that no decoder accepts: skipped without decoding.
+        feed.ReadBack([.. handedOver.ToByteArray(), 0xFF, 0xFF]);
+        Assert.Equal(1, feed.ReadBackSkipped);
+        Assert.Equal(0, feed.Undecodable);
+        Assert.Equal(0, feed.AwaitingReadBack);
+
+        // A version it did not hand over, and an alert of another engine, are decoded and delivered.
+        feed.ReadBack(TestAlerts.Make("A-1", version: 2).ToByteArray());
+        feed.ReadBack(TestAlerts.Make("A-2").ToByteArray());
+        Assert.Equal([("A-1", 2), ("A-2", 1)], (await console.TakeAsync(2)).Select(x => (x.AlertId, x.Version)));
+        Assert.Equal(2, (await _h.Store.GetAsync("A-1"))!.Alert.Version);
+        Assert.NotNull(await _h.Store.GetAsync("A-2"));
+
+        // The same record read back once more (a restarted follower) is decoded again: nothing is delivered twice.
+        feed.ReadBack(handedOver.ToByteArray());
+        Assert.Equal(1, feed.ReadBackSkipped);
+        Assert.False(console.HasReady);
     }
 
     // Holds case updates until Open, and says when the first one reached it.
