@@ -198,14 +198,20 @@ public sealed partial class RedisCaseStore : ICaseStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             var raw = await _db.StringGetAsync(key).WaitAsync(cancellationToken);
+            // The transition returns a new instance and never changes its argument (ICaseStore.UpdateAsync), so the
+            // decoded state serves it, the answer and the counters' old side without a copy.
             var current = raw.IsNull ? null : CaseState.Parser.ParseFrom((byte[])raw!);
-            var next = transition(current?.Clone());
+            var next = transition(current);
             if (next is null)
             {
                 return new CaseUpdate(current, current, false);
             }
 
-            next = next.Clone();
+            if (ReferenceEquals(next, current))
+            {
+                next = next.Clone();
+            }
+
             next.AlertId = alertId;
             next.Revision = (current?.Revision ?? 0) + 1;
             var bytes = next.ToByteArray();
