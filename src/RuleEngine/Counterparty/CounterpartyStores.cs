@@ -19,8 +19,8 @@ public sealed class CounterpartyStores : IDisposable
     public CounterpartyStores(FasterStoreOptions options, StoreCapacity? capacity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Callers = new FasterStore<CallerAggregate>("cp-callers", capacity is null ? options : options.ForKeys(capacity.Callers) with { PreallocateLog = true });
-        Accounts = new FasterStore<AccountAggregate>("cp-accounts", capacity is null ? options : options.ForKeys(capacity.Accounts) with { PreallocateLog = true });
+        Callers = new FasterStore<CallerAggregate>("cp-callers", options.ForWrittenKeys(capacity?.Callers));
+        Accounts = new FasterStore<AccountAggregate>("cp-accounts", options.ForWrittenKeys(capacity?.Accounts));
     }
 
     /// <summary>Aggregates of calling numbers and IMEIs.</summary>

@@ -18,13 +18,11 @@ public sealed class EngineStores : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         Strings = new StringTable();
-        Watchlist = new Watchlist(capacity is null ? options : options.ForKeys(capacity.WatchlistEntries), Strings);
-        Register = new Register(capacity is null ? options : options.ForKeys(capacity.RegisterKeys), Strings);
+        Watchlist = new Watchlist(options.ForKeys(capacity?.WatchlistEntries), Strings);
+        Register = new Register(options.ForKeys(capacity?.RegisterKeys), Strings);
         Cells = new CellTable(Strings);
-        // The per-party stores take a write on most events: sized stores (a node's) get their log memory at start, so
-        // the engine thread does not allocate log pages as the log grows (FasterStoreOptions.PreallocateLog).
-        Parties = new FasterStore<PartyState>("parties", capacity is null ? options : options.ForKeys(capacity.Parties) with { PreallocateLog = true });
-        Pairs = new FasterStore<long>("pairs", capacity is null ? options : options.ForKeys(capacity.Pairs) with { PreallocateLog = true });
+        Parties = new FasterStore<PartyState>("parties", options.ForWrittenKeys(capacity?.Parties));
+        Pairs = new FasterStore<long>("pairs", options.ForWrittenKeys(capacity?.Pairs));
     }
 
     /// <summary>Interned ids shared by all stores.</summary>

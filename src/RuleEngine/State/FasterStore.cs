@@ -63,6 +63,19 @@ public sealed record FasterStoreOptions
 
     /// <summary>These options with the hash index sized for <paramref name="keys"/> keys and <see cref="ExpectedEntries"/> set to them.</summary>
     public FasterStoreOptions ForKeys(long keys) => this with { IndexBuckets = IndexBucketsFor(keys), ExpectedEntries = keys };
+
+    /// <summary>
+    /// <see cref="ForKeys(long)"/> when the key count is known (a node's <see cref="Engine.StoreCapacity"/>); these
+    /// options as they are when it is null (the small stores of tests and backtests).
+    /// </summary>
+    public FasterStoreOptions ForKeys(long? keys) => keys is { } known ? ForKeys(known) : this;
+
+    /// <summary>
+    /// <see cref="ForKeys(long?)"/> for a store written on most events (the per-party and counterparty stores): a sized
+    /// one also gets its log memory at start (<see cref="PreallocateLog"/>), so the writing thread does not allocate log
+    /// pages as the log grows.
+    /// </summary>
+    public FasterStoreOptions ForWrittenKeys(long? keys) => keys is { } known ? ForKeys(known) with { PreallocateLog = true } : this;
 }
 
 /// <summary>
