@@ -190,7 +190,7 @@ internal static class BenchReport
 
         if (r.LostInputStep > 0)
         {
-            b.Append(Inv, $"**The run stopped at step {r.LostInputStep} of {r.Steps.Count}: a consumer fell behind the cluster's retention and skipped records ({r.Steps[r.LostInputStep - 1].OffsetResets} offset resets), so no later step would measure the node whole.** On the embedded cluster such a consumer does not catch up; run again on a quieter box or at a lower rate.\n\n");
+            b.Append(Inv, $"**The run stopped at step {r.LostInputStep} of {r.Steps.Count}: a consumer fell behind the cluster's retention and skipped records ({r.LostInputResets} offset resets), so no later step would measure the node whole.** On the embedded cluster such a consumer does not catch up; run again on a quieter box or at a lower rate.\n\n");
         }
 
         b.Append("## Targets\n\n| target | measured | verdict |\n|---|---|---|\n");

@@ -235,6 +235,9 @@ internal sealed record BenchResult
     /// </summary>
     public int LostInputStep => Steps.Select((x, i) => x.OffsetResets > 0 ? i + 1 : 0).FirstOrDefault(x => x > 0);
 
+    /// <summary>The offset resets of <see cref="LostInputStep"/>; 0 when no step lost input.</summary>
+    public long LostInputResets => LostInputStep > 0 ? Steps[LostInputStep - 1].OffsetResets : 0;
+
     /// <summary>
     /// Every gen1 and gen2 collection of the bench process while the load ran (<see cref="GcEventLog"/>; the warm-up
     /// included, the baseline not), each timed in seconds since the load started.

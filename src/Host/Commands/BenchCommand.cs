@@ -130,7 +130,7 @@ internal static class BenchCommand
                 : FormattableString.Invariant($"bench: {summary.OfferedRate:F0}/s offered, {summary.Throughput:F0}/s judged, {summary.Alerts} alerts, p50 {summary.P50Ms:F2} ms p99 {summary.P99Ms:F2} ms p99.9 {summary.P999Ms:F2} ms max {summary.MaxMs:F2} ms{(result.MaxSustainableRate is { } max ? FormattableString.Invariant($", max sustainable {max:F0}/s") : string.Empty)}{(result.Baseline is { } b ? FormattableString.Invariant($", {b.Ratio:F2}x bare consume") : string.Empty)}"));
             if (result.LostInputStep > 0)
             {
-                Console.Error.WriteLine(FormattableString.Invariant($"bench: the run lost input at step {result.LostInputStep} ({result.Steps[result.LostInputStep - 1].OffsetResets} offset resets) and stopped there"));
+                Console.Error.WriteLine(FormattableString.Invariant($"bench: the run lost input at step {result.LostInputStep} ({result.LostInputResets} offset resets) and stopped there"));
                 return 3;
             }
 
