@@ -9,7 +9,7 @@ namespace FraudShield.AlertDispatch.Tests;
 
 /// <summary>
 /// A real dispatch server on loopback with an in-process case store in a temp folder, an in-memory outcome sink and
-/// a fake clock; optionally with token authentication.
+/// a fake clock; optionally with token authentication and something in front of the case store.
 /// </summary>
 internal sealed class DispatchTestHost : IAsyncDisposable
 {
@@ -41,12 +41,12 @@ internal sealed class DispatchTestHost : IAsyncDisposable
 
     public Alerts.AlertsClient Alerts => new(Channel);
 
-    public static async Task<DispatchTestHost> StartAsync(bool auth = false)
+    public static async Task<DispatchTestHost> StartAsync(bool auth = false, Func<InProcessCaseStore, ICaseStore>? wrap = null)
     {
         var host = new DispatchTestHost();
         host.Hub = new AlertHub(new AlertHubOptions { RetentionCapacity = 1_000, Clock = host.Time });
         host.Store = InProcessCaseStore.Open(host._folder.Path, flushToDisk: false);
-        host.Cases = new CaseService(host.Store, host.Hub, host.Outcomes, new CaseOptions(), host.Time);
+        host.Cases = new CaseService(wrap is null ? host.Store : wrap(host.Store), host.Hub, host.Outcomes, new CaseOptions(), host.Time);
         var options = new DispatchServerOptions();
         if (auth)
         {

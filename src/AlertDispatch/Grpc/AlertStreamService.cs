@@ -132,7 +132,10 @@ public sealed class AlertStreamService
             // transport holds a bounded amount instead of the whole backlog. This is the framing grpc-dotnet's stream
             // writer produces (uncompressed messages; the service configures no response compression or send limit)
             // without its per-message write call, lock and flush decision.
+            // The cases are marked DELIVERED after the flush: the console's copy never waits for the case store (whose
+            // lock a signature's disk flush may hold), and a batch the transport did not take is not marked.
             var body = context.GetHttpContext().Response.BodyWriter;
+            List<string>? toMark = _cases is null ? null : [];
             while (await subscription.WaitToReadAsync(stopping.Token))
             {
                 var unflushed = 0;
@@ -141,9 +144,9 @@ public sealed class AlertStreamService
                     unflushed += DeliveryWire.WriteGrpcMessage(body, entry.Delivery(scope));
                     lastWritten = entry.Sequence;
                     delivered++;
-                    if (_cases is not null && !entry.IsEscalation)
+                    if (!entry.IsEscalation)
                     {
-                        await MarkDeliveredAsync(entry.AlertId, caller, stopping.Token);
+                        toMark?.Add(entry.AlertId);
                     }
                 }
 
@@ -154,6 +157,16 @@ public sealed class AlertStreamService
                     // cancel the call's token first), or the call is being cancelled or the server is stopping.
                     clientGone = flushed.IsCompleted;
                     throw new OperationCanceledException(stopping.Token);
+                }
+
+                if (toMark is { Count: > 0 })
+                {
+                    foreach (var alertId in toMark)
+                    {
+                        await MarkDeliveredAsync(alertId, caller, stopping.Token);
+                    }
+
+                    toMark.Clear();
                 }
             }
 

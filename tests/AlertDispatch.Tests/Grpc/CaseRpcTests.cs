@@ -1,3 +1,5 @@
+using FraudShield.AlertDispatch.Cases;
+using FraudShield.AlertDispatch.Tests.Cases;
 using FraudShield.Contracts.Alerts.V1;
 using FraudShield.Contracts.Dispatch.V1;
 using FraudShield.Tests.Shared;
@@ -46,6 +48,35 @@ public sealed class CaseRpcTests : IAsyncLifetime
         Assert.Equal(190_000_000, last.LossPreventedMinor);
         Assert.Equal("S1", last.StationId);
         Assert.Equal(["R01"], last.RuleIds);
+    }
+
+    [Fact]
+    public async Task Subscribe_CaseStoreHeldUp_TheConsoleGetsTheAlertFirst_ThenItsCaseIsDelivered()
+    {
+        // A store held up (a signature's disk flush holding its lock, a slow Redis) must not hold the console's copy.
+        var gate = new StoreGate();
+        await using var host = await DispatchTestHost.StartAsync(wrap: store => new GatedCaseStore(store, gate));
+        try
+        {
+            var alert = TestAlerts.Make("a1");
+            await host.Store.UpdateAsync("a1", s => CaseTransitions.Open(s, alert, host.Time.GetUtcNow().ToUnixTimeMilliseconds(), new CaseOptions())).AsTask().WithTimeout();
+            using var call = host.Stream.Subscribe(new SubscribeRequest { StationId = "S1" });
+            await call.ResponseHeadersAsync.WithTimeout();
+            Assert.True(host.Hub.Publish(alert));
+
+            using var cts = new CancellationTokenSource(TimeoutExtensions.DefaultTimeout);
+            Assert.True(await call.ResponseStream.MoveNext(cts.Token));
+            Assert.Equal("a1", call.ResponseStream.Current.Alert.AlertId);
+            await gate.Entered.WithTimeout();
+            Assert.Equal(AlertStatus.New, (await host.Store.GetAsync("a1"))!.Status);
+
+            gate.Open();
+            await Poll.UntilAsync(() => host.Store.GetAsync("a1").AsTask().Result?.Status == AlertStatus.Delivered, "the case to be DELIVERED");
+        }
+        finally
+        {
+            gate.Open();
+        }
     }
 
     [Fact]
