@@ -250,6 +250,49 @@ public sealed class InProcessCaseStoreTests : CaseStoreContractTests, IDisposabl
         await store.DisposeAsync();
     }
 
+    [Fact]
+    public async Task UpdateAsync_WaitingForTheDisk_HoldsUpNoOtherChange_AndChangesWaitingTogetherShareOneFlush()
+    {
+        // A signature waits for the disk (1 ms at the median, tens of ms at the tail); the alerts' openings and
+        // deliveries meanwhile must not wait behind it for the store's lock.
+        var store = (InProcessCaseStore)await CreateAsync();
+        foreach (var id in new[] { "a1", "a2", "a3" })
+        {
+            await store.UpdateRederivableAsync(id, s => CaseTransitions.Open(s, TestAlerts.Make(id), T0, Options)).WithTimeout();
+        }
+
+        var flushes = 0;
+        using var flushing = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        store.DiskFlushStarting = () =>
+        {
+            Interlocked.Increment(ref flushes);
+            flushing.Release();
+            release.Wait(TimeoutExtensions.DefaultTimeout);
+        };
+
+        var first = Task.Run(() => store.UpdateAsync("a1", s => CaseTransitions.Sign(s, "a1", T0 + 1, "station:S1")).AsTask());
+        Assert.True(await flushing.WaitAsync(TimeoutExtensions.DefaultTimeout));
+
+        var opened = await store.UpdateRederivableAsync("a4", s => CaseTransitions.Open(s, TestAlerts.Make("a4"), T0 + 2, Options)).WithTimeout();
+        var delivered = await store.UpdateRederivableAsync("a2", s => CaseTransitions.Deliver(s, T0 + 3, "station:S1")).WithTimeout();
+        Assert.True(opened.Changed && delivered.Changed);
+
+        // Two more signatures written while the first one's flush is held: they wait for the disk behind it, and the
+        // flush after it takes both there.
+        var later = new[] { "a2", "a3" }.Select(id => Task.Run(() => store.UpdateAsync(id, s => CaseTransitions.Sign(s, id, T0 + 4, "station:S1")).AsTask())).ToArray();
+        await Poll.UntilAsync(
+            () => store.GetAsync("a2").AsTask().Result?.Status == AlertStatus.Signed && store.GetAsync("a3").AsTask().Result?.Status == AlertStatus.Signed,
+            "both later signatures to be stored");
+        Assert.False(first.IsCompleted || later.Any(t => t.IsCompleted));
+
+        release.Set();
+        await Task.WhenAll(later.Append(first)).WithTimeout();
+        Assert.Equal(2, Volatile.Read(ref flushes));
+        Assert.Equal(3, store.DiskFlushes);
+        await store.DisposeAsync();
+    }
+
     private static async Task<int> LinesWithAsync(string path, string text)
     {
         // The store holds the journal open for appending and lets others read it.
