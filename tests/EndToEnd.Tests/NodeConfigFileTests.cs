@@ -23,6 +23,7 @@ public sealed class NodeConfigFileTests : IDisposable
         engine:
           data: data
           checkpoint_interval: 500ms
+          counterparty_checkpoint_interval: 2m
           rebuild_window: 24h
           rules: rules.yaml
           group: engines-a
@@ -77,18 +78,19 @@ public sealed class NodeConfigFileTests : IDisposable
         Assert.Equal("SASL_SSL", c.KafkaProperties["security.protocol"]);
         Assert.Equal(Path.Combine(_dir.Path, "data"), c.Data!.Value.Value);
         Assert.Equal(TimeSpan.FromMilliseconds(500), c.CheckpointInterval!.Value.Value);
-        Assert.Equal((TimeSpan.FromHours(24), 12), (c.RebuildWindow!.Value.Value, c.RebuildWindow.Value.Line));
+        Assert.Equal((TimeSpan.FromMinutes(2), 12), (c.CounterpartyCheckpointInterval!.Value.Value, c.CounterpartyCheckpointInterval.Value.Line));
+        Assert.Equal((TimeSpan.FromHours(24), 13), (c.RebuildWindow!.Value.Value, c.RebuildWindow.Value.Line));
         Assert.Equal(Path.Combine(_dir.Path, "rules.yaml"), c.Rules!.Value.Value);
         Assert.Equal("engines-a", c.Group!.Value.Value);
-        Assert.Equal((2_000_000, 16), (c.Capacity["parties"].Value, c.Capacity["parties"].Line));
+        Assert.Equal((2_000_000, 17), (c.Capacity["parties"].Value, c.Capacity["parties"].Line));
         Assert.Equal(50_000_000, c.Capacity["watchlist"].Value);
-        Assert.Equal((3_000_000, 18), (c.Capacity["callers"].Value, c.Capacity["callers"].Line));
+        Assert.Equal((3_000_000, 19), (c.Capacity["callers"].Value, c.Capacity["callers"].Line));
         Assert.False(c.Capacity.ContainsKey("pairs"));
         Assert.Equal(("0.0.0.0", 50051), (c.Listen!.Value.Value, c.Port!.Value.Value));
         Assert.Equal((Path.Combine(_dir.Path, "grpc.p12"), "pw"), (c.TlsCert!.Value.Value, c.TlsPassword!.Value.Value));
         Assert.Equal(Path.Combine(_dir.Path, "token.secret"), c.TokenSecretFile!.Value.Value);
         Assert.Equal("redis-1:6379,ssl=true,abortConnect=false", c.Redis!.Value.Value);
-        Assert.Equal((TimeSpan.FromDays(90), 27), (c.ClosedCaseRetention!.Value.Value, c.ClosedCaseRetention.Value.Line));
+        Assert.Equal((TimeSpan.FromDays(90), 28), (c.ClosedCaseRetention!.Value.Value, c.ClosedCaseRetention.Value.Line));
     }
 
     [Fact]
@@ -144,6 +146,8 @@ public sealed class NodeConfigFileTests : IDisposable
         { "zero interval", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: 0s\n", "^4: engine.checkpoint_interval: out of range" },
         { "negative interval", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: -5\n", "^4: engine.checkpoint_interval: out of range" },
         { "interval over an hour", "kafka:\n  bootstrap: a:1\nengine:\n  checkpoint_interval: 2h\n", "^4: engine.checkpoint_interval: out of range: expected more than 0 s and at most 3600 s, got 7200 s" },
+        { "counterparty interval not a duration", "kafka:\n  bootstrap: a:1\nengine:\n  counterparty_checkpoint_interval: later\n", "^4: engine.counterparty_checkpoint_interval: expected a duration" },
+        { "counterparty interval zero", "kafka:\n  bootstrap: a:1\nengine:\n  counterparty_checkpoint_interval: 0s\n", "^4: engine.counterparty_checkpoint_interval: out of range" },
         { "window not a duration", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: a week\n", "^4: engine.rebuild_window: expected a duration" },
         { "window under a minute", "kafka:\n  bootstrap: a:1\nengine:\n  rebuild_window: 30s\n", "^4: engine.rebuild_window: out of range: expected at least 60 s" },
         { "retention under a day", "kafka:\n  bootstrap: a:1\ndispatch:\n  closed_case_retention: 12h\n", "^4: dispatch.closed_case_retention: out of range: expected never, or at least 86400 s \\(1d\\)" },

@@ -168,7 +168,7 @@ internal static class BenchReport
         b.Append("## Settings\n");
         b.Append(Inv, $"- Command: `fraudshield bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(2))}`\n");
         b.Append(Inv, $"- Mode: {(s.FindMax ? $"find-max: {s.FindMaxStart:F0}/s x{s.FindMaxFactor} per step of {s.StepSeconds:F0} s until a step is not sustained (judged < 95 % of offered, lag above 1 s of load, or lag growing past 0.2 s of load) or a budget breaks" : s.RampTo is { } to ? $"ramp {s.Rate:F0} -> {to:F0}/s over {s.Duration:F0} s in {s.RampSteps} steps after a {s.Warmup:F0} s warm-up" : $"fixed {s.Rate:F0} events/s for {s.Duration:F0} s after a {s.Warmup:F0} s warm-up (not measured)")}\n");
-        b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations){(s.SignAlerts ? ", the first signing for every alert it receives (the `Ack` RPC, as a console does)" : ", none signing (`--no-sign`: every alert escalates at its ack deadline)")}; engine checkpoint every {s.CheckpointInterval.TotalSeconds:0.#} s\n");
+        b.Append(Inv, $"- Kafka: {(s.Bootstrap is null ? "embedded mock cluster (librdkafka 3 brokers, in process)" : "`" + s.Bootstrap + "`")}, {s.Partitions} partitions per topic; city of {s.Residents:N0} residents, seed {s.Seed}; {s.Subscribers} gRPC subscriber(s) (`AlertStreamClient`, all stations){(s.SignAlerts ? ", the first signing for every alert it receives (the `Ack` RPC, as a console does)" : ", none signing (`--no-sign`: every alert escalates at its ack deadline)")}; engine checkpoint every {s.CheckpointInterval.TotalSeconds:0.#} s{(s.Counterparty ? string.Create(Inv, $", the counterparty stage's every {s.CounterpartyCheckpointInterval.TotalSeconds:0.#} s") : string.Empty)}\n");
         b.Append(s.LoadInProcess
             ? "- Load: open loop, one generator thread in the bench process (`--load-in-process`), paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); "
             : "- Load: open loop, one generator thread in a process of its own (`fraudshield bench-load`, started by the bench; its garbage is not in this process's GC figures and its CPU is shown apart), paced by the clock (Thread.Sleep ~1 ms, never Task.Delay); ");
@@ -291,6 +291,11 @@ internal static class BenchReport
             b.Append('\n');
         }
 
+        if (r.SlowestAlerts.Count > 0)
+        {
+            AppendSlowestAlerts(b, r);
+        }
+
         if (r.AlertsByRules.Count > 0)
         {
             b.Append("## Alerts by rules\n\nAlert versions received in the run (warm-up included, once per subscriber) by the rules they carry: the seed scenario's, and anything the benign traffic raised.\n\n| rules | versions |\n|---|---:|\n");
@@ -319,6 +324,34 @@ internal static class BenchReport
 
     /// <summary>A figure to one decimal, or "-" for an unknown one (negative).</summary>
     // This process's CPU by thread name: what each part of the path costs (the profile a missed latency target is read against).
+    private static void AppendSlowestAlerts(StringBuilder b, BenchResult r)
+    {
+        b.Append("## The slowest alerts\n\nThe measured window's slowest alert versions at the first subscriber, where their time went (the engine's clock is in whole ms), the gen1 and Gen2 collections that started between their event's scheduled time and their receipt, and the node's checkpoints being written meanwhile (began at s of load, written in s).\n\n");
+        b.Append("| scheduled at s of load | end to end ms | to engine emitted | emitted -> dispatch published (fs.alerts, hand-off, case opened) | published -> console | gen1/gen2 started meanwhile | checkpoints meanwhile | rules |\n|---:|---:|---:|---:|---:|---|---|---|\n");
+        foreach (var x in r.SlowestAlerts)
+        {
+            var meanwhile = r.Collections
+                .Where(c => c.AtSeconds >= x.ScheduledAtSeconds && c.AtSeconds <= x.ScheduledAtSeconds + (x.TotalMs / 1000))
+                .Select(c => string.Create(Inv, $"gen{c.Generation} at {c.AtSeconds:F1} s"))
+                .DefaultIfEmpty("-");
+            var writing = r.Checkpoints
+                .Where(c => c.AtSeconds <= x.ScheduledAtSeconds + (x.TotalMs / 1000) && c.EndSeconds >= x.ScheduledAtSeconds)
+                .Select(c => string.Create(Inv, $"{c.Stage} ({c.AtSeconds:F1}, {c.TotalMs / 1000:F1})"))
+                .DefaultIfEmpty("-");
+            b.Append(Inv, $"| {x.ScheduledAtSeconds:F1} | {x.TotalMs:F1} | {x.ToEngineMs:F0} | {Known(x.EmittedToPublishedMs)} | {Known(x.PublishedToConsoleMs)} | {string.Join(", ", meanwhile)} | {string.Join(", ", writing)} | {x.Rules} |\n");
+        }
+
+        b.Append('\n');
+        foreach (var stage in r.Checkpoints.Where(c => c.AtSeconds >= 0).GroupBy(c => c.Stage))
+        {
+            var written = stage.Select(c => c.TotalMs / 1000).ToList();
+            var writingShare = written.Sum() / Math.Max(1e-9, r.Steps.Sum(x => x.Seconds));
+            b.Append(Inv, $"- {stage.Key} checkpoints while the load ran: {written.Count}, written in {written.Average():F1} s on average (at most {written.Max():F1} s): one was being written {writingShare * 100:F0} % of the time.\n");
+        }
+
+        b.Append('\n');
+    }
+
     private static void AppendCpuByThread(StringBuilder b, StepResult m)
     {
         const int Shown = 16;

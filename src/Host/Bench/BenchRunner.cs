@@ -70,6 +70,9 @@ internal sealed record BenchSettings
     /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Time between the counterparty stage's checkpoints (the product default, <see cref="NodeOptions.CounterpartyCheckpointInterval"/>).</summary>
+    public TimeSpan CounterpartyCheckpointInterval { get; init; } = NodeOptions.DefaultCounterpartyCheckpointInterval;
+
     public required RuleEngine.Rules.RulePackOptions Rules { get; init; }
 
     public IReadOnlyList<Budget> Budgets { get; init; } = [];
@@ -250,6 +253,12 @@ internal sealed record BenchResult
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, long>> AlertsByRules { get; init; } = [];
 
+    /// <summary>The measured window's slowest alert versions as the first subscriber received them, slowest first.</summary>
+    public IReadOnlyList<SlowAlert> SlowestAlerts { get; init; } = [];
+
+    /// <summary>The node's checkpoints committed by the end of the load (the engine's, then the counterparty stage's), each timed in seconds since the load started.</summary>
+    public IReadOnlyList<CheckpointSpan> Checkpoints { get; init; } = [];
+
     public string Bootstrap { get; init; } = string.Empty;
 
     public DateTimeOffset Started { get; init; }
@@ -357,6 +366,7 @@ internal sealed class BenchRunner
             Server = new AlertDispatch.DispatchServerOptions { Port = 0 },
             EngineGroup = "fraudshield-bench-" + Guid.NewGuid().ToString("N"),
             CheckpointInterval = s.CheckpointInterval,
+            CounterpartyCheckpointInterval = s.CounterpartyCheckpointInterval,
             RunCounterparty = s.Counterparty,
         };
 
@@ -365,6 +375,8 @@ internal sealed class BenchRunner
         var histograms = new LatencyHistogram[steps.Count];
         var alertsPerStep = new long[steps.Count];
         var alertsByRules = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var slowest = new SlowestAlerts();
+        var firstMeasuredStep = !s.FindMax && s.Warmup > 0 ? 1 : 0;
         var engineSegments = new LatencyHistogram[steps.Count];
         var dispatchSegments = new LatencyHistogram[steps.Count];
         var streamSegments = new LatencyHistogram[steps.Count];
@@ -382,6 +394,7 @@ internal sealed class BenchRunner
         long logTrims;
         long alertsSigned = 0;
         long signFailures = 0;
+        List<CheckpointSpan> checkpoints = [];
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
             using var trimmer = s.TrimConsumed && cluster is not null
@@ -392,7 +405,7 @@ internal sealed class BenchRunner
             var clients = Enumerable.Range(0, s.Subscribers).Select(_ => new AlertStreamClient(node.GrpcAddress!)).ToList();
             await using var signer = s.SignAlerts ? new AlertSigner(node.GrpcAddress!) : null;
             double startMs = 0;
-            var subscribers = clients.Select((c, i) => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, streamSegments, alertsPerStep, alertsByRules), i == 0 ? signer : null, stopSubscribers.Token), CancellationToken.None)).ToList();
+            var subscribers = clients.Select((c, i) => Task.Run(() => SubscribeAsync(c, clock, () => Volatile.Read(ref startMs), boundariesMs, new StepHistograms(histograms, engineSegments, dispatchSegments, streamSegments, alertsPerStep, alertsByRules), i == 0 ? signer : null, i == 0 ? (slowest, firstMeasuredStep) : null, stopSubscribers.Token), CancellationToken.None)).ToList();
 
             // Wait until every subscriber's stream is open (resume token known) before offering load.
             var openBy = Stopwatch.StartNew();
@@ -408,7 +421,7 @@ internal sealed class BenchRunner
             long Lag() => Math.Max(0, generator.Sent - engine.EventsProcessed);
             for (var i = 0; i < steps.Count; i++)
             {
-                if (i == (!s.FindMax && s.Warmup > 0 ? 1 : 0))
+                if (i == firstMeasuredStep)
                 {
                     _sampler?.Reset();
                 }
@@ -498,6 +511,8 @@ internal sealed class BenchRunner
 
             loadEndedAt = gcLog.Now;
             deadLettered = engine.EventsDeadLettered;
+            var loadStartUnixMs = clock.AnchorUnixMs + startMs;
+            checkpoints = [.. CheckpointSpan.Of("engine", engine.RecentCheckpoints, loadStartUnixMs), .. CheckpointSpan.Of("counterparty", node.Counterparty?.RecentCheckpoints ?? [], loadStartUnixMs)];
             generator.Dispose();
             await stopSubscribers.CancelAsync();
             foreach (var subscriber in subscribers)
@@ -576,6 +591,8 @@ internal sealed class BenchRunner
             LogTrims = logTrims,
             // Read after the baseline, so that events the runtime delivered late are in; kept to the load's window.
             Collections = [.. gcLog.Records.Where(x => x.AtSeconds >= loadStartedAt && x.AtSeconds < loadEndedAt).Select(x => x with { AtSeconds = x.AtSeconds - loadStartedAt })],
+            SlowestAlerts = slowest.Slowest(),
+            Checkpoints = checkpoints,
             AlertsByRules = alertsByRules.OrderByDescending(x => x.Value).ThenBy(x => x.Key, StringComparer.Ordinal).ToList(),
             Bootstrap = bootstrap,
             Started = started,
@@ -706,7 +723,7 @@ internal sealed class BenchRunner
 
     private sealed record StepHistograms(LatencyHistogram[] EndToEnd, LatencyHistogram[] Engine, LatencyHistogram[] Dispatch, LatencyHistogram[] Stream, long[] Alerts, ConcurrentDictionary<string, long> ByRules);
 
-    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, AlertSigner? signer, CancellationToken cancellationToken)
+    private static async Task SubscribeAsync(AlertStreamClient client, BenchClock clock, Func<double> startMs, double[] boundariesMs, StepHistograms h, AlertSigner? signer, (SlowestAlerts Kept, int FromStep)? slowest, CancellationToken cancellationToken)
     {
         var seen = new HashSet<(string, int)>();
         var signed = new HashSet<string>();
@@ -744,16 +761,28 @@ internal sealed class BenchRunner
                     continue;
                 }
 
+                var published = delivery.PublishedMs > 0;
                 h.EndToEnd[step].Record((long)((receivedUnixMs - alert.SourceEventMs) * 1000));
                 h.Engine[step].Record((alert.EmittedMs - alert.SourceEventMs) * 1000);
                 h.Dispatch[step].Record((long)((receivedUnixMs - alert.EmittedMs) * 1000));
-                if (delivery.PublishedMs > 0)
+                if (published)
                 {
                     h.Stream[step].Record((long)(Math.Max(0, receivedUnixMs - delivery.PublishedMs) * 1000));
                 }
 
                 Interlocked.Increment(ref h.Alerts[step]);
-                h.ByRules.AddOrUpdate(string.Join('+', alert.RuleIds), 1, static (_, n) => n + 1);
+                var rules = string.Join('+', alert.RuleIds);
+                h.ByRules.AddOrUpdate(rules, 1, static (_, n) => n + 1);
+                if (slowest is { } kept && step >= kept.FromStep)
+                {
+                    kept.Kept.Offer(new SlowAlert(
+                        scheduledMs / 1000,
+                        receivedUnixMs - alert.SourceEventMs,
+                        alert.EmittedMs - alert.SourceEventMs,
+                        published ? delivery.PublishedMs - alert.EmittedMs : -1,
+                        published ? Math.Max(0, receivedUnixMs - delivery.PublishedMs) : -1,
+                        rules));
+                }
             }
         }
         catch (OperationCanceledException)

@@ -174,6 +174,7 @@ internal static class RunCommand
                 Stores = new FasterStoreOptions { Directory = dataPath },
                 Capacity = CapacityOf(file),
                 CheckpointInterval = checkpointEvery,
+                CounterpartyCheckpointInterval = file?.CounterpartyCheckpointInterval?.Value ?? NodeOptions.DefaultCounterpartyCheckpointInterval,
                 RebuildWindow = window,
                 Cases = retention is { } keep ? new CaseOptions { ClosedCaseRetention = keep } : new CaseOptions(),
                 EngineGroup = file?.Group?.Value ?? "fraudshield-engine",

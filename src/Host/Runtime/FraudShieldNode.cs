@@ -203,7 +203,7 @@ internal sealed partial class FraudShieldNode : IAsyncDisposable
                 var counterpartyCheckpoints = Options.Checkpoints && Options.Stores.Directory is { } cpData ? new CounterpartyCheckpoints(Path.Combine(cpData, "counterparty-checkpoints")) : null;
                 _repartitionProducer = CounterpartyRepartitioner.CreateProducer(kafka, loggers.CreateLogger<CounterpartyRepartitioner>());
                 _repartitioner = new CounterpartyRepartitioner(kafka, _repartitionProducer, loggers.CreateLogger<CounterpartyRepartitioner>(), Options.Parser, Options.RepartitionGroup);
-                _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CheckpointInterval, _counterpartySchedule, Options.RebuildWindow);
+                _counterparty = new CounterpartyWorker(kafka, _counterpartyStores, Options.Rules, _producer, loggers.CreateLogger<CounterpartyWorker>(), Options.CounterpartyGroup, counterpartyCheckpoints, Options.CounterpartyCheckpointInterval, _counterpartySchedule, Options.RebuildWindow);
                 _repartitioner.Start();
                 _counterparty.Start();
             }

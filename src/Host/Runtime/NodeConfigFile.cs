@@ -38,6 +38,8 @@ internal sealed record NodeConfig(string Path)
 
     public Located<TimeSpan>? CheckpointInterval { get; set; }
 
+    public Located<TimeSpan>? CounterpartyCheckpointInterval { get; set; }
+
     public Located<TimeSpan>? RebuildWindow { get; set; }
 
     public Located<string>? Rules { get; set; }
@@ -77,7 +79,7 @@ internal static class NodeConfigFile
 {
     private static readonly string[] TopKeys = ["role", "kafka", "engine", "dispatch"];
     private static readonly string[] KafkaKeys = ["bootstrap", "create_topics", "properties"];
-    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "rebuild_window", "rules", "group", "capacity"];
+    private static readonly string[] EngineKeys = ["data", "checkpoint_interval", "counterparty_checkpoint_interval", "rebuild_window", "rules", "group", "capacity"];
     private static readonly string[] CapacityKeys = ["parties", "pairs", "register", "watchlist", "callers", "accounts"];
     private static readonly string[] DispatchKeys = ["listen", "port", "tls", "token_secret_file", "redis", "closed_case_retention"];
     private static readonly string[] TlsKeys = ["cert", "password"];
@@ -248,6 +250,9 @@ internal static class NodeConfigFile
                     break;
                 case "checkpoint_interval":
                     c.CheckpointInterval = ctx.Duration(value, "engine.checkpoint_interval", NodeSettingChecks.TryParseInterval);
+                    break;
+                case "counterparty_checkpoint_interval":
+                    c.CounterpartyCheckpointInterval = ctx.Duration(value, "engine.counterparty_checkpoint_interval", NodeSettingChecks.TryParseInterval);
                     break;
                 case "rebuild_window":
                     c.RebuildWindow = ctx.Duration(value, "engine.rebuild_window", static (string text, out TimeSpan window, out string reason) =>

@@ -15,6 +15,10 @@ namespace FraudShield.RuleEngine.Engine;
 /// </summary>
 internal sealed class CheckpointCycle
 {
+    // Checkpoints whose windows Recent keeps: 42 minutes of them at the default 10 s.
+    private const int RecentCapacity = 256;
+
+    private readonly Queue<CheckpointWindow> _recent = new();
     private readonly Func<CheckpointManifest, CheckpointManifest> _commit;
     private readonly Action<string> _skipped;
     private readonly Action<CheckpointManifest, TimeSpan, TimeSpan>? _taken;
@@ -77,6 +81,18 @@ internal sealed class CheckpointCycle
     /// <summary>Checkpoints committed.</summary>
     public long Taken => Interlocked.Read(ref _committedCount);
 
+    /// <summary>The last 256 checkpoints committed, oldest first: when each began and how long it took.</summary>
+    public IReadOnlyList<CheckpointWindow> Recent
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return [.. _recent];
+            }
+        }
+    }
+
     /// <summary>True when none is begun and no commit runs: a new checkpoint may begin.</summary>
     public bool Idle => _pending is null && _committing is not { IsCompleted: false };
 
@@ -95,6 +111,7 @@ internal sealed class CheckpointCycle
         }
 
         _committing = null;
+        var began = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         var one = first();
         FasterCheckpoint two;
@@ -116,7 +133,7 @@ internal sealed class CheckpointCycle
             throw;
         }
 
-        _pending = new Pending(manifest, one.Completion, two.Completion, started, Stopwatch.GetElapsedTime(started));
+        _pending = new Pending(manifest, one.Completion, two.Completion, began, started, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>On the worker's thread: hands a written checkpoint to the thread pool for its commit.</summary>
@@ -185,7 +202,18 @@ internal sealed class CheckpointCycle
             var committed = _commit(pending.Manifest with { Parties = pending.First.Result, Pairs = pending.Second.Result });
             Last = committed;
             Interlocked.Increment(ref _committedCount);
-            _taken?.Invoke(committed, pending.Pause, Stopwatch.GetElapsedTime(pending.Started));
+            var total = Stopwatch.GetElapsedTime(pending.Started);
+            lock (_recent)
+            {
+                if (_recent.Count == RecentCapacity)
+                {
+                    _recent.Dequeue();
+                }
+
+                _recent.Enqueue(new CheckpointWindow(pending.Began, pending.Pause, total));
+            }
+
+            _taken?.Invoke(committed, pending.Pause, total);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -195,8 +223,14 @@ internal sealed class CheckpointCycle
     }
 
     // A checkpoint whose version cut is made and whose files FASTER is writing.
-    private sealed record Pending(CheckpointManifest Manifest, Task<StoreCheckpoint> First, Task<StoreCheckpoint> Second, long Started, TimeSpan Pause)
+    private sealed record Pending(CheckpointManifest Manifest, Task<StoreCheckpoint> First, Task<StoreCheckpoint> Second, DateTimeOffset Began, long Started, TimeSpan Pause)
     {
         public Task Completion { get; } = Task.WhenAll(First, Second);
     }
 }
+
+/// <summary>One committed checkpoint of a worker, in time.</summary>
+/// <param name="Began">When the worker began it.</param>
+/// <param name="Pause">The worker's pause to begin it (both stores' version cut).</param>
+/// <param name="Total">From its beginning to its commit: while FASTER wrote its files, and their commit.</param>
+public readonly record struct CheckpointWindow(DateTimeOffset Began, TimeSpan Pause, TimeSpan Total);

@@ -186,6 +186,9 @@ public sealed partial class EngineWorker : IDisposable
     /// <summary>Checkpoints taken by this worker.</summary>
     public long CheckpointsTaken => _cycle?.Taken ?? 0;
 
+    /// <summary>The last 256 checkpoints committed, oldest first: when each began and how long it took.</summary>
+    public IReadOnlyList<CheckpointWindow> RecentCheckpoints => _cycle?.Recent ?? [];
+
     /// <summary>The checkpoint recovered at start, or the last one taken.</summary>
     public CheckpointManifest? LastCheckpoint => _cycle?.Last;
 

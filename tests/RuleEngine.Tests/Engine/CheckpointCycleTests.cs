@@ -43,6 +43,31 @@ public sealed class CheckpointCycleTests
     }
 
     [Fact]
+    public void Recent_EachCommittedCheckpoint_WhenItBeganAndHowLongItTook_NotASkippedOne()
+    {
+        var cycle = new CheckpointCycle(m => m, Skipped);
+        var before = DateTimeOffset.UtcNow;
+        cycle.Begin(Manifest(1), () => new FasterCheckpoint(_parties.Task), () => new FasterCheckpoint(_pairs.Task));
+        var begun = DateTimeOffset.UtcNow;
+        _parties.SetResult(PartiesWritten);
+        _pairs.SetResult(PairsWritten);
+        cycle.Finish();
+        var after = DateTimeOffset.UtcNow;
+
+        var window = Assert.Single(cycle.Recent);
+        Assert.InRange(window.Began, before, begun);
+        Assert.InRange(window.Total, window.Pause, after - before);
+
+        // A checkpoint whose store failed to write is skipped: not in the record.
+        var failed = new TaskCompletionSource<StoreCheckpoint>();
+        failed.SetException(new IOException("disk full"));
+        cycle.Begin(Manifest(2), () => new FasterCheckpoint(failed.Task), () => new FasterCheckpoint(Task.FromResult(PairsWritten)));
+        cycle.Finish();
+        Assert.Equal(["disk full"], _skipped);
+        Assert.Equal(window, Assert.Single(cycle.Recent));
+    }
+
+    [Fact]
     public async Task Begin_WhileTheCommitRuns_SkippedUntilItEnds()
     {
         using var gate = new ManualResetEventSlim();
