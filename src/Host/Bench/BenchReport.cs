@@ -346,7 +346,7 @@ internal static class BenchReport
         {
             var written = stage.Select(c => c.TotalMs / 1000).ToList();
             var writingShare = written.Sum() / Math.Max(1e-9, r.Steps.Sum(x => x.Seconds));
-            b.Append(Inv, $"- {stage.Key} checkpoints while the load ran: {written.Count}, written in {written.Average():F1} s on average (at most {written.Max():F1} s): one was being written {writingShare * 100:F0} % of the time.\n");
+            b.Append(Inv, $"- {stage.Key} checkpoints while the load ran: {written.Count}, written in {written.Average():F1} s on average (at most {written.Max():F1} s): one was being written {writingShare * 100:F0} % of the time; the stage paused {stage.Average(c => c.PauseMs):F1} ms on average to begin one (at most {stage.Max(c => c.PauseMs):F1} ms).\n");
         }
 
         b.Append('\n');

@@ -49,7 +49,7 @@ public sealed class BenchReportTests
             Assert.Contains("## The slowest alerts", report, StringComparison.Ordinal);
             Assert.Contains("| 12.0 | 240.5 | 31 | 7.2 | 202.3 | gen1 at 12.2 s, gen2 at 12.2 s | engine (11.0, 2.0), counterparty (12.1, 1.0) | R01+R02 |", report, StringComparison.Ordinal);
             Assert.Contains("| 40.0 | 9.5 | 5 | 2.5 | - | - | - | R01 |", report, StringComparison.Ordinal);
-            Assert.Contains("- engine checkpoints while the load ran: 2, written in 3.0 s on average (at most 4.0 s): one was being written 60 % of the time.", report, StringComparison.Ordinal);
+            Assert.Contains("- engine checkpoints while the load ran: 2, written in 3.0 s on average (at most 4.0 s): one was being written 60 % of the time; the stage paused 1.5 ms on average to begin one (at most 1.5 ms).", report, StringComparison.Ordinal);
         }
         finally
         {
