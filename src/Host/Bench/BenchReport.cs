@@ -322,8 +322,7 @@ internal static class BenchReport
         return b.ToString();
     }
 
-    /// <summary>A figure to one decimal, or "-" for an unknown one (negative).</summary>
-    // This process's CPU by thread name: what each part of the path costs (the profile a missed latency target is read against).
+    // The slowest alerts with what happened meanwhile, and a line per stage on its checkpoints: what a tail is read against.
     private static void AppendSlowestAlerts(StringBuilder b, BenchResult r)
     {
         b.Append("## The slowest alerts\n\nThe measured window's slowest alert versions at the first subscriber, where their time went (the engine's clock is in whole ms), the gen1 and Gen2 collections that started between their event's scheduled time and their receipt, and the node's checkpoints being written meanwhile (began at s of load, written in s).\n\n");
@@ -352,6 +351,7 @@ internal static class BenchReport
         b.Append('\n');
     }
 
+    // This process's CPU by thread name: what each part of the path costs (the profile a missed latency target is read against).
     private static void AppendCpuByThread(StringBuilder b, StepResult m)
     {
         const int Shown = 16;
@@ -376,6 +376,7 @@ internal static class BenchReport
         b.Append('\n');
     }
 
+    /// <summary>A figure to one decimal, or "-" for an unknown one (negative).</summary>
     private static string Known(double value) => value < 0 ? "-" : value.ToString("F1", Inv);
 
     private static string Verdict(bool ok, StepResult m) => m.Alerts == 0 ? "**not measured** (no alert)" : ok ? "**MET**" : "**MISSED**";
