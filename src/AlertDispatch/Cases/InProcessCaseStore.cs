@@ -217,7 +217,7 @@ public sealed class InProcessCaseStore : ICaseStore
 
             next.AlertId = alertId;
             next.Revision = (current?.Revision ?? 0) + 1;
-            _journalBytes += Append(_journal, _journalWriter, next, flushToDisk: false);
+            _journalBytes += Append(_journal, _journalWriter, next);
             written = ++_written;
             var stored = new StoredCase(next, _jurisdictionIds);
             _cases[alertId] = stored;
@@ -566,14 +566,15 @@ public sealed class InProcessCaseStore : ICaseStore
     private static StreamWriter JournalWriter(FileStream stream) => new(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024);
 
     // Appends the state's line, formatted straight into the writer (no string of the line, no copy of its bytes: a
-    // case's line is 2-3 KB and written at each of its changes); returns its bytes.
-    private static int Append(FileStream stream, StreamWriter writer, CaseState state, bool flushToDisk)
+    // case's line is 2-3 KB and written at each of its changes), and hands it to the operating system (the wait for the
+    // disk is the caller's: FlushToDisk, or the compaction's own flush); returns its bytes.
+    private static int Append(FileStream stream, StreamWriter writer, CaseState state)
     {
         var start = stream.Position;
         Formatter.Format(state, writer);
         writer.Write('\n');
         writer.Flush();
-        stream.Flush(flushToDisk);
+        stream.Flush();
         return (int)(stream.Position - start);
     }
 
@@ -587,7 +588,7 @@ public sealed class InProcessCaseStore : ICaseStore
         {
             foreach (var state in states)
             {
-                Append(output, writer, state, flushToDisk: false);
+                Append(output, writer, state);
             }
 
             output.Flush(flushToDisk: true);
