@@ -92,6 +92,7 @@ public sealed class FasterStore<TValue> : IDisposable
     private readonly bool _ownsDirectory;
     private readonly List<FasterSession<TValue>> _sessions = [];
     private readonly string _checkpointDirectory;
+    private readonly DeferredCommitCheckpointManager _checkpoints;
     private readonly int _fullEvery;
     private readonly HashBucketPrefetch _prefetch;
     private ClientSession<long, TValue, TValue, TValue, Empty, SimpleFunctions<long, TValue>>? _stepper;
@@ -110,6 +111,8 @@ public sealed class FasterStore<TValue> : IDisposable
         _checkpointDirectory = Path.Combine(_directory, "checkpoints");
         _fullEvery = Math.Max(1, options.FullCheckpointEvery);
         _device = Devices.CreateLogDevice(Path.Combine(_directory, "hlog.log"), preallocateFile: false, deleteOnClose: _ownsDirectory);
+        _checkpoints = new DeferredCommitCheckpointManager(new DeviceLogCommitCheckpointManager(
+            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(_checkpointDirectory), removeOutdated: false));
         _kv = new FasterKV<long, TValue>(
             options.IndexBuckets,
             new LogSettings
@@ -119,7 +122,7 @@ public sealed class FasterStore<TValue> : IDisposable
                 PageSizeBits = Math.Min(options.PageSizeBits, options.MemorySizeBits - 1),
                 PreallocateLog = options.PreallocateLog,
             },
-            new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false });
+            new CheckpointSettings { CheckpointManager = _checkpoints });
         _prefetch = new HashBucketPrefetch(_kv);
 
         // A store sized for its keys holds all its log pages from the start: back them and the index with huge pages.
@@ -183,6 +186,7 @@ public sealed class FasterStore<TValue> : IDisposable
         }
 
         StepUntilRestAsync(Stepper()).GetAwaiter().GetResult();
+        _checkpoints.Committed().GetAwaiter().GetResult();
 
         _index = token;
         _sinceFull = 0;
@@ -252,6 +256,7 @@ public sealed class FasterStore<TValue> : IDisposable
         try
         {
             await StepUntilRestAsync(stepper).ConfigureAwait(false);
+            await _checkpoints.Committed().ConfigureAwait(false);
         }
         catch
         {
@@ -410,6 +415,7 @@ public sealed class FasterStore<TValue> : IDisposable
     {
         _stepper?.Dispose();
         _kv.Dispose();
+        _checkpoints.Dispose(); // not FASTER's to dispose: it was given the manager
         _device.Dispose();
         if (_ownsDirectory)
         {
