@@ -112,7 +112,7 @@ public sealed class FasterStore<TValue> : IDisposable
         _fullEvery = Math.Max(1, options.FullCheckpointEvery);
         _device = Devices.CreateLogDevice(Path.Combine(_directory, "hlog.log"), preallocateFile: false, deleteOnClose: _ownsDirectory);
         _checkpoints = new DeferredCommitCheckpointManager(new DeviceLogCommitCheckpointManager(
-            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(_checkpointDirectory), removeOutdated: false));
+            new DirectCheckpointDeviceFactory(), new DefaultCheckpointNamingScheme(_checkpointDirectory), removeOutdated: false));
         _kv = new FasterKV<long, TValue>(
             options.IndexBuckets,
             new LogSettings
