@@ -20,7 +20,7 @@ namespace FraudShield.RuleEngine.State;
 /// <see cref="Alignment"/>, which FASTER's sector-aligned pages and buffers are) and otherwise through the page cache
 /// followed by a flush; reads use the page cache. The writer thread takes the operations in order and runs FASTER's
 /// completion callbacks; an operation asked of it by a callback runs at once, on it.
-/// Off Linux on x64 (where the flag values below hold) every write takes the page-cache path.
+/// Elsewhere than Linux x64 (where the flag values below hold) every write takes the page-cache path.
 /// </remarks>
 internal sealed partial class DirectCheckpointDevice : StorageDeviceBase
 {
