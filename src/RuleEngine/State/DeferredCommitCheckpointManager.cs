@@ -140,18 +140,19 @@ internal sealed class DeferredCommitCheckpointManager(ICheckpointManager inner) 
         }
     }
 
-    // Readers wait for the files to be whole; a failed commit is reported by Committed, to the checkpoint it belongs to.
+    // Readers wait for the files to be whole: for the last commit queued, which runs after every earlier one (also
+    // those Committed has already handed out). A failed commit is reported by Committed, to the checkpoint it belongs to.
     private void WaitForCommits()
     {
-        Task[] pending;
+        Task last;
         lock (_gate)
         {
-            pending = [.. _pending];
+            last = _last;
         }
 
         try
         {
-            Task.WaitAll(pending);
+            last.Wait();
         }
         catch (AggregateException)
         {

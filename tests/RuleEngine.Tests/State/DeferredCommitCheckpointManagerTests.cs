@@ -49,12 +49,13 @@ public sealed class DeferredCommitCheckpointManagerTests
     }
 
     [Fact]
-    public async Task ReadingMetadata_ACommitQueued_WaitsForIt()
+    public async Task ReadingMetadata_ACommitQueuedOrHandedOut_WaitsForIt()
     {
         var inner = new GatedManager();
         using var manager = new DeferredCommitCheckpointManager(inner);
         var token = Guid.NewGuid();
         manager.CommitLogCheckpoint(token, [7]);
+        var committed = manager.Committed(); // handed out to the checkpoint: the reader must still wait for it
 
         var read = Task.Run(() => manager.GetLogCheckpointMetadata(token, null!, scanDelta: false, recoverTo: -1));
         Assert.True(inner.OneStarted.Wait(Patience));
@@ -63,6 +64,7 @@ public sealed class DeferredCommitCheckpointManagerTests
 
         inner.Gate.Set();
         Assert.Equal([7], await read.WaitAsync(Patience));
+        await committed.WaitAsync(Patience);
     }
 
     // Commits wait at Gate; metadata reads answer what was committed.
