@@ -82,6 +82,19 @@ internal static class BenchReport
             }
 
             w.WriteEndArray();
+            if (r.Settle is { } settle)
+            {
+                w.WriteStartObject("heap_settle");
+                w.WriteNumber("at_s", Math.Round(settle.AtSeconds, 1));
+                w.WriteNumber("pause_ms", Math.Round(settle.PauseMs, 3));
+                w.WriteNumber("gen2_after_bytes", settle.Gen2BytesAfter);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("heap_settle");
+            }
+
             w.WriteNumber("gc_pause_ms", Math.Round(m?.GcPauseMs ?? 0, 3));
             w.WriteNumber("alloc_bytes_per_event", Math.Round(m?.AllocatedBytesPerEvent ?? 0, 1));
             w.WriteNumber("alloc_bytes_per_event_excl_generator", Math.Round(m?.AllocatedBytesPerEventExcludingGenerator ?? 0, 1));
@@ -178,13 +191,16 @@ internal static class BenchReport
         b.Append(Inv, $"- Histogram: log-linear (`src/Host/Bench/LatencyHistogram.cs`), relative precision {LatencyHistogram.RelativePrecision:P2} (exact below 256 us); max is exact.\n");
         if (s.TrimConsumed)
         {
-            b.Append(Inv, $"- Mock cluster retention: `--trim-consumed`: every 200 ms the bench deletes what every consumer group reading a partition has committed (`rd_kafka_mock_partition_delete_records`; {r.LogTrims:N0} partition trims in this run), so a fetch's walk over the partition's retained batches (the mock has no offset index) covers about the last half second, as a real broker's indexed lookup costs little; no baseline.\n\n");
+            b.Append(Inv, $"- Mock cluster retention: `--trim-consumed`: every 200 ms the bench deletes what every consumer group reading a partition has committed (`rd_kafka_mock_partition_delete_records`; {r.LogTrims:N0} partition trims in this run), so a fetch's walk over the partition's retained batches (the mock has no offset index) covers about the last half second, as a real broker's indexed lookup costs little; no baseline.\n");
         }
         else
         {
-            b.Append("- Mock cluster retention: it keeps only a bounded tail per partition (~48 k messages of 200 B, 5 MiB), and each fetch walks it from the oldest batch (no offset index); runs spread load over 12 partitions and the bare-consume baseline counts the messages actually retained (low..high watermark) and both consumers read exactly those.\n\n");
+            b.Append("- Mock cluster retention: it keeps only a bounded tail per partition (~48 k messages of 200 B, 5 MiB), and each fetch walks it from the oldest batch (no offset index); runs spread load over 12 partitions and the bare-consume baseline counts the messages actually retained (low..high watermark) and both consumers read exactly those.\n");
         }
 
+        b.Append(r.Settle is { } settle
+            ? string.Create(Inv, $"- Heap settled {settle.AtSeconds:F1} s into the warm-up (`HeapSettle`): two induced blocking full collections, {settle.PauseMs:F1} ms of pauses, gen2 {settle.Gen2BytesAfter / 1048576.0:F1} MiB after, so the measured window starts from the steady state instead of promoting the warm-up's survivors (`--no-settle` skips it).\n\n")
+            : s.SettleHeap && !s.FindMax && s.Warmup > 0 ? "- Heap not settled: the run ended before the warm-up did.\n\n" : "- Heap not settled (`--no-settle`, find-max, or no warm-up): the measured window promotes what the warm-up left.\n\n");
         b.Append("## Machine\n");
         b.Append(Machine(r.LoadAtStart)).Append('\n');
 

@@ -67,6 +67,12 @@ internal sealed record BenchSettings
     /// <summary>Run the load generator on a thread of this process instead of a process of its own.</summary>
     public bool LoadInProcess { get; init; }
 
+    /// <summary>
+    /// Settle the heap near the warm-up's end (<see cref="HeapSettle"/>), so the measured window starts from the
+    /// steady state instead of promoting the warm-up's survivors; only with a warm-up, never in find-max.
+    /// </summary>
+    public bool SettleHeap { get; init; } = true;
+
     /// <summary>Time between engine checkpoints (the product default is 10 s).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -265,6 +271,37 @@ internal sealed record BenchResult
 
     /// <summary>The box's load average when the run started (before its cluster and node); null off Linux.</summary>
     public LoadAverage? LoadAtStart { get; init; }
+
+    /// <summary>The heap's settling near the warm-up's end (<see cref="BenchSettings.SettleHeap"/>); null when it did not run.</summary>
+    public HeapSettle? Settle { get; init; }
+}
+
+/// <summary>
+/// The bench's two induced full collections near the warm-up's end. What the warm-up leaves alive in the young
+/// generations (pools grown to their working size, connections, the first checkpoints' bookkeeping: ~2 MB) would
+/// otherwise be promoted by the measured window's first gen1, into a gen2 whose budget the warm-up's own background
+/// Gen2 sized from the 1.5 MB it held then; that budget spent, a background Gen2 followed minutes into the window
+/// (bench/results/2026-12-08-heap-settle.md). Two blocking collections move those survivors into gen2 (the first
+/// promotes gen1's, the second what the first moved into gen1), and the budget is then sized from the steady state's
+/// gen2, as BenchmarkDotNet collects between its warm-up and its measured iterations.
+/// </summary>
+/// <param name="AtSeconds">When it ran, in seconds since the load started.</param>
+/// <param name="PauseMs">What the two collections paused the process, in all.</param>
+/// <param name="Gen2BytesAfter">Gen2's size after them.</param>
+internal sealed record HeapSettle(double AtSeconds, double PauseMs, long Gen2BytesAfter)
+{
+    /// <summary>How long before the warm-up's end it runs: its pauses then fall on warm-up events, never measured ones.</summary>
+    public static double LeadMs(double warmupMs) => Math.Min(5_000, warmupMs / 4);
+
+    /// <summary>Runs the two collections now.</summary>
+    public static HeapSettle Run(double atSeconds)
+    {
+        var pausedBefore = GC.GetTotalPauseDuration();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var info = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        return new HeapSettle(atSeconds, (GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds, info.GenerationInfo[2].SizeAfterBytes);
+    }
 }
 
 /// <summary>The kernel's load averages (<c>/proc/loadavg</c>): runnable threads over the last 1, 5 and 15 minutes.</summary>
@@ -395,6 +432,7 @@ internal sealed class BenchRunner
         long alertsSigned = 0;
         long signFailures = 0;
         List<CheckpointSpan> checkpoints = [];
+        HeapSettle? settle = null;
         await using (var node = await FraudShieldNode.StartAsync(options, _loggers, cancellationToken))
         {
             using var trimmer = s.TrimConsumed && cluster is not null
@@ -431,9 +469,16 @@ internal sealed class BenchRunner
                 var lagAtStart = Lag();
                 long lagMax = lagAtStart;
                 var stepEndMs = startMs + boundariesMs[i + 1];
+                var settleAtMs = s.SettleHeap && i + 1 == firstMeasuredStep ? stepEndMs - HeapSettle.LeadMs(steps[i].Duration.TotalMilliseconds) : double.MaxValue;
                 while (clock.ElapsedMs < stepEndMs)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(stepEndMs - clock.ElapsedMs, 1, 200)), cancellationToken);
+                    if (clock.ElapsedMs >= settleAtMs)
+                    {
+                        settle = HeapSettle.Run(gcLog.Now - loadStartedAt);
+                        settleAtMs = double.MaxValue;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(Math.Min(stepEndMs, settleAtMs) - clock.ElapsedMs, 1, 200)), cancellationToken);
                     lagMax = Math.Max(lagMax, Lag());
                 }
 
@@ -597,6 +642,7 @@ internal sealed class BenchRunner
             Bootstrap = bootstrap,
             Started = started,
             LoadAtStart = loadAtStart,
+            Settle = settle,
         };
     }
 

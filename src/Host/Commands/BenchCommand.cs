@@ -39,6 +39,7 @@ internal static class BenchCommand
         var noSign = new Option<bool>("--no-sign") { Description = "The subscribers do not sign for the alerts they receive (by default the first signs for each, as a console does), so every alert escalates at its ack deadline: a case update, a re-notification and a log line each." };
         var allocSample = new Option<bool>("--alloc-sample") { Description = "Sample allocations by type and thread (GCAllocationTick) and print the top ones; costs some CPU." };
         var loadInProcess = new Option<bool>("--load-in-process") { Description = "Run the load generator on a thread of the bench process (its ~1 KB/event of garbage then counts in this process's GC figures) instead of a process of its own." };
+        var noSettle = new Option<bool>("--no-settle") { Description = "Do not settle the heap near the warm-up's end (two induced full collections, so the measured window starts from the steady state instead of promoting the warm-up's survivors)." };
         var checkpointInterval = new Option<double>("--checkpoint-interval") { Description = "Seconds between engine checkpoints (the product default, 10).", DefaultValueFactory = _ => 10 };
         var counterpartyCheckpointInterval = new Option<double>("--counterparty-checkpoint-interval") { Description = "Seconds between the counterparty stage's checkpoints (the product default, 60).", DefaultValueFactory = _ => NodeOptions.DefaultCounterpartyCheckpointInterval.TotalSeconds };
         var rules = SharedOptions.Rules();
@@ -46,7 +47,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Open-loop load through Kafka, latency at real gRPC subscribers, GC/CPU/lag, a bare-consume baseline and a report. Exits 2 when a budget is missed, 3 when a consumer skipped records (the run stops at that step).")
         {
             rate, duration, warmup, rampTo, rampSteps, findMax, startRate, stepFactor, stepSeconds, budget, json, bootstrap, partitions,
-            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, noSign, allocSample, loadInProcess, checkpointInterval, counterpartyCheckpointInterval, rules,
+            subscribers, scenarioEvery, residents, seed, name, reportDir, noReport, noBaseline, trimConsumed, noCounterparty, noSign, allocSample, loadInProcess, noSettle, checkpointInterval, counterpartyCheckpointInterval, rules,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -97,6 +98,7 @@ internal static class BenchCommand
                 TrimConsumed = parse.GetValue(trimConsumed),
                 Counterparty = !parse.GetValue(noCounterparty),
                 LoadInProcess = parse.GetValue(loadInProcess),
+                SettleHeap = !parse.GetValue(noSettle),
                 CheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(checkpointInterval))),
                 CounterpartyCheckpointInterval = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(counterpartyCheckpointInterval))),
                 Rules = pack,

@@ -48,6 +48,13 @@ public sealed class BenchCommandTests
         Assert.InRange(json.GetProperty("bare_consume_ratio").GetDouble(), 0.01, 10);
         Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
 
+        // The heap was settled near the warm-up's end (2 s by default): the runtime's own events show its induced Gen2s then.
+        var settle = json.GetProperty("heap_settle");
+        Assert.InRange(settle.GetProperty("at_s").GetDouble(), 0.5, 2.0);
+        Assert.True(settle.GetProperty("pause_ms").GetDouble() > 0, line);
+        Assert.True(settle.GetProperty("gen2_after_bytes").GetInt64() > 0, line);
+        Assert.Contains(json.GetProperty("gen2_collections").EnumerateArray(), x => x.GetProperty("reason").GetString()!.StartsWith("Induced", StringComparison.Ordinal) && Math.Abs(x.GetProperty("at_s").GetDouble() - settle.GetProperty("at_s").GetDouble()) < 1);
+
         // The console signed for what it received (the dispatch's Ack RPC answered OK each time), so nothing escalated.
         Assert.True(json.GetProperty("alerts_signed").GetInt64() >= 10, line);
         Assert.Equal(0, json.GetProperty("sign_failures").GetInt64());
@@ -59,6 +66,7 @@ public sealed class BenchCommandTests
         Assert.Matches("\\| `fraudshield-eng` \\| 1 \\| [0-9]+\\.[0-9]{2} \\|", text);
         Assert.Matches("\\| `rdk:mock` \\| 1 \\| [0-9]+\\.[0-9]{2} \\|", text);
         Assert.Matches("MET|MISSED", text);
+        Assert.Contains("- Heap settled ", text, StringComparison.Ordinal);
         Assert.Single(Directory.GetFiles(reports.Path, "*-rate-2000.svg"));
     }
 
@@ -75,9 +83,9 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
-    public async Task Bench_TrimConsumed_RunsWithTheEmbeddedClusterTrimmedAndEveryAlertReceived()
+    public async Task Bench_TrimConsumedNoSettle_RunsWithTheEmbeddedClusterTrimmedEveryAlertReceivedAndNothingInduced()
     {
-        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "2000", "--duration", "5", "--warmup", "1", "--trim-consumed", "--no-baseline", "--no-report", "--json"]);
+        await using var bench = TestProcess.Start("dotnet", [HostProcess.Dll, "bench", "--rate", "2000", "--duration", "5", "--warmup", "1", "--trim-consumed", "--no-baseline", "--no-report", "--no-settle", "--json"]);
 
         var line = await bench.ReadLineAsync(TimeSpan.FromSeconds(180));
         Assert.Equal(0, await bench.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -88,6 +96,10 @@ public sealed class BenchCommandTests
         Assert.InRange(json.GetProperty("throughput").GetDouble(), 1500, 2500);
         Assert.True(json.GetProperty("alerts").GetInt64() >= 10, line);
         Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
+
+        // --no-settle: no induced collection anywhere in the run.
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("heap_settle").ValueKind);
+        Assert.DoesNotContain(json.GetProperty("gen2_collections").EnumerateArray(), x => x.GetProperty("reason").GetString()!.StartsWith("Induced", StringComparison.Ordinal));
     }
 
     [Theory]
