@@ -304,8 +304,7 @@ public sealed partial class EngineWorker : IDisposable
             while (!token.IsCancellationRequested)
             {
                 _cycle?.Poll();
-                if (_cycle is { Idle: true } && DateTime.UtcNow is var utcNow && utcNow >= nextCheckpoint
-                    && (_outputs.AllAcknowledged || utcNow >= nextCheckpoint + CheckpointPatience))
+                if (_cycle is { Idle: true } && CheckpointBegins(DateTime.UtcNow, nextCheckpoint, _outputs.AllAcknowledged))
                 {
                     BeginCheckpoint();
                     nextCheckpoint = DateTime.UtcNow + _checkpointInterval;
@@ -456,6 +455,14 @@ public sealed partial class EngineWorker : IDisposable
     /// within a second of an engine checkpoint's beginning).
     /// </summary>
     internal static readonly TimeSpan CheckpointPatience = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether a pass of the loop at <paramref name="utcNow"/> begins the checkpoint due at <paramref name="due"/>: at
+    /// once when every output is acknowledged, otherwise only once <see cref="CheckpointPatience"/> is out (then
+    /// <see cref="BeginCheckpoint"/> waits for them), so a steady stream of alerts cannot hold checkpoints off.
+    /// </summary>
+    internal static bool CheckpointBegins(DateTime utcNow, DateTime due, bool allAcknowledged) =>
+        utcNow >= due && (allAcknowledged || utcNow >= due + CheckpointPatience);
 
     /// <summary>
     /// Begins a checkpoint on the engine thread, between two events: first every alert and dead letter produced so far

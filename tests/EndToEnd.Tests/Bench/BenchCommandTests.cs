@@ -46,7 +46,19 @@ public sealed class BenchCommandTests
         Assert.True(json.GetProperty("gc_gen0").GetInt32() >= 0 && json.GetProperty("gc_gen2").GetInt32() >= 0, line);
         Assert.True(json.GetProperty("alloc_bytes_per_event").GetDouble() >= 0, line);
         Assert.InRange(json.GetProperty("bare_consume_ratio").GetDouble(), 0.01, 10);
+
+        // The ratio is the median of three alternating rounds' ratios.
+        var rounds = json.GetProperty("baseline_round_ratios").EnumerateArray().Select(x => x.GetDouble()).Order().ToList();
+        Assert.Equal(3, rounds.Count);
+        Assert.Equal(rounds[1], json.GetProperty("bare_consume_ratio").GetDouble(), 3);
         Assert.Equal(0, json.GetProperty("dead_lettered").GetInt64());
+
+        // The steps (the 2 s warm-up and the 5 s measured) follow one another without a gap: every moment of the load
+        // is in one step's counts, collections included.
+        var steps = json.GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(2, steps.Count);
+        Assert.InRange(steps.Sum(x => x.GetProperty("seconds").GetDouble()), 6.9, 7.5);
+        Assert.Equal(json.GetProperty("events").GetInt64(), steps[1].GetProperty("events").GetInt64());
 
         // The heap was settled near the warm-up's end (2 s by default): the runtime's own events show its induced Gen2s then.
         var settle = json.GetProperty("heap_settle");
