@@ -221,7 +221,7 @@ internal static class BenchReport
         b.Append("## Targets\n\n| target | measured | verdict |\n|---|---|---|\n");
         if (r.Baseline is { } bl)
         {
-            b.Append(Inv, $"| end to end through Kafka >= 0.8x a bare Confluent.Kafka consume loop, same topics, same run | FraudShield {bl.FraudShieldRate:N0} msg/s vs bare {bl.BareRate:N0} msg/s over the same {bl.Messages:N0} retained messages, medians of {bl.Rounds.Count} alternating rounds = **{bl.Ratio:F2}x** (rounds: {string.Join(", ", bl.Rounds.Select(x => x.Ratio.ToString("F2", Inv)))}) | {(bl.Ratio >= 0.8 ? "**MET**" : "**MISSED**")} |\n");
+            b.Append(Inv, $"| end to end through Kafka >= 0.8x a bare Confluent.Kafka consume loop, same topics, same run | FraudShield {bl.FraudShieldRate:N0} msg/s vs bare {bl.BareRate:N0} msg/s over the same {bl.Messages:N0} retained messages, the median of {bl.Rounds.Count} alternating rounds = **{bl.Ratio:F2}x** (rounds: {string.Join(", ", bl.Rounds.Select(x => x.Ratio.ToString("F2", Inv)))}) | {(bl.Ratio >= 0.8 ? "**MET**" : "**MISSED**")} |\n");
         }
         else
         {

@@ -202,7 +202,7 @@ internal sealed record StepResult
 
 /// <summary>
 /// The bare-consume comparison over the same retained topic data, in rounds that alternate FraudShield and the bare
-/// loop; the figures are the rounds' medians. On a shared 2-core box one reading of each swung 2.5x from run to run
+/// loop; the figures are the median round's. On a shared 2-core box one reading of each swung 2.5x from run to run
 /// (bare 82-203 k msg/s, ratio 0.48-0.92x in three runs of 2026-12-08), so a single pair mostly measured the box.
 /// </summary>
 internal sealed record BaselineResult(long Messages, IReadOnlyList<BaselineRound> Rounds)
@@ -210,18 +210,17 @@ internal sealed record BaselineResult(long Messages, IReadOnlyList<BaselineRound
     /// <summary>Rounds of a baseline: FraudShield, then the bare loop, this many times.</summary>
     public const int RoundCount = 3;
 
-    public double FraudShieldRate => Median(Rounds.Select(r => Messages / Math.Max(r.FraudShieldSeconds, 1e-9)));
+    /// <summary>
+    /// The round whose ratio is the median (the upper one of an even count): its two readings were taken next to each
+    /// other, on the same box, so its rates and its ratio go together.
+    /// </summary>
+    public BaselineRound MedianRound => Rounds.OrderBy(r => r.Ratio).ElementAt(Rounds.Count / 2);
 
-    public double BareRate => Median(Rounds.Select(r => Messages / Math.Max(r.BareSeconds, 1e-9)));
+    public double FraudShieldRate => Messages / Math.Max(MedianRound.FraudShieldSeconds, 1e-9);
 
-    /// <summary>The median of the rounds' ratios: each round's two readings are next to each other in time, on the same box.</summary>
-    public double Ratio => Median(Rounds.Select(r => r.Ratio));
+    public double BareRate => Messages / Math.Max(MedianRound.BareSeconds, 1e-9);
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    public double Ratio => MedianRound.Ratio;
 }
 
 /// <summary>One round of the baseline: FraudShield's seconds over the retained messages, then the bare loop's.</summary>
