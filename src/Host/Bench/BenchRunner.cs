@@ -298,7 +298,7 @@ internal sealed record BenchResult
 
 /// <summary>
 /// The bench's two induced full collections near the warm-up's end. What the warm-up leaves alive in the young
-/// generations (pools grown to their working size, connections, the first checkpoints' bookkeeping: ~2 MB) would
+/// generations (~2 MB, mostly small byte arrays in a heap dump) would
 /// otherwise be promoted by the measured window's first gen1, into a gen2 whose budget the warm-up's own background
 /// Gen2 sized from the 1.4 MiB it held then; that budget spent, a background Gen2 followed minutes into the window
 /// (bench/results/2026-12-08-heap-settle.md). Two blocking collections move those survivors into gen2 (the first
