@@ -299,10 +299,11 @@ internal sealed record BenchResult
 /// <summary>
 /// The bench's two induced full collections near the warm-up's end. What the warm-up leaves alive in the young
 /// generations (~2 MB, mostly small byte arrays in a heap dump) would otherwise be promoted by the measured window's
-/// first gen1, into a gen2 whose budget the warm-up's own background Gen2 sized from the 1.4 MiB it held then; that budget spent, a background Gen2 followed minutes into the window
-/// (bench/results/2026-12-08-heap-settle.md). Two blocking collections move those survivors into gen2 (the first
-/// promotes gen1's, the second what the first moved into gen1), and the budget is then sized from the steady state's
-/// gen2, as BenchmarkDotNet collects between its warm-up and its measured iterations.
+/// first gen1, into a gen2 whose budget the warm-up's own background Gen2 sized from the 1.4 MiB it held then; that
+/// budget spent, a background Gen2 followed minutes into the window (bench/results/2026-12-08-heap-settle.md). Two
+/// blocking collections move those survivors into gen2 (the first promotes gen1's, the second what the first moved
+/// into gen1), and the budget is then sized from the steady state's gen2, as BenchmarkDotNet collects between its
+/// warm-up and its measured iterations.
 /// </summary>
 /// <param name="AtSeconds">When it ran, in seconds since the load started.</param>
 /// <param name="PauseMs">What the two collections paused the process, in all.</param>
