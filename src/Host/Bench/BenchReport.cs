@@ -209,7 +209,7 @@ internal static class BenchReport
 
         b.Append(r.Settle is { } settle
             ? string.Create(Inv, $"- Heap settled {settle.AtSeconds:F1} s into the warm-up (`HeapSettle`): two induced blocking full collections, {settle.PauseMs:F1} ms of pauses, gen2 {settle.Gen2BytesAfter / 1048576.0:F1} MiB after, so the measured window starts from the steady state instead of promoting the warm-up's survivors (`--no-settle` skips it).\n\n")
-            : s.SettleHeap && !s.FindMax && s.Warmup > 0 ? "- Heap not settled: the run ended before the warm-up did.\n\n" : "- Heap not settled (`--no-settle`, find-max, or no warm-up): the measured window promotes what the warm-up left.\n\n");
+            : s.SettleHeap && s.HasWarmupStep ? "- Heap not settled: the run ended before the warm-up did.\n\n" : "- Heap not settled (`--no-settle`, find-max, or no warm-up): the measured window promotes what the warm-up left.\n\n");
         b.Append("## Machine\n");
         b.Append(Machine(r.LoadAtStart)).Append('\n');
 
@@ -296,7 +296,7 @@ internal static class BenchReport
 
         if (r.Collections.Count > 0)
         {
-            var warmup = !s.FindMax && s.Warmup > 0 ? string.Create(Inv, $" (the warm-up's first {r.Steps[0].Seconds:F0} s included)") : string.Empty;
+            var warmup = s.HasWarmupStep ? string.Create(Inv, $" (the warm-up's first {r.Steps[0].Seconds:F0} s included)") : string.Empty;
             b.Append(Inv, $"## Gen1 and Gen2 collections\n\nWhy the runtime started each (its GCStart reason) while the load ran{warmup}; a Gen2's sizes are after it (\"-\": another of its kind ended first).\n\n");
             foreach (var group in r.Collections.Where(x => x.Generation == 1).GroupBy(x => (x.Reason, x.Type)).OrderByDescending(g => g.Count()))
             {
@@ -338,7 +338,7 @@ internal static class BenchReport
             b.Append(Inv, $"| {x.OfferedRate:F0} | {x.Throughput:F0} | {x.Alerts} | {x.P50Ms:F2} | {x.P99Ms:F2} | {x.P999Ms:F2} | {x.MaxMs:F2} | {x.LagAtStart} -> {x.LagAtEnd} ({x.LagMax}){(x.Sustained ? string.Empty : " **not sustained**")} | {x.CpuSeconds:F2} | {(x.BrokerCoreShare is { } bc ? string.Create(Inv, $"{bc * 100:F0}") : "-")} | {x.Gen0}/{x.Gen1}/{x.Gen2} | {x.GcPauseMs:F1} | {x.AllocatedBytesPerEventExcludingGenerator:F1} | {x.EngineThreadBytesPerEvent:F1} | {x.WorkingSetMiB:F0} | {x.GcHeapMiB:F0} | {x.PinnedHeapMiB:F0} |\n");
         }
 
-        if (!s.FindMax && s.Warmup > 0)
+        if (s.HasWarmupStep)
         {
             b.Append("\nThe first row is the warm-up (not in the figures above).\n");
         }

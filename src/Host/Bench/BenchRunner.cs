@@ -27,6 +27,12 @@ internal sealed record BenchSettings
 
     public bool FindMax { get; init; }
 
+    /// <summary>
+    /// The schedule begins with a warm-up step, not measured: a warm-up was asked for and the run is not find-max
+    /// (whose every step is measured). That step is the first of the results and the reports.
+    /// </summary>
+    public bool HasWarmupStep => !FindMax && Warmup > 0;
+
     public double FindMaxStart { get; init; } = 1000;
 
     public double FindMaxFactor { get; init; } = 1.5;
@@ -433,7 +439,7 @@ internal sealed class BenchRunner
         var alertsPerStep = new long[steps.Count];
         var alertsByRules = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var slowest = new SlowestAlerts();
-        var firstMeasuredStep = !s.FindMax && s.Warmup > 0 ? 1 : 0;
+        var firstMeasuredStep = s.HasWarmupStep ? 1 : 0;
         var engineSegments = new LatencyHistogram[steps.Count];
         var dispatchSegments = new LatencyHistogram[steps.Count];
         var streamSegments = new LatencyHistogram[steps.Count];
@@ -612,8 +618,7 @@ internal sealed class BenchRunner
             logTrims = trimmer?.Deletions ?? 0;
         }
 
-        var warmupSteps = !s.FindMax && s.Warmup > 0 ? 1 : 0;
-        var measuredSteps = results.Skip(warmupSteps).ToList();
+        var measuredSteps = results.Skip(firstMeasuredStep).ToList();
         StepResult? measured = null;
         double? maxSustainable = null;
         if (s.FindMax)
@@ -624,7 +629,7 @@ internal sealed class BenchRunner
         }
         else if (measuredSteps.Count > 0)
         {
-            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(warmupSteps).ToList(), engineSegments.Skip(warmupSteps).ToList(), dispatchSegments.Skip(warmupSteps).ToList(), streamSegments.Skip(warmupSteps).ToList());
+            measured = measuredSteps.Count == 1 ? measuredSteps[0] : Merge(measuredSteps, histograms.Skip(firstMeasuredStep).ToList(), engineSegments.Skip(firstMeasuredStep).ToList(), dispatchSegments.Skip(firstMeasuredStep).ToList(), streamSegments.Skip(firstMeasuredStep).ToList());
         }
 
         BaselineResult? baseline = null;
@@ -771,7 +776,7 @@ internal sealed class BenchRunner
             return steps;
         }
 
-        if (s.Warmup > 0)
+        if (s.HasWarmupStep)
         {
             steps.Add(new LoadStep(s.Rate, TimeSpan.FromSeconds(s.Warmup)));
         }
